@@ -1,0 +1,204 @@
+"""Backends: the few things the array API standard lacks, one small module per framework.
+
+A primitive in :mod:`mlprims` is written once against the array API (``xp.matmul``,
+``xp.exp``, ...). What the standard does not offer lives here, in one module per framework,
+each exposing the same names (the :class:`Backend` protocol):
+
+=================  ===========================================================================
+``name``           ``"numpy"``, ``"torch"``, ``"jax"`` or ``"array_api_strict"``
+``xp``             the array API namespace of the framework
+``asarray``        create an array of this backend (``dtype`` may be a name such as ``"float32"``)
+``to_numpy``       copy an array of this backend into a NumPy array
+``jit``            ``jax.jit`` on JAX, ``torch.compile`` on torch when asked, identity elsewhere
+``fori_loop``      ``lax.fori_loop`` on JAX, a Python loop elsewhere
+``while_loop``     ``lax.while_loop`` on JAX, a Python loop elsewhere
+``top_k``          the k largest values along the last axis, ties broken by the lower index
+``segment_sum``    sum rows that share a segment id (``index_add_``, ``segment_sum``, ``add.at``)
+=================  ===========================================================================
+
+Backend modules are imported lazily, so importing :mod:`mlprims` never imports a framework the
+user has not installed; asking for a missing one raises an :class:`ImportError` that names the
+extra to install.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.util
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+__all__ = [
+    "NAMES",
+    "Backend",
+    "available",
+    "get",
+    "get_backend",
+    "of",
+    "use",
+]
+
+Array = Any
+
+#: Backend name -> (module in this package, distribution that provides it, pip extra).
+_MODULES: dict[str, tuple[str, str, str]] = {
+    "numpy": ("numpy", "numpy", "mlprims"),
+    "torch": ("torch", "torch", "mlprims[torch]"),
+    "jax": ("jax", "jax", "mlprims[jax]"),
+    "array_api_strict": ("strict", "array_api_strict", "mlprims[strict]"),
+}
+_ALIASES = {"np": "numpy", "pytorch": "torch", "strict": "array_api_strict"}
+
+#: Every backend mlprims knows, installed or not.
+NAMES: tuple[str, ...] = tuple(_MODULES)
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """What every backend module provides (each module in this package satisfies it)."""
+
+    name: str
+    xp: Any
+
+    def asarray(self, obj: Any, /, dtype: Any = None, device: Any = None) -> Array: ...
+
+    def to_numpy(self, x: Array, /) -> Any: ...
+
+    def jit(
+        self, fn: Callable[..., Any], /, static_argnames: Sequence[str] = (), *, compile: bool = False
+    ) -> Callable[..., Any]: ...
+
+    def fori_loop(
+        self, lower: int, upper: int, body: Callable[[Any, Any], Any], init: Any, /
+    ) -> Any: ...
+
+    def while_loop(self, cond: Callable[[Any], Any], body: Callable[[Any], Any], init: Any, /) -> Any: ...
+
+    def top_k(self, x: Array, k: int, /) -> tuple[Array, Array]: ...
+
+    def segment_sum(self, data: Array, segment_ids: Array, num_segments: int, /) -> Array: ...
+
+
+def _canonical(name: str) -> str:
+    if not isinstance(name, str):
+        msg = f"a backend name must be a string, got {type(name).__name__}"
+        raise TypeError(msg)
+    canonical = _ALIASES.get(name, name)
+    if canonical not in _MODULES:
+        msg = f"unknown backend {name!r}; expected one of {', '.join(NAMES)}"
+        raise ValueError(msg)
+    return canonical
+
+
+def get(name: str | Backend) -> Backend:
+    """Return the backend called `name` (``"numpy"``, ``"torch"``, ``"jax"``, ``"array_api_strict"``).
+
+    A :class:`Backend` passes through unchanged, so ``backend=`` arguments accept either.
+
+    Raises
+    ------
+    ValueError
+        If `name` is not a backend mlprims knows.
+    ImportError
+        If the framework is not installed; the message names the extra to install.
+    """
+    if not isinstance(name, str):
+        if isinstance(name, Backend):
+            return name
+        msg = f"`backend` must be a backend name or a Backend, got {type(name).__name__}"
+        raise TypeError(msg)
+    canonical = _canonical(name)
+    module, distribution, extra = _MODULES[canonical]
+    if importlib.util.find_spec(distribution) is None:
+        msg = (
+            f"the {canonical!r} backend needs the {distribution!r} package, which is not "
+            f"installed; install it with `pip install '{extra}'`"
+        )
+        raise ImportError(msg)
+    backend: Backend = importlib.import_module(f"{__name__}.{module}")  # type: ignore[assignment]
+    return backend
+
+
+def available() -> list[str]:
+    """The names of the backends whose framework is installed, in :data:`NAMES` order."""
+    return [name for name, (_, dist, _) in _MODULES.items() if importlib.util.find_spec(dist)]
+
+
+_default: list[str] = ["numpy"]
+
+
+def get_backend() -> Backend:
+    """The default backend: what creation functions use when given no ``backend=``."""
+    return get(_default[-1])
+
+
+class use(contextlib.AbstractContextManager["use"]):  # noqa: N801 (reads as a function)
+    """Set the default backend; also a context manager that restores the previous one.
+
+    Examples
+    --------
+    >>> import mlprims
+    >>> mlprims.use("numpy")            # from now on
+    <mlprims.use('numpy')>
+    >>> with mlprims.use("numpy"):      # only inside the block
+    ...     pass
+    """
+
+    def __init__(self, name: str | Backend) -> None:
+        self.backend = get(name)  # fails early on unknown or missing backends
+        self._previous = _default[-1]
+        _default[-1] = self.backend.name
+
+    def __enter__(self) -> use:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        _default[-1] = self._previous
+
+    def __repr__(self) -> str:
+        return f"<mlprims.use({self.backend.name!r})>"
+
+
+def _name_of_array(x: Array) -> str | None:
+    from array_api_compat import (
+        is_array_api_strict_namespace,
+        is_jax_array,
+        is_numpy_array,
+        is_torch_array,
+    )
+
+    if is_numpy_array(x):
+        return "numpy"
+    if is_torch_array(x):
+        return "torch"
+    if is_jax_array(x):
+        return "jax"
+    namespace = getattr(x, "__array_namespace__", None)
+    if namespace is not None and is_array_api_strict_namespace(namespace()):
+        return "array_api_strict"
+    return None
+
+
+def of(*arrays: Array) -> Backend:
+    """The backend of the given arrays (``None`` entries and Python scalars are skipped).
+
+    Raises
+    ------
+    TypeError
+        If no argument is an array of a known backend, or the arrays mix backends.
+    """
+    names = {n for n in map(_name_of_array, arrays) if n is not None}
+    if len(names) == 1:
+        return get(names.pop())
+    if not names:
+        kinds = ", ".join(type(a).__name__ for a in arrays)
+        msg = f"expected arrays of one of the backends {', '.join(NAMES)}; got {kinds}"
+        raise TypeError(msg)
+    msg = f"arrays from different backends cannot be mixed: {', '.join(sorted(names))}"
+    raise TypeError(msg)
+
+
+def resolve(backend: str | Backend | None) -> Backend:
+    """`backend` as a Backend; ``None`` means the default set by :func:`use`."""
+    return get_backend() if backend is None else get(backend)

@@ -1,0 +1,72 @@
+"""The JAX backend: ``jax.numpy`` is itself an array API namespace; loops and jit come from lax.
+
+Under ``jax.jit`` shapes must be static and Python control flow cannot look at array values,
+which is why mlprims primitives never branch on data and take loop bounds as Python ints.
+Out-of-range indexing never raises in JAX (it clamps or drops), so bounds are checked eagerly
+before tracing, in the primitives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as xp
+import numpy as np
+
+from ._common import check_segment_sum, check_top_k
+
+__all__ = [
+    "asarray",
+    "fori_loop",
+    "jit",
+    "name",
+    "segment_sum",
+    "to_numpy",
+    "top_k",
+    "while_loop",
+    "xp",
+]
+
+name = "jax"
+
+
+def asarray(obj: Any, /, dtype: Any = None, device: Any = None) -> jax.Array:
+    """``jnp.asarray``; `dtype` may be a name (``"float32"``). float64 needs ``jax_enable_x64``."""
+    if isinstance(dtype, str):
+        dtype = getattr(xp, dtype)
+    return xp.asarray(obj, dtype=dtype, device=device)
+
+
+def to_numpy(x: Any, /) -> np.ndarray:
+    return np.asarray(x)
+
+
+def jit(
+    fn: Callable[..., Any], /, static_argnames: Sequence[str] = (), *, compile: bool = False
+) -> Callable[..., Any]:
+    """``jax.jit``: arguments named in `static_argnames` must be hashable Python values."""
+    return jax.jit(fn, static_argnames=tuple(static_argnames))
+
+
+def fori_loop(lower: int, upper: int, body: Callable[[Any, Any], Any], init: Any, /) -> Any:
+    """``jax.lax.fori_loop``: `body(i, value)` is traced once, the loop runs in XLA."""
+    return jax.lax.fori_loop(lower, upper, body, init)
+
+
+def while_loop(cond: Callable[[Any], Any], body: Callable[[Any], Any], init: Any, /) -> Any:
+    """``jax.lax.while_loop``: `value` must keep its shapes and dtypes from step to step."""
+    return jax.lax.while_loop(cond, body, init)
+
+
+def top_k(x: jax.Array, k: int, /) -> tuple[jax.Array, jax.Array]:
+    """``jax.lax.top_k``: already sorted, lower index first among ties, NaN ranked largest."""
+    check_top_k(x, k)
+    return jax.lax.top_k(x, k)
+
+
+def segment_sum(data: jax.Array, segment_ids: jax.Array, num_segments: int, /) -> jax.Array:
+    """``jax.ops.segment_sum`` (a scatter-add); ids out of range are dropped."""
+    check_segment_sum(data, segment_ids, num_segments)
+    return jax.ops.segment_sum(data, segment_ids, num_segments=num_segments)

@@ -1,0 +1,78 @@
+"""The NumPy backend: eager, the reference for everything else.
+
+``xp`` is ``array_api_compat.numpy``: NumPy's own namespace with the few standard names it
+spells differently (``concat``, ``permute_dims``, ``argsort(..., descending=)``) filled in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import array_api_compat.numpy as xp
+import numpy as np
+
+from ._common import (
+    check_segment_sum,
+    check_top_k,
+    fori_loop_python,
+    top_k_from_threshold,
+    while_loop_python,
+)
+
+__all__ = [
+    "asarray",
+    "fori_loop",
+    "jit",
+    "name",
+    "segment_sum",
+    "to_numpy",
+    "top_k",
+    "while_loop",
+    "xp",
+]
+
+name = "numpy"
+
+
+def asarray(obj: Any, /, dtype: Any = None, device: Any = None) -> np.ndarray:
+    """``np.asarray``; `dtype` may be a name (``"float32"``); `device` must be None or "cpu"."""
+    if isinstance(dtype, str):
+        dtype = getattr(xp, dtype)
+    return xp.asarray(obj, dtype=dtype, device=device)
+
+
+def to_numpy(x: Any, /) -> np.ndarray:
+    return np.asarray(x)
+
+
+def jit(
+    fn: Callable[..., Any], /, static_argnames: Sequence[str] = (), *, compile: bool = False
+) -> Callable[..., Any]:
+    """NumPy runs eagerly: nothing to compile."""
+    return fn
+
+
+fori_loop = fori_loop_python
+while_loop = while_loop_python
+
+
+def top_k(x: np.ndarray, k: int, /) -> tuple[np.ndarray, np.ndarray]:
+    """The k largest values along the last axis and their indices, sorted, lower index first on ties.
+
+    ``np.partition`` finds the k-th largest value in linear time (NaN sorts last, i.e. largest);
+    the shared tie rule then picks exactly which elements are returned.
+    """
+    check_top_k(x, k)
+    n = x.shape[-1]
+    kth = np.partition(x, n - k, axis=-1)[..., n - k : n - k + 1]
+    return top_k_from_threshold(x, kth, k, xp=xp)
+
+
+def segment_sum(data: np.ndarray, segment_ids: np.ndarray, num_segments: int, /) -> np.ndarray:
+    """``out[s] = sum(data[i] for i where segment_ids[i] == s)``; ids out of range are dropped."""
+    check_segment_sum(data, segment_ids, num_segments)
+    valid = (segment_ids >= 0) & (segment_ids < num_segments)
+    out = np.zeros((num_segments, *data.shape[1:]), dtype=data.dtype)
+    np.add.at(out, segment_ids[valid], data[valid])  # unbuffered: repeated ids accumulate
+    return out

@@ -1,0 +1,151 @@
+"""Helpers every primitive shares: the namespace of the inputs, dtypes, and argument checks.
+
+Checks look only at shapes, dtypes and Python values, never at array contents, so they run
+unchanged under ``jax.jit`` (where contents are unknown until run time).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from array_api_compat import array_namespace, is_array_api_obj
+
+from . import backends
+
+__all__ = [
+    "Array",
+    "Namespace",
+    "check_array",
+    "check_axis",
+    "check_choice",
+    "check_floating",
+    "check_in_range",
+    "check_int",
+    "create_namespace",
+    "finfo_eps",
+    "index_dtype",
+    "namespace",
+    "resolve_dtype",
+    "shape_str",
+    "statistics_dtype",
+]
+
+Array = Any
+"""An array of any supported backend (NumPy, PyTorch, JAX, array_api_strict)."""
+Namespace = Any
+"""An array API namespace (``xp``)."""
+
+
+def namespace(*arrays: Array | None) -> Namespace:
+    """The array API namespace of `arrays` (``None`` entries are skipped)."""
+    return array_namespace(*(a for a in arrays if a is not None))
+
+
+def create_namespace(backend: str | backends.Backend | None) -> Namespace:
+    """The namespace creation functions use: `backend` (a name or Backend) or the default."""
+    return backends.resolve(backend).xp
+
+
+def shape_str(shape: Sequence[int | None]) -> str:
+    """``(2, 3)`` for messages; 1-tuples print without the trailing comma's confusion."""
+    return "(" + ", ".join(str(s) for s in shape) + ")"
+
+
+def check_array(x: Any, name: str) -> None:
+    """TypeError unless `x` is an array of a supported backend (not a list or a scalar)."""
+    if not is_array_api_obj(x):
+        msg = (
+            f"`{name}` must be an array (NumPy, PyTorch, JAX or array_api_strict), "
+            f"got {type(x).__name__}"
+        )
+        raise TypeError(msg)
+
+
+def check_floating(x: Any, name: str, *, xp: Namespace) -> None:
+    """TypeError unless `x` is an array of a real floating dtype."""
+    check_array(x, name)
+    if not xp.isdtype(x.dtype, "real floating"):
+        msg = f"`{name}` must have a real floating dtype, got {x.dtype}"
+        raise TypeError(msg)
+
+
+def check_int(value: Any, name: str, *, minimum: int | None = None) -> int:
+    """`value` as an int, or TypeError / ValueError naming `name`."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        msg = f"`{name}` must be an int, got {type(value).__name__}"
+        raise TypeError(msg)
+    if minimum is not None and value < minimum:
+        msg = f"`{name}` must be >= {minimum}, got {value}"
+        raise ValueError(msg)
+    return value
+
+
+def check_in_range(
+    value: Any, name: str, low: float, high: float, *, closed: tuple[bool, bool] = (True, True)
+) -> float:
+    """`value` as a float inside [low, high] (ends open per `closed`), else a clear error."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        msg = f"`{name}` must be a number, got {type(value).__name__}"
+        raise TypeError(msg)
+    value = float(value)
+    low_ok = value >= low if closed[0] else value > low
+    high_ok = value <= high if closed[1] else value < high
+    if not (low_ok and high_ok):
+        interval = f"{'[' if closed[0] else '('}{low}, {high}{']' if closed[1] else ')'}"
+        msg = f"`{name}` must be in {interval}, got {value}"
+        raise ValueError(msg)
+    return value
+
+
+def check_choice(value: Any, name: str, choices: Sequence[Any]) -> Any:
+    """ValueError unless `value` is one of `choices`."""
+    if value not in choices:
+        options = ", ".join(repr(c) for c in choices)
+        msg = f"`{name}` must be one of {options}; got {value!r}"
+        raise ValueError(msg)
+    return value
+
+
+def check_axis(axis: Any, ndim: int, name: str = "axis") -> int:
+    """`axis` normalised to [0, ndim), or a clear error."""
+    check_int(axis, name)
+    if not -ndim <= axis < ndim:
+        msg = f"`{name}` must be in [{-ndim}, {ndim}) for an array with {ndim} dimensions, got {axis}"
+        raise ValueError(msg)
+    return int(axis) % ndim
+
+
+def resolve_dtype(dtype: Any, *, xp: Namespace, name: str = "dtype") -> Any:
+    """`dtype` as a dtype of `xp`: a name (``"float32"``) or a dtype object of `xp`."""
+    if isinstance(dtype, str):
+        resolved = getattr(xp, dtype, None)
+        if resolved is None or dtype.startswith("_"):
+            msg = f"`{name}` must name a dtype of the array API (e.g. 'float32'), got {dtype!r}"
+            raise ValueError(msg)
+        return resolved
+    if hasattr(dtype, "__name__") and hasattr(xp, dtype.__name__):
+        return getattr(xp, dtype.__name__)  # numpy scalar types such as np.float32
+    return dtype
+
+
+def statistics_dtype(dtype: Any, *, xp: Namespace) -> Any:
+    """The dtype to accumulate statistics in: float32 for 16-bit floats, else `dtype` itself.
+
+    Sums of many float16/bfloat16 values lose everything past 8 to 11 significant bits
+    (a float16 running sum of 0.1 stalls at 256), so softmax, norms and variances of
+    half-precision inputs are computed in float32 and cast back.
+    """
+    if dtype == xp.float16 or str(dtype).endswith("bfloat16"):
+        return xp.float32
+    return dtype
+
+
+def index_dtype(xp: Namespace) -> Any:
+    """The backend's default index dtype (int64; int32 on JAX without x64)."""
+    return xp.__array_namespace_info__().default_dtypes()["indexing"]
+
+
+def finfo_eps(dtype: Any, *, xp: Namespace) -> float:
+    """Machine epsilon of `dtype` as a Python float."""
+    return float(xp.finfo(dtype).eps)

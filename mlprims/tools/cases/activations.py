@@ -1,0 +1,3 @@
+"""Check cases: filled in by its issue."""
+
+__all__: list[str] = []

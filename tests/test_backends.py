@@ -1,0 +1,184 @@
+"""The backends layer: registry, default backend, and the fast paths against generic versions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import assert_close
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import mlprims
+import mlprims.backends as backends
+
+
+class TestRegistry:
+    def test_available_backends_are_known_and_loadable(self) -> None:
+        assert "numpy" in backends.available()
+        for name in backends.available():
+            backend = backends.get(name)
+            assert backend.name == name
+            assert isinstance(backend, backends.Backend)
+
+    def test_aliases(self) -> None:
+        assert backends.get("np") is backends.get("numpy")
+        assert backends.get("strict").name == "array_api_strict"
+
+    def test_unknown_name_is_a_value_error(self) -> None:
+        with pytest.raises(ValueError, match="unknown backend 'tensorflow'"):
+            backends.get("tensorflow")
+
+    def test_non_string_name_is_a_type_error(self) -> None:
+        with pytest.raises(TypeError, match="backend"):
+            backends.get(3)  # type: ignore[arg-type]
+
+    def test_missing_framework_names_the_extra(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        real = backends.importlib.util.find_spec
+        monkeypatch.setattr(
+            backends.importlib.util,
+            "find_spec",
+            lambda name, *a: None if name == "torch" else real(name, *a),
+        )
+        with pytest.raises(ImportError, match=r"pip install 'mlprims\[torch\]'"):
+            backends.get("torch")
+        assert "torch" not in backends.available()
+
+    def test_use_sets_the_default_and_restores_it_as_a_context(self) -> None:
+        assert mlprims.get_backend().name == "numpy"
+        with mlprims.use("array_api_strict"):
+            assert mlprims.get_backend().name == "array_api_strict"
+        assert mlprims.get_backend().name == "numpy"
+        try:
+            mlprims.use("strict")
+            assert mlprims.get_backend().name == "array_api_strict"
+        finally:
+            mlprims.use("numpy")
+
+    def test_use_rejects_unknown_names_without_changing_the_default(self) -> None:
+        with pytest.raises(ValueError, match="unknown backend"):
+            mlprims.use("mxnet")
+        assert mlprims.get_backend().name == "numpy"
+
+
+class TestOf:
+    def test_finds_the_backend_of_arrays(self, xb) -> None:
+        x = xb.asarray(np.zeros(3))
+        assert backends.of(x, None, 2.0).name == xb.backend.name
+
+    def test_rejects_lists_and_mixtures(self) -> None:
+        with pytest.raises(TypeError, match="expected arrays"):
+            backends.of([1.0, 2.0])
+        strict = backends.get("array_api_strict")
+        with pytest.raises(TypeError, match="cannot be mixed"):
+            backends.of(np.zeros(2), strict.asarray(np.zeros(2)))
+
+
+class TestConversion:
+    @pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "bool"])
+    def test_round_trip(self, xb, dtype: str) -> None:
+        a = np.arange(6).reshape(2, 3).astype(dtype)
+        x = xb.backend.asarray(a)
+        back = xb.backend.to_numpy(x)
+        assert back.dtype == a.dtype
+        np.testing.assert_array_equal(back, a)
+
+    def test_dtype_by_name(self, xb) -> None:
+        x = xb.backend.asarray([1, 2], dtype="float32")
+        assert x.dtype == xb.xp.float32
+
+
+class TestLoops:
+    def test_fori_loop_sums_indices(self, xb) -> None:
+        def sum_to(n):
+            zero = xb.xp.zeros((), dtype=xb.xp.int64)
+            return xb.backend.fori_loop(0, 5, lambda i, acc: acc + i, zero)
+
+        assert int(xb.to_numpy(xb.run(sum_to, 5))) == 10
+
+    def test_while_loop_runs_until_the_condition_fails(self, xb) -> None:
+        def double_until(x):
+            return xb.backend.while_loop(lambda v: v < 100.0, lambda v: v * 2.0, x)
+
+        out = xb.run(double_until, xb.asarray(np.float64(3.0)))
+        assert float(xb.to_numpy(out)) == 192.0
+
+    def test_jit_preserves_results(self, xb) -> None:
+        f = xb.backend.jit(lambda x, power: x**power, static_argnames=("power",))
+        out = f(xb.backend.asarray(np.arange(4.0)), power=2)
+        np.testing.assert_array_equal(xb.to_numpy(out), np.arange(4.0) ** 2)
+
+
+def _reference_top_k(a: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sort by (NaN first, value descending, index ascending) with Python's stable sort."""
+    rows = a.reshape(-1, a.shape[-1])
+    idx = np.array(
+        [sorted(range(len(r)), key=lambda j: (not np.isnan(r[j]), -r[j] if not np.isnan(r[j]) else 0))[:k] for r in rows]
+    ).reshape(*a.shape[:-1], k)
+    return np.take_along_axis(a, idx, axis=-1), idx
+
+
+class TestTopK:
+    @given(
+        a=hnp.arrays(
+            np.float64,
+            hnp.array_shapes(min_dims=1, max_dims=3, max_side=7),
+            elements=st.sampled_from([0.0, 1.0, 2.0, -1.0, np.inf, -np.inf, np.nan]),
+        ),
+        data=st.data(),
+    )
+    def test_matches_a_stable_sort_with_ties_and_nans(self, xb, a, data) -> None:
+        k = data.draw(st.integers(1, a.shape[-1]))
+        values, indices = xb.run(xb.backend.top_k, xb.asarray(a), k)
+        want_values, want_indices = _reference_top_k(a, k)
+        np.testing.assert_array_equal(xb.to_numpy(indices), want_indices)
+        np.testing.assert_array_equal(xb.to_numpy(values), want_values)
+
+    def test_documented_tie_example(self, xb) -> None:
+        values, indices = xb.backend.top_k(xb.asarray(np.array([1.0, 3, 3, 2, 3])), 2)
+        np.testing.assert_array_equal(xb.to_numpy(indices), [1, 2])
+        zeros_top = xb.backend.top_k(xb.asarray(np.zeros(100)), 5)[1]
+        np.testing.assert_array_equal(xb.to_numpy(zeros_top), np.arange(5))
+
+    def test_integers(self, xb) -> None:
+        values, indices = xb.backend.top_k(xb.asarray(np.array([[5, 1, 5, 7]])), 3)
+        np.testing.assert_array_equal(xb.to_numpy(values), [[7, 5, 5]])
+        np.testing.assert_array_equal(xb.to_numpy(indices), [[3, 0, 2]])
+
+    @pytest.mark.parametrize("k", [0, 5, -1])
+    def test_k_out_of_range(self, xb, k) -> None:
+        with pytest.raises(ValueError, match=r"`k` must be in \[1, 4\]"):
+            xb.backend.top_k(xb.asarray(np.zeros(4)), k)
+
+    def test_k_must_be_an_int(self, xb) -> None:
+        with pytest.raises(TypeError, match="`k` must be an int"):
+            xb.backend.top_k(xb.asarray(np.zeros(4)), 2.0)
+
+    def test_zero_d_input(self, xb) -> None:
+        with pytest.raises(ValueError, match="0-d"):
+            xb.backend.top_k(xb.asarray(np.float64(1.0)), 1)
+
+
+class TestSegmentSum:
+    @given(
+        data=hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=3, max_side=6),
+                        elements=st.floats(-100, 100)),
+        draw=st.data(),
+    )
+    def test_matches_a_python_loop(self, xb, data, draw) -> None:
+        num_segments = draw.draw(st.integers(0, 5))
+        ids = draw.draw(hnp.arrays(np.int64, (data.shape[0],), elements=st.integers(-2, 6)))
+        want = np.zeros((num_segments, *data.shape[1:]))
+        for row, s in zip(data, ids, strict=True):
+            if 0 <= s < num_segments:
+                want[s] += row
+        got = xb.run(xb.backend.segment_sum, xb.asarray(data), xb.asarray(ids), num_segments)
+        assert_close(xb.to_numpy(got), want, "float64")
+
+    def test_bad_ids_shape(self, xb) -> None:
+        with pytest.raises(ValueError, match="`segment_ids` must be 1-d"):
+            xb.backend.segment_sum(xb.asarray(np.zeros((3, 2))), xb.asarray(np.zeros(2, np.int64)), 2)
+
+    def test_bad_num_segments(self, xb) -> None:
+        with pytest.raises(ValueError, match="`num_segments`"):
+            xb.backend.segment_sum(xb.asarray(np.zeros(3)), xb.asarray(np.zeros(3, np.int64)), -1)
