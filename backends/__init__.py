@@ -26,7 +26,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import importlib.util
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 __all__ = [
@@ -66,14 +66,21 @@ class Backend(Protocol):
     def to_numpy(self, x: Array, /) -> Any: ...
 
     def jit(
-        self, fn: Callable[..., Any], /, static_argnames: Sequence[str] = (), *, compile: bool = False
+        self,
+        fn: Callable[..., Any],
+        /,
+        static_argnames: Sequence[str] = (),
+        *,
+        compile: bool = False,
     ) -> Callable[..., Any]: ...
 
     def fori_loop(
         self, lower: int, upper: int, body: Callable[[Any, Any], Any], init: Any, /
     ) -> Any: ...
 
-    def while_loop(self, cond: Callable[[Any], Any], body: Callable[[Any], Any], init: Any, /) -> Any: ...
+    def while_loop(
+        self, cond: Callable[[Any], Any], body: Callable[[Any], Any], init: Any, /
+    ) -> Any: ...
 
     def top_k(self, x: Array, k: int, /) -> tuple[Array, Array]: ...
 
@@ -92,7 +99,7 @@ def _canonical(name: str) -> str:
 
 
 def get(name: str | Backend) -> Backend:
-    """Return the backend called `name` (``"numpy"``, ``"torch"``, ``"jax"``, ``"array_api_strict"``).
+    """The backend called `name`: ``"numpy"``, ``"torch"``, ``"jax"`` or ``"array_api_strict"``.
 
     A :class:`Backend` passes through unchanged, so ``backend=`` arguments accept either.
 
@@ -116,7 +123,7 @@ def get(name: str | Backend) -> Backend:
             f"installed; install it with `pip install '{extra}'`"
         )
         raise ImportError(msg)
-    backend: Backend = importlib.import_module(f"{__name__}.{module}")  # type: ignore[assignment]
+    backend: Backend = importlib.import_module(f"{__name__}.{module}")
     return backend
 
 
@@ -133,7 +140,7 @@ def get_backend() -> Backend:
     return get(_default[-1])
 
 
-class use(contextlib.AbstractContextManager["use"]):  # noqa: N801 (reads as a function)
+class use(contextlib.AbstractContextManager["use"]):
     """Set the default backend; also a context manager that restores the previous one.
 
     Examples

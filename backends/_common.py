@@ -19,7 +19,7 @@ Array = Any
 
 
 def fori_loop_python(lower: int, upper: int, body: Callable[[Any, Any], Any], init: Any) -> Any:
-    """``fori_loop`` as a plain Python loop: ``for i in range(lower, upper): val = body(i, val)``."""
+    """``fori_loop`` as a Python loop: ``for i in range(lower, upper): val = body(i, val)``."""
     value = init
     for i in range(lower, upper):
         value = body(i, value)
@@ -68,7 +68,7 @@ def top_k_by_sorting(x: Array, k: int, *, xp: Any) -> tuple[Array, Array]:
 
 
 def top_k_from_threshold(x: Array, kth: Array, k: int, *, xp: Any) -> tuple[Array, Array]:
-    """Exact top-k of an eager array, given the k-th largest value `kth` of each row, shape (..., 1).
+    """Exact top-k of an eager array, given `kth`, the k-th largest value of each row (..., 1).
 
     A framework's fast selection (``torch.topk``, ``np.partition``) finds `kth` quickly, but
     which of several *equal* values it returns is unspecified (``torch.topk`` picks them

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import array_api_compat.numpy as xp
+import array_api_compat.numpy
 import numpy as np
 
 from ._common import (
@@ -31,6 +31,9 @@ __all__ = [
     "while_loop",
     "xp",
 ]
+
+#: The array API namespace: NumPy/torch with the standard's names filled in by array-api-compat.
+xp: Any = array_api_compat.numpy
 
 name = "numpy"
 
@@ -58,7 +61,7 @@ while_loop = while_loop_python
 
 
 def top_k(x: np.ndarray, k: int, /) -> tuple[np.ndarray, np.ndarray]:
-    """The k largest values along the last axis and their indices, sorted, lower index first on ties.
+    """The k largest values along the last axis and their indices; lower index first on ties.
 
     ``np.partition`` finds the k-th largest value in linear time (NaN sorts last, i.e. largest);
     the shared tie rule then picks exactly which elements are returned.

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import array_api_compat.torch as xp
+import array_api_compat.torch
 import numpy as np
 import torch
 
@@ -34,6 +34,9 @@ __all__ = [
     "while_loop",
     "xp",
 ]
+
+#: The array API namespace: NumPy/torch with the standard's names filled in by array-api-compat.
+xp: Any = array_api_compat.torch
 
 name = "torch"
 
@@ -68,7 +71,7 @@ while_loop = while_loop_python
 
 
 def top_k(x: torch.Tensor, k: int, /) -> tuple[torch.Tensor, torch.Tensor]:
-    """The k largest values along the last axis and their indices, sorted, lower index first on ties.
+    """The k largest values along the last axis and their indices; lower index first on ties.
 
     ``torch.topk`` is fast but returns an arbitrary choice among equal values (top-2 of
     [1, 3, 3, 2, 3] may be [2, 4]); we keep only its k-th value and let the shared tie rule
@@ -79,7 +82,9 @@ def top_k(x: torch.Tensor, k: int, /) -> tuple[torch.Tensor, torch.Tensor]:
     return top_k_from_threshold(x, kth, k, xp=xp)
 
 
-def segment_sum(data: torch.Tensor, segment_ids: torch.Tensor, num_segments: int, /) -> torch.Tensor:
+def segment_sum(
+    data: torch.Tensor, segment_ids: torch.Tensor, num_segments: int, /
+) -> torch.Tensor:
     """``out[s] = sum(data[i] for i where segment_ids[i] == s)``; ids out of range are dropped."""
     check_segment_sum(data, segment_ids, num_segments)
     valid = (segment_ids >= 0) & (segment_ids < num_segments)

@@ -111,7 +111,9 @@ def check_axis(axis: Any, ndim: int, name: str = "axis") -> int:
     """`axis` normalised to [0, ndim), or a clear error."""
     check_int(axis, name)
     if not -ndim <= axis < ndim:
-        msg = f"`{name}` must be in [{-ndim}, {ndim}) for an array with {ndim} dimensions, got {axis}"
+        msg = (
+            f"`{name}` must be in [{-ndim}, {ndim}) for an array with {ndim} dimensions, got {axis}"
+        )
         raise ValueError(msg)
     return int(axis) % ndim
 

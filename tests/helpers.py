@@ -33,7 +33,9 @@ def tolerance(dtype: Any, *, scale: float = 1.0) -> dict[str, float]:
     return {"rtol": rtol * scale, "atol": atol * scale}
 
 
-def assert_close(actual: Any, expected: Any, dtype: Any = None, *, scale: float = 1.0, **kw: Any) -> None:
+def assert_close(
+    actual: Any, expected: Any, dtype: Any = None, *, scale: float = 1.0, **kw: Any
+) -> None:
     """``np.testing.assert_allclose`` with dtype-aware tolerances; also checks the shape.
 
     `dtype` defaults to the dtype of `actual`. Keyword arguments override rtol/atol.
@@ -51,7 +53,9 @@ def assert_close(actual: Any, expected: Any, dtype: Any = None, *, scale: float 
 
 def shapes(min_dims: int = 1, max_dims: int = 3, min_side: int = 1, max_side: int = 6) -> Any:
     """Array shapes for hypothesis."""
-    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side)
+    return hnp.array_shapes(
+        min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side
+    )
 
 
 def float_arrays(
@@ -59,4 +63,6 @@ def float_arrays(
 ) -> Any:
     """Finite float arrays in [-bound, bound] (exactly representable in float32)."""
     elements = st.floats(-bound, bound, width=32, allow_nan=False, allow_infinity=False)
-    return hnp.arrays(np.dtype(dtype), shape if shape is not None else shapes(**shape_kw), elements=elements)
+    return hnp.arrays(
+        np.dtype(dtype), shape if shape is not None else shapes(**shape_kw), elements=elements
+    )

@@ -54,9 +54,11 @@ def _precision(backend: str, dtype: str) -> Iterator[None]:
 
 def _to_numpy(backend: Any, tree: Any) -> Any:
     if isinstance(tree, (tuple, list)):
-        return type(tree)(_to_numpy(backend, t) for t in tree) if not hasattr(tree, "_fields") else [
-            _to_numpy(backend, t) for t in tree
-        ]
+        return (
+            type(tree)(_to_numpy(backend, t) for t in tree)
+            if not hasattr(tree, "_fields")
+            else [_to_numpy(backend, t) for t in tree]
+        )
     if isinstance(tree, dict):
         return {k: _to_numpy(backend, v) for k, v in tree.items()}
     return backend.to_numpy(tree)
@@ -114,10 +116,14 @@ def run_case(case: Case, target: str, dtype: str, *, seed: int = 0) -> Row:
             arrays = {k: backend.asarray(v) for k, v in cast.items()}
             run = backend.jit(case.run) if target.endswith(JIT_SUFFIX) else case.run
             actual = _to_numpy(backend, run(**arrays))
-    except Exception as exc:  # noqa: BLE001 (a crash is a failed check, reported in the table)
-        return Row(target, case.name, dtype, float("inf"), 0.0, False, f"{type(exc).__name__}: {exc}")
+    except Exception as exc:
+        return Row(
+            target, case.name, dtype, float("inf"), 0.0, False, f"{type(exc).__name__}: {exc}"
+        )
     error, tolerance, problem = _compare(actual, expected, case.atol[dtype])
-    return Row(target, case.name, dtype, error, tolerance, not problem and error <= tolerance, problem)
+    return Row(
+        target, case.name, dtype, error, tolerance, not problem and error <= tolerance, problem
+    )
 
 
 def run_checks(
@@ -127,7 +133,9 @@ def run_checks(
     chosen = list(targets() if backend_names is None else backend_names)
     unknown = sorted(set(chosen) - set(targets()))
     if unknown:
-        msg = f"backends not available here: {', '.join(unknown)}; available: {', '.join(targets())}"
+        msg = (
+            f"backends not available here: {', '.join(unknown)}; available: {', '.join(targets())}"
+        )
         raise ValueError(msg)
     registered = cases()
     if primitives is not None:
@@ -138,7 +146,7 @@ def run_checks(
         if not registered:
             msg = f"no check case matches {', '.join(sorted(wanted))}"
             raise ValueError(msg)
-    rows = []
+    rows: list[Row] = []
     for case in registered.values():
         for target in chosen:
             if target.endswith(JIT_SUFFIX) and not case.jit:

@@ -1,4 +1,4 @@
-"""The ``mlprims`` command line: ``mlprims check [--backends ...] [--primitives ...] [--json PATH]``."""
+"""The ``mlprims`` command line: ``mlprims check [--backends] [--primitives] [--json PATH]``."""
 
 from __future__ import annotations
 
