@@ -155,7 +155,7 @@ def xb(request: pytest.FixtureRequest) -> BackendUnderTest:
     return _make(request.param)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def jax_without_x64() -> Iterator[None]:
     """Run a test with JAX's defaults (32-bit floats and int32 indices), as users have them."""
     if importlib.util.find_spec("jax") is None:
