@@ -138,7 +138,7 @@ def statistics_dtype(dtype: Any, *, xp: Namespace) -> Any:
     (a float16 running sum of 0.1 stalls at 256), so softmax, norms and variances of
     half-precision inputs are computed in float32 and cast back.
     """
-    if dtype == getattr(xp, "float16", None) or str(dtype).endswith("bfloat16"):
+    if xp.isdtype(dtype, "real floating") and xp.finfo(dtype).bits < 32:
         return xp.float32
     return dtype
 
