@@ -155,6 +155,12 @@ def xb(request: pytest.FixtureRequest) -> BackendUnderTest:
     return _make(request.param)
 
 
+@pytest.fixture(scope="session", params=[n for n in _selected() if n != "array_api_strict"])
+def xb_half(request: pytest.FixtureRequest) -> BackendUnderTest:
+    """The backends with float16 (the standard, and so array_api_strict, has none)."""
+    return _make(request.param)
+
+
 @pytest.fixture
 def jax_without_x64() -> Iterator[None]:
     """Run a test with JAX's defaults (32-bit floats and int32 indices), as users have them."""

@@ -21,6 +21,8 @@ def test_ruff() -> None:
     assert ruff is not None, "ruff is installed by requirements-dev.txt"
     result = _run(ruff, "check", ".")
     assert result.returncode == 0, result.stdout + result.stderr
+    formatting = _run(ruff, "format", "--check", ".")
+    assert formatting.returncode == 0, formatting.stdout + formatting.stderr
 
 
 @pytest.mark.parametrize(
