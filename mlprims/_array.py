@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from array_api_compat import array_namespace, is_array_api_obj
+from array_api_compat import array_namespace, is_array_api_obj, is_lazy_array
 
 from . import backends
 
@@ -22,6 +22,7 @@ __all__ = [
     "check_floating",
     "check_in_range",
     "check_int",
+    "concrete_any",
     "create_namespace",
     "finfo_eps",
     "index_dtype",
@@ -151,3 +152,18 @@ def index_dtype(xp: Namespace) -> Any:
 def finfo_eps(dtype: Any, *, xp: Namespace) -> float:
     """Machine epsilon of `dtype` as a Python float."""
     return float(xp.finfo(dtype).eps)
+
+
+def concrete_any(condition: Array, *, xp: Namespace) -> bool | None:
+    """``bool(xp.any(condition))``, or None while the values are unknown (``jax.jit`` tracing).
+
+    Only for checks whose failure would otherwise be a silent wrong value (an index outside a
+    table, a class outside [0, C)): they run on eager arrays and are skipped under tracing,
+    where the primitive documents what happens instead. Never for control flow.
+    """
+    try:
+        return bool(xp.any(condition))
+    except TypeError:  # jax.errors.ConcretizationTypeError is a TypeError
+        if is_lazy_array(condition):
+            return None
+        raise

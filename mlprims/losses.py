@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import math
 
-from array_api_compat import is_lazy_array
-
 from ._array import (
     Array,
     Namespace,
@@ -20,6 +18,7 @@ from ._array import (
     check_floating,
     check_in_range,
     check_int,
+    concrete_any,
     index_dtype,
     namespace,
     shape_str,
@@ -222,13 +221,7 @@ def _check_classes(t: Array, n_classes: int, ignore_index: int, *, xp: Namespace
     left alone; the loss then carries NaN for those elements.
     """
     bad = ((t < 0) | (t >= n_classes)) & (t != ignore_index)
-    try:
-        found = bool(xp.any(bad))
-    except Exception:  # a traced JAX array: its values are unknown until it runs
-        if is_lazy_array(t):
-            return
-        raise
-    if found:
+    if concrete_any(bad, xp=xp):  # None (unknown) under jax.jit
         flat_bad = xp.reshape(bad, (-1,))
         first = int(xp.argmax(xp.astype(flat_bad, xp.int32)))
         count = int(xp.sum(xp.astype(flat_bad, index_dtype(xp))))

@@ -17,7 +17,6 @@ import math
 from typing import Any
 
 from array_api_compat import device as array_device
-from array_api_compat import is_lazy_array
 
 from . import random
 from ._array import (
@@ -27,6 +26,7 @@ from ._array import (
     check_choice,
     check_floating,
     check_int,
+    concrete_any,
     create_namespace,
     index_dtype,
     namespace,
@@ -227,16 +227,6 @@ def init_learned_position_table(
     return random.normal(key, (max_length, dim), dtype=dtype) * float(std)
 
 
-def _values_known(cond: Array) -> bool | None:
-    """``bool(cond)``, or None when the value is not known yet (a JAX array being traced)."""
-    try:
-        return bool(cond)
-    except TypeError:  # jax.errors.ConcretizationTypeError is a TypeError
-        if is_lazy_array(cond):
-            return None
-        raise
-
-
 def learned_position_encoding(table: Array, positions: Array, /) -> Array:
     """Rows of a learned position table: ``table[positions]``, shape ``(..., D)``.
 
@@ -284,16 +274,16 @@ def learned_position_encoding(table: Array, positions: Array, /) -> Array:
         msg = f"`positions` must have an integer dtype, got {positions.dtype}"
         raise TypeError(msg)
     rows, dim = table.shape
-    valid = (positions >= 0) & (positions < rows)
-    if _values_known(xp.all(valid)) is False:
+    outside = (positions < 0) | (positions >= rows)
+    if concrete_any(outside, xp=xp):  # None (unknown) under jax.jit
         low, high = int(xp.min(positions)), int(xp.max(positions))
         msg = (
             f"`positions` must be in [0, {rows}) (the rows of `table`), got values in "
             f"[{low}, {high}]; use a longer table or fewer positions"
         )
         raise ValueError(msg)
-    safe = xp.astype(xp.where(valid, positions, 0), index_dtype(xp))
+    safe = xp.astype(xp.where(outside, 0, positions), index_dtype(xp))
     out = xp.take(table, xp.reshape(safe, (-1,)), axis=0)  # (prod(...), D)
     out = xp.reshape(out, (*positions.shape, dim))
     nan = xp.asarray(float("nan"), dtype=table.dtype, device=array_device(table))
-    return xp.where(valid[..., None], out, nan)
+    return xp.where(outside[..., None], nan, out)
