@@ -22,6 +22,7 @@ __all__ = [
     "check_floating",
     "check_in_range",
     "check_int",
+    "check_same_framework",
     "concrete_any",
     "create_namespace",
     "finfo_eps",
@@ -38,9 +39,26 @@ Namespace = Any
 """An array API namespace (``xp``)."""
 
 
-def namespace(*arrays: Array | None) -> Namespace:
-    """The array API namespace of `arrays` (``None`` entries are skipped)."""
-    return array_namespace(*(a for a in arrays if a is not None))
+def namespace(*arrays: Array | None, names: Sequence[str] = ()) -> Namespace:
+    """The array API namespace of `arrays` (``None`` entries are skipped).
+
+    `names` (the arguments' names, in order) make the errors name the culprit: a list or
+    scalar where an array belongs, or an array of another framework than the first one.
+    """
+    given = [(a, names[i] if i < len(names) else f"argument {i}") for i, a in enumerate(arrays)]
+    given = [(a, name) for a, name in given if a is not None]
+    for a, name in given:
+        check_array(a, name)
+    (first, first_name), *others = given
+    xp = array_namespace(first)
+    for a, name in others:
+        if array_namespace(a) is not xp:
+            msg = (
+                f"`{name}` must be an array of the same framework as `{first_name}` "
+                f"({type(first).__name__}), got {type(a).__module__}.{type(a).__name__}"
+            )
+            raise TypeError(msg)
+    return xp
 
 
 def create_namespace(backend: str | backends.Backend | None) -> Namespace:
@@ -60,6 +78,13 @@ def check_array(x: Any, name: str) -> None:
             f"`{name}` must be an array (NumPy, PyTorch, JAX or array_api_strict), "
             f"got {type(x).__name__}"
         )
+        raise TypeError(msg)
+
+
+def check_same_framework(a: Any, name: str, *, xp: Namespace, like: str = "x") -> None:
+    """TypeError unless `a` is an array of namespace `xp`, the framework of argument `like`."""
+    if namespace(a, names=(name,)) is not xp:
+        msg = f"`{name}` must be an array of the same framework as `{like}`, got {type(a).__name__}"
         raise TypeError(msg)
 
 

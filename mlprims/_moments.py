@@ -38,6 +38,7 @@ from ._array import (
     check_axis,
     check_floating,
     check_in_range,
+    check_same_framework,
     create_namespace,
     namespace,
     resolve_dtype,
@@ -132,7 +133,14 @@ def check_batch_norm(
     """Validate batch_norm's arguments; return (xp, channel axis, values per channel n,
     momentum, eps)."""
     check_array(x, "x")
-    xp = namespace(x, running_mean, running_var, weight, bias)
+    xp = namespace(
+        x,
+        running_mean,
+        running_var,
+        weight,
+        bias,
+        names=("x", "running_mean", "running_var", "weight", "bias"),
+    )
     check_floating(x, "x", xp=xp)
     if not isinstance(training, bool):
         kind = type(training).__name__
@@ -180,6 +188,7 @@ def check_param(
     """A weight/bias/statistic must be a floating array of `shape` (None passes)."""
     if p is None:
         return
+    check_same_framework(p, name, xp=xp)
     check_floating(p, name, xp=xp)
     if tuple(p.shape) != tuple(shape):
         msg = f"`{name}` must have shape {shape_str(shape)} ({why}), got {shape_str(p.shape)}"

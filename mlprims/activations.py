@@ -17,9 +17,8 @@ from __future__ import annotations
 from ._array import (
     Array,
     Namespace,
-    check_array,
     check_in_range,
-    namespace,
+    check_same_framework,
     shape_str,
     statistics_dtype,
 )
@@ -346,12 +345,7 @@ def swiglu(x: Array, w_gate: Array, w_up: Array, w_down: Array | None = None, /)
 
 
 def _check_weight_dtype(w: Array, name: str, x: Array, *, xp: Namespace) -> None:
-    check_array(w, name)
-    try:
-        namespace(x, w)
-    except TypeError:
-        msg = f"`{name}` must be an array of the same framework as `x`, got {type(w).__name__}"
-        raise TypeError(msg) from None
+    check_same_framework(w, name, xp=xp)
     if w.dtype != x.dtype:
         msg = f"`{name}` must have the dtype of `x` ({x.dtype}), got {w.dtype}"
         raise TypeError(msg)

@@ -135,7 +135,7 @@ def scaled_dot_product_attention(
     >>> float(abs(out).max()), float(w.sum())  # nothing to attend to: zeros, not NaN
     (0.0, 0.0)
     """
-    xp = namespace(q, k, v, mask, bias)
+    xp = namespace(q, k, v, mask, bias, names=("q", "k", "v", "mask", "bias"))
     dims = checks.check_inputs(q, k, v, mask, bias, xp=xp)
     causal_offset = checks.causal_offset(is_causal, causal_align, dims)
     scale = checks.check_scale(scale, dims.h)

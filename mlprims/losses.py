@@ -101,7 +101,7 @@ def cross_entropy(
     check_array(target, "target")
     if weight is not None:
         check_array(weight, "weight")
-    xp = _namespace(logits, target=target, weight=weight)
+    xp = namespace(logits, target, weight, names=("logits", "target", "weight"))
     check_floating(logits, "logits", xp=xp)
     if logits.ndim == 0:
         msg = "`logits` must have a class axis, got a 0-d array"
@@ -281,7 +281,9 @@ def binary_cross_entropy_with_logits(
     for name, a in (("weight", weight), ("pos_weight", pos_weight)):
         if a is not None:
             check_array(a, name)
-    xp = _namespace(logits, target=target, weight=weight, pos_weight=pos_weight)
+    xp = namespace(
+        logits, target, weight, pos_weight, names=("logits", "target", "weight", "pos_weight")
+    )
     check_floating(logits, "logits", xp=xp)
     check_floating(target, "target", xp=xp)
     reduction = check_choice(reduction, "reduction", _REDUCTIONS)
@@ -325,18 +327,3 @@ def _check_broadcasts(a: Array, shape: tuple[int, ...], name: str) -> None:
             f"got {shape_str(a.shape)}"
         )
         raise ValueError(msg)
-
-
-def _namespace(first: Array, **others: Array | None) -> Namespace:
-    """The common namespace, or a TypeError naming the argument from another framework."""
-    for name, a in others.items():
-        if a is not None:
-            try:
-                namespace(first, a)
-            except TypeError:
-                msg = (
-                    f"`{name}` must be an array of the same framework as `logits`, "
-                    f"got {type(a).__name__}"
-                )
-                raise TypeError(msg) from None
-    return namespace(first, *others.values())

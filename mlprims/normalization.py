@@ -326,7 +326,7 @@ def group_norm(
     [[-1.0, 1.0, -1.0, 1.0]]
     """
     check_array(x, "x")
-    xp = namespace(x, weight, bias)
+    xp = namespace(x, weight, bias, names=("x", "weight", "bias"))
     check_floating(x, "x", xp=xp)
     groups = check_int(num_groups, "num_groups", minimum=1)
     eps = check_in_range(eps, "eps", 0.0, math.inf)

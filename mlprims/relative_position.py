@@ -193,7 +193,9 @@ def relative_attention(
     >>> mlprims.relative_attention(q, k, v, tk, tv, max_relative_position=1).tolist()
     [[1.0, 1.0, 1.0, 1.0], [1.0, 1.0, 1.0, 1.0]]
     """
-    xp = namespace(q, k, v, table_k, table_v, mask)
+    xp = namespace(
+        q, k, v, table_k, table_v, mask, names=("q", "k", "v", "table_k", "table_v", "mask")
+    )
     for name, a in (("q", q), ("k", k), ("v", v), ("table_k", table_k), ("table_v", table_v)):
         check_floating(a, name, xp=xp)
         if a.dtype != q.dtype:

@@ -222,7 +222,8 @@ def apply_rope(
     >>> np.round(mlprims.apply_rope(x), 4).tolist()   # the second is turned by 1 radian
     [[1.0, 0.0], [0.5403, 0.8415]]
     """
-    xp = namespace(x, positions, offset if not isinstance(offset, int) else None)
+    offset_array = None if isinstance(offset, (int, float)) else offset  # a float is refused below
+    xp = namespace(x, positions, offset_array, names=("x", "positions", "offset"))
     check_floating(x, "x", xp=xp)
     if x.ndim < 2:
         msg = f"`x` must have shape (..., L, D), got {shape_str(x.shape)}"
