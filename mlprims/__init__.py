@@ -4,35 +4,110 @@ Every primitive runs unchanged on NumPy, PyTorch, JAX (also under ``jax.jit``) a
 array_api_strict; the backend is taken from the input arrays. Creation functions (no array
 argument) take ``backend=`` or use the default set with :func:`use`.
 
+The public path of every primitive is ``mlprims.<name>`` (random numbers:
+``mlprims.random.<name>``); the family folders (``mlprims/attention/``, ...) hold the code.
+
 >>> import numpy as np, mlprims
 >>> mlprims.softmax(np.array([0.0, 0.0])).tolist()
 [0.5, 0.5]
 """
 
 from . import backends, random
-from .activations import *  # noqa: F403
-from .activations import __all__ as _activations
-from .attention import *  # noqa: F403
-from .attention import __all__ as _attention
+from .activations import (
+    elu,
+    gelu,
+    leaky_relu,
+    log_softmax,
+    logsumexp,
+    relu,
+    sigmoid,
+    silu,
+    softmax,
+    softplus,
+    swiglu,
+    tanh,
+)
+from .attention import (
+    from_torch_multihead,
+    init_kv_cache,
+    init_multi_head_attention,
+    multi_head_attention,
+    scaled_dot_product_attention,
+    self_attention,
+)
 from .backends import get_backend, use
-from .losses import *  # noqa: F403
-from .losses import __all__ as _losses
-from .normalization import *  # noqa: F403
-from .normalization import __all__ as _normalization
-from .positional import *  # noqa: F403
-from .positional import __all__ as _positional
+from .losses import binary_cross_entropy_with_logits, cross_entropy
+from .normalization import (
+    BatchNormOutput,
+    batch_norm,
+    group_norm,
+    init_batch_norm,
+    init_layer_norm,
+    layer_norm,
+    rms_norm,
+)
+from .positional import (
+    alibi_bias,
+    alibi_slopes,
+    apply_rope,
+    convert_rope_weights,
+    init_learned_position_table,
+    init_relative_position_tables,
+    learned_position_encoding,
+    relative_attention,
+    relative_position_index,
+    rope_frequencies,
+    sinusoidal_position_encoding,
+    t5_position_bias,
+    t5_relative_position_bucket,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BatchNormOutput",
     "__version__",
+    "alibi_bias",
+    "alibi_slopes",
+    "apply_rope",
     "backends",
+    "batch_norm",
+    "binary_cross_entropy_with_logits",
+    "convert_rope_weights",
+    "cross_entropy",
+    "elu",
+    "from_torch_multihead",
+    "gelu",
     "get_backend",
+    "group_norm",
+    "init_batch_norm",
+    "init_kv_cache",
+    "init_layer_norm",
+    "init_learned_position_table",
+    "init_multi_head_attention",
+    "init_relative_position_tables",
+    "layer_norm",
+    "leaky_relu",
+    "learned_position_encoding",
+    "log_softmax",
+    "logsumexp",
+    "multi_head_attention",
     "random",
+    "relative_attention",
+    "relative_position_index",
+    "relu",
+    "rms_norm",
+    "rope_frequencies",
+    "scaled_dot_product_attention",
+    "self_attention",
+    "sigmoid",
+    "silu",
+    "sinusoidal_position_encoding",
+    "softmax",
+    "softplus",
+    "swiglu",
+    "t5_position_bias",
+    "t5_relative_position_bucket",
+    "tanh",
     "use",
-    *_activations,
-    *_attention,
-    *_losses,
-    *_normalization,
-    *_positional,
 ]

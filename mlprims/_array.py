@@ -26,6 +26,7 @@ __all__ = [
     "concrete_any",
     "create_namespace",
     "finfo_eps",
+    "floating_namespace",
     "index_dtype",
     "namespace",
     "resolve_dtype",
@@ -94,6 +95,14 @@ def check_floating(x: Any, name: str, *, xp: Namespace) -> None:
     if not xp.isdtype(x.dtype, "real floating"):
         msg = f"`{name}` must have a real floating dtype, got {x.dtype}"
         raise TypeError(msg)
+
+
+def floating_namespace(x: Array, name: str = "x") -> Namespace:
+    """The namespace of `x`, after checking it is a real floating array."""
+    check_array(x, name)
+    xp = namespace(x)
+    check_floating(x, name, xp=xp)
+    return xp
 
 
 def check_int(value: Any, name: str, *, minimum: int | None = None) -> int:

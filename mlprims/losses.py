@@ -24,7 +24,7 @@ from ._array import (
     shape_str,
     statistics_dtype,
 )
-from ._softmax import log_softmax_core
+from .activations import log_softmax
 
 __all__: list[str] = ["binary_cross_entropy_with_logits", "cross_entropy"]
 
@@ -126,7 +126,7 @@ def cross_entropy(
     dtype = logits.dtype
     work = statistics_dtype(dtype, xp=xp)
     z = xp.moveaxis(xp.astype(logits, work), axis, -1)  # (..., C)
-    logp = log_softmax_core(z, -1, xp=xp)  # (..., C)
+    logp = log_softmax(z, axis=-1)  # (..., C)
     w = None if weight is None else xp.astype(weight, work)  # (C,)
 
     if xp.isdtype(target.dtype, "real floating"):

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import assert_close
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import mlprims
 import mlprims.backends as backends
+from mlprims.testing import assert_close
 
 
 class TestRegistry:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import FLOAT_DTYPES, assert_close
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from mlprims import binary_cross_entropy_with_logits, cross_entropy
+from mlprims.testing import FLOAT_DTYPES, assert_close
 
 N, C = 8, 5
 REDUCTIONS = ("none", "mean", "sum")

@@ -6,9 +6,9 @@ import math
 
 import numpy as np
 import pytest
-from helpers import assert_close
 
 from mlprims._special import erf
+from mlprims.testing import assert_close
 
 _math_erf = np.vectorize(math.erf, otypes=[np.float64])
 

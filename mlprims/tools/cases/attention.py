@@ -1,7 +1,7 @@
 """Check cases for mlprims.attention, against a float64 NumPy oracle written here.
 
 The oracle repeats key/value heads for GQA (``np.repeat``), builds the whole score matrix and
-applies the masked softmax row by row; it shares no code with :mod:`mlprims._attention_core`.
+applies the masked softmax row by row; it shares no code with :mod:`mlprims.attention._tiled`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Check cases for mlprims.random: every backend against an independent NumPy Threefry.
 
 The reference hash below works on uint64 NumPy arrays masked to 32 bits (no uint32
-wrap-around, no shared code with :mod:`mlprims._threefry`); floats are then built with the
+wrap-around, no shared code with :mod:`mlprims.random._threefry`); floats are then built with the
 formulas JAX documents, the normal quantile comes from :class:`statistics.NormalDist`.
 Integer and boolean outputs must match exactly.
 """

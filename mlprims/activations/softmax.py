@@ -1,0 +1,184 @@
+"""The softmax family: softmax, log_softmax, logsumexp, along an axis.
+
+The ``*_core`` functions skip the argument checks. Each works in float32 for 16-bit inputs
+(``statistics_dtype``) and casts back, and never divides by zero or takes the log of zero,
+so an all ``-inf`` slice raises no warning on NumPy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from array_api_compat import device
+
+from .._array import Array, Namespace, check_axis, floating_namespace, statistics_dtype
+
+__all__: list[str] = ["log_softmax", "logsumexp", "softmax"]
+
+
+def _shifted(x: Array, axes: int | tuple[int, ...], *, xp: Namespace) -> tuple[Array, Array, Array]:
+    """``(x - m, m, sum(exp(x - m)))`` with ``m`` the maximum over `axes`, 0 where infinite.
+
+    Replacing an infinite maximum by 0 (as torch's logsumexp does) keeps an all ``-inf``
+    slice at ``exp(-inf) = 0`` instead of ``exp(-inf + inf) = NaN``.
+    """
+    m = xp.max(x, axis=axes, keepdims=True)
+    m = xp.where(xp.isinf(m), xp.zeros_like(m), m)
+    shifted = x - m
+    total = xp.sum(xp.exp(shifted), axis=axes, keepdims=True)
+    return shifted, m, total
+
+
+def softmax_core(x: Array, axis: int, *, xp: Namespace) -> Array:
+    """Softmax along `axis`; an all ``-inf`` slice gives 0."""
+    if x.shape[axis] == 0:  # nothing to normalise (and max() of an empty axis fails)
+        return xp.asarray(x, copy=True)
+    z = xp.astype(x, statistics_dtype(x.dtype, xp=xp))
+    shifted, _, total = _shifted(z, axis, xp=xp)
+    # total is >= 1 unless the whole slice is -inf (then exp(shifted) is 0 there anyway)
+    out = xp.exp(shifted) / xp.where(total == 0, xp.ones_like(total), total)
+    return xp.astype(out, x.dtype)
+
+
+def log_softmax_core(x: Array, axis: int, *, xp: Namespace) -> Array:
+    """Log-softmax along `axis`; an all ``-inf`` slice gives ``-inf``."""
+    if x.shape[axis] == 0:  # nothing to normalise (and max() of an empty axis fails)
+        return xp.asarray(x, copy=True)
+    z = xp.astype(x, statistics_dtype(x.dtype, xp=xp))
+    shifted, _, total = _shifted(z, axis, xp=xp)
+    out = shifted - xp.log(xp.where(total == 0, xp.ones_like(total), total))
+    return xp.astype(out, x.dtype)
+
+
+def logsumexp_core(x: Array, axes: tuple[int, ...], keepdims: bool, *, xp: Namespace) -> Array:
+    """Log-sum-exp over `axes`; an all ``-inf`` slice gives ``-inf``."""
+    z = xp.astype(x, statistics_dtype(x.dtype, xp=xp))
+    if any(z.shape[a] == 0 for a in axes):  # the log of an empty sum; max() would fail
+        shape = tuple(1 if a in axes else s for a, s in enumerate(z.shape))
+        out = xp.full(shape, -xp.inf, dtype=z.dtype, device=device(z))
+    else:
+        _, m, total = _shifted(z, axes, xp=xp)
+        positive = total > 0
+        safe = xp.where(positive, total, xp.ones_like(total))
+        out = xp.where(positive, m + xp.log(safe), xp.full_like(total, -xp.inf))
+    if not keepdims:
+        out = xp.squeeze(out, axis=axes) if axes else out
+    return xp.astype(out, x.dtype)
+
+
+def softmax(x: Array, /, *, axis: int = -1) -> Array:
+    """``exp(x) / sum(exp(x))`` along `axis`; matches ``torch.softmax`` / ``jax.nn.softmax``.
+
+    Parameters
+    ----------
+    x : array (...), real floating, at least one axis
+    axis : int
+        The axis to normalise over (default: the last).
+
+    Returns
+    -------
+    array, shape and dtype of `x`; each slice along `axis` sums to 1.
+
+    Notes
+    -----
+    The maximum of each slice is subtracted first (no overflow). A slice that is entirely
+    ``-inf`` (every class masked) gives 0, not NaN (torch and JAX give NaN). Slices holding
+    NaN or ``+inf`` give NaN. float16/bfloat16 are computed in float32 and cast back.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> softmax(np.array([[0.0, 0.0], [1000.0, -np.inf]]))
+    array([[0.5, 0.5],
+           [1. , 0. ]])
+    """
+    xp = floating_namespace(x)
+    axis = _check_softmax_axis(x, axis)
+    return softmax_core(x, axis, xp=xp)
+
+
+def log_softmax(x: Array, /, *, axis: int = -1) -> Array:
+    """``x - logsumexp(x)`` along `axis`; matches ``F.log_softmax`` / ``jax.nn.log_softmax``.
+
+    Parameters
+    ----------
+    x : array (...), real floating, at least one axis
+    axis : int
+        The axis to normalise over (default: the last).
+
+    Returns
+    -------
+    array, shape and dtype of `x`.
+
+    Notes
+    -----
+    Computed as ``(x - m) - log(sum(exp(x - m)))`` with ``m`` the maximum, never as
+    ``log(softmax(x))``. A slice that is entirely ``-inf`` gives ``-inf`` everywhere (torch and
+    JAX give NaN): the log of our softmax 0, and ``x - logsumexp(x)`` with ``logsumexp = -inf``
+    read as "every element is impossible". float16/bfloat16 are computed in float32.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> log_softmax(np.array([0.0, 0.0])).round(4)
+    array([-0.6931, -0.6931])
+    """
+    xp = floating_namespace(x)
+    axis = _check_softmax_axis(x, axis)
+    return log_softmax_core(x, axis, xp=xp)
+
+
+def logsumexp(
+    x: Array, /, *, axis: int | Sequence[int] | None = -1, keepdims: bool = False
+) -> Array:
+    """``log(sum(exp(x)))`` over `axis`, without overflow; matches ``torch.logsumexp``.
+
+    Parameters
+    ----------
+    x : array (...), real floating
+    axis : int, tuple of int or None
+        The axes to reduce (default: the last; None: all).
+    keepdims : bool
+        Keep the reduced axes with length 1.
+
+    Returns
+    -------
+    array, `x`'s shape without (or, with `keepdims`, with length 1 along) the reduced axes.
+
+    Notes
+    -----
+    ``m + log(sum(exp(x - m)))`` with ``m`` the maximum, replaced by 0 where it is infinite
+    (torch's rule), so an all ``-inf`` slice gives ``-inf`` and a slice holding ``+inf`` gives
+    ``+inf``. Matches ``jax.scipy.special.logsumexp`` too. Reducing an empty axis gives
+    ``-inf`` (the log of an empty sum).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> float(logsumexp(np.array([1000.0, 1000.0])).round(4))
+    1000.6931
+    """
+    xp = floating_namespace(x)
+    if not isinstance(keepdims, bool):
+        msg = f"`keepdims` must be a bool, got {type(keepdims).__name__}"
+        raise TypeError(msg)
+    if axis is None:
+        axes = tuple(range(x.ndim))
+    elif isinstance(axis, Sequence) and not isinstance(axis, str):
+        axes = tuple(check_axis(a, x.ndim) for a in axis)
+        if len(set(axes)) != len(axes):
+            msg = f"`axis` must not repeat an axis, got {tuple(axis)}"
+            raise ValueError(msg)
+    else:
+        if x.ndim == 0:
+            msg = "`x` must have at least one axis for logsumexp over `axis`; got a 0-d array"
+            raise ValueError(msg)
+        axes = (check_axis(axis, x.ndim),)
+    return logsumexp_core(x, axes, keepdims, xp=xp)
+
+
+def _check_softmax_axis(x: Array, axis: int) -> int:
+    if x.ndim == 0:
+        msg = "`x` must have at least one axis to normalise over, got a 0-d array"
+        raise ValueError(msg)
+    return check_axis(axis, x.ndim)

@@ -1,0 +1,247 @@
+"""Validation for :mod:`mlprims.attention`: shapes, dtypes and options only, never array values,
+so it runs unchanged under ``jax.jit``. Private; the legend is :mod:`mlprims.attention`'s.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from .. import backends
+from .._array import (
+    Array,
+    Namespace,
+    check_array,
+    check_choice,
+    check_floating,
+    check_in_range,
+    check_int,
+    shape_str,
+)
+
+__all__ = [
+    "AUTO_SINGLE_TILE",
+    "AUTO_TILE",
+    "CAUSAL_ALIGNS",
+    "Dims",
+    "auto_block_size",
+    "broadcasts_to",
+    "causal_offset",
+    "check_block_size",
+    "check_bool",
+    "check_dropout",
+    "check_inputs",
+    "check_mask_and_bias",
+    "check_scale",
+    "legend",
+]
+
+#: ``block_size="auto"``: one tile while the scores of all heads, prod(B..., N) * T * S, fit in
+#: AUTO_SINGLE_TILE elements (16 MiB in float32); beyond, tiles of AUTO_TILE (queries, keys),
+#: which with 32 heads hold 4 MiB of scores: small enough to stay in the CPU cache.
+AUTO_SINGLE_TILE = 2**22
+AUTO_TILE = (128, 256)
+
+
+@dataclass(frozen=True)
+class Dims:
+    """The sizes of one attention call, found by validation (see the legend above)."""
+
+    lead: tuple[int, ...]  # (B..., N): the output's axes before (T, Hv)
+    n: int  # N query heads (1 when q has no head axis)
+    kv: int  # K key/value heads
+    t: int  # T
+    s: int  # S
+    h: int  # H
+    hv: int  # Hv
+
+    @property
+    def group(self) -> int:
+        """G > 1 when query heads share key/value heads (GQA/MQA through a reshape), else 1."""
+        return self.n // self.kv if self.kv > 1 and self.n > self.kv else 1
+
+
+def check_inputs(
+    q: Array, k: Array, v: Array, mask: Array | None, bias: Array | None, *, xp: Namespace
+) -> Dims:
+    """Validate the arrays of an attention call (shapes and dtypes only) and return its Dims."""
+    for name, a in (("q", q), ("k", k), ("v", v)):
+        check_floating(a, name, xp=xp)
+        if a.ndim < 2:
+            letters = "(..., T, H)" if name == "q" else "(..., S, H)"
+            msg = f"`{name}` must have at least 2 axes {letters}, got shape {shape_str(a.shape)}"
+            raise ValueError(msg)
+    for name, a in (("k", k), ("v", v)):
+        if a.dtype != q.dtype:
+            msg = f"`{name}` must have the dtype of `q` ({q.dtype}), got {a.dtype}"
+            raise TypeError(msg)
+    t, h = q.shape[-2:]
+    s = k.shape[-2]
+    if k.shape[-1] != h:
+        msg = f"`k` must have the head dim H = {h} of `q` (last axis), got {k.shape[-1]}"
+        raise ValueError(msg)
+    if v.shape[-2] != s:
+        msg = f"`v` must have the S = {s} keys of `k` (axis -2), got {v.shape[-2]}"
+        raise ValueError(msg)
+    if v.shape[:-2] != k.shape[:-2]:
+        msg = (
+            f"`v` must have the batch and head axes (B..., K) of `k`, {shape_str(k.shape[:-2])}, "
+            f"got {shape_str(v.shape[:-2])}"
+        )
+        raise ValueError(msg)
+    if s == 0:
+        msg = "`k` must have at least one key (S >= 1), got S = 0"
+        raise ValueError(msg)
+
+    n = q.shape[-3] if q.ndim >= 3 else 1
+    kv = k.shape[-3] if k.ndim >= 3 else 1
+    has_heads = q.ndim >= 3 and k.ndim >= 3
+    if has_heads and n not in (kv, 1) and kv != 1 and n % kv != 0:
+        msg = (
+            f"`q` has N = {n} heads and `k` has K = {kv} (axis -3): N must equal K or be a "
+            "multiple of it (grouped-query attention)"
+        )
+        raise ValueError(msg)
+    grouped = has_heads and kv > 1 and n > kv
+    try:
+        if grouped:  # (B..., N) from q's batch axes and k's, with N heads
+            lead = (*_broadcast(q.shape[:-3], k.shape[:-3]), n)
+        else:
+            lead = _broadcast(q.shape[:-2], k.shape[:-2])
+    except ValueError:
+        msg = (
+            f"`q` and `k` must have broadcastable batch axes B...: got q {shape_str(q.shape)} "
+            f"and k {shape_str(k.shape)}"
+        )
+        raise ValueError(msg) from None
+    dims = Dims(lead=lead, n=n if has_heads else 1, kv=kv, t=t, s=s, h=h, hv=v.shape[-1])
+    check_mask_and_bias(mask, bias, dims, xp=xp)
+    return dims
+
+
+def check_mask_and_bias(
+    mask: Array | None, bias: Array | None, dims: Dims, *, xp: Namespace
+) -> None:
+    """`mask` (bool) and `bias` (floating) must broadcast to (B..., N, T, S)."""
+    target = (*dims.lead, dims.t, dims.s)
+    for name, a in (("mask", mask), ("bias", bias)):
+        if a is None:
+            continue
+        check_array(a, name)
+        if name == "mask" and a.dtype != xp.bool:
+            msg = f"`mask` must be boolean (True = attend), got {a.dtype}; float masks go in `bias`"
+            raise TypeError(msg)
+        if name == "bias" and not xp.isdtype(a.dtype, "real floating"):
+            msg = f"`bias` must have a real floating dtype (added to the scores), got {a.dtype}"
+            raise TypeError(msg)
+        if not broadcasts_to(tuple(a.shape), target):
+            msg = (
+                f"`{name}` must broadcast to {legend(len(target), 'S')} = {shape_str(target)}, "
+                f"got {shape_str(a.shape)}"
+            )
+            raise ValueError(msg)
+
+
+def _broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
+    """The broadcast of two shapes, or ValueError."""
+    out = []
+    for i in range(1, max(len(a), len(b)) + 1):
+        x = a[-i] if i <= len(a) else 1
+        y = b[-i] if i <= len(b) else 1
+        if x != y and 1 not in (x, y):
+            raise ValueError
+        out.append(y if x == 1 else x)
+    return tuple(reversed(out))
+
+
+CAUSAL_ALIGNS = ("top_left", "bottom_right")
+
+
+def check_bool(value: Any, name: str) -> bool:
+    """TypeError unless `value` is True or False."""
+    if not isinstance(value, bool):
+        msg = f"`{name}` must be True or False, got {value!r}"
+        raise TypeError(msg)
+    return value
+
+
+def causal_offset(is_causal: bool, causal_align: str, dims: Dims) -> int | None:
+    """Query i may see keys j <= i + offset (None: not causal); validates both options."""
+    check_bool(is_causal, "is_causal")
+    check_choice(causal_align, "causal_align", CAUSAL_ALIGNS)
+    if not is_causal:
+        return None
+    return 0 if causal_align == "top_left" else dims.s - dims.t
+
+
+def check_scale(scale: Any, h: int) -> float:
+    """`scale` as a float; None means 1 / sqrt(H)."""
+    if scale is None:
+        return 1.0 / math.sqrt(h)
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)):
+        msg = f"`scale` must be a Python number or None (1/sqrt(H)), got {type(scale).__name__}"
+        raise TypeError(msg)
+    return float(scale)
+
+
+def check_dropout(dropout_p: Any, key: Any, q: Array) -> float:
+    """`dropout_p` in [0, 1), and a `key` array of the backend of `q` whenever it is > 0."""
+    p = check_in_range(dropout_p, "dropout_p", 0.0, 1.0, closed=(True, False))
+    if p > 0.0:
+        if key is None:
+            msg = (
+                f"`key` is required when `dropout_p` > 0 (got dropout_p={p}): pass "
+                "key=mlprims.random.key(seed), or dropout_p=0.0 for evaluation"
+            )
+            raise ValueError(msg)
+        check_array(key, "key")
+        want, got = backends.of(q).name, backends.of(key).name
+        if want != got:
+            msg = (
+                f"`key` must live on the backend of the inputs ({want}), got a {got} key: "
+                f"create it with mlprims.random.key(seed, backend={want!r})"
+            )
+            raise TypeError(msg)
+    return p
+
+
+def check_block_size(block_size: Any, dims: Dims) -> tuple[int, int] | None:
+    """(query rows, keys) per tile: None (one tile), an int or a pair >= 1, or "auto"."""
+    if block_size is None:
+        return None
+    if isinstance(block_size, str):
+        if block_size == "auto":
+            return auto_block_size(dims)
+        msg = (
+            f"`block_size` must be an int >= 1, a pair of them, None or 'auto'; got {block_size!r}"
+        )
+        raise ValueError(msg)
+    if isinstance(block_size, tuple) and len(block_size) == 2:
+        return check_int(block_size[0], "block_size", minimum=1), check_int(
+            block_size[1], "block_size", minimum=1
+        )
+    size = check_int(block_size, "block_size", minimum=1)
+    return size, size
+
+
+def legend(ndim: int, last: str) -> str:
+    """The letters of a (B..., N, T, `last`) shape with `ndim` axes, e.g. ``(B, N, T, S)``."""
+    tail = ["N", "T", last][-ndim:] if ndim <= 3 else ["N", "T", last]
+    batch = ndim - len(tail)
+    heads = ["B"] if batch == 1 else [f"B{i + 1}" for i in range(batch)]
+    return "(" + ", ".join([*heads[:batch], *tail]) + ")"
+
+
+def broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    """Whether an array of `shape` broadcasts to `target` without changing `target`."""
+    if len(shape) > len(target):
+        return False
+    return all(a in (1, b) for a, b in zip(reversed(shape), reversed(target), strict=False))
+
+
+def auto_block_size(dims: Dims) -> tuple[int, int] | None:
+    """The tile of ``block_size="auto"``: None (one) for small problems, else AUTO_TILE."""
+    if math.prod(dims.lead) * dims.t * dims.s <= AUTO_SINGLE_TILE:
+        return None
+    return AUTO_TILE

@@ -1,0 +1,128 @@
+"""Scaled dot-product attention (see the shape legend in :mod:`mlprims.attention`)."""
+
+from __future__ import annotations
+
+from .._array import Array, namespace
+from . import _checks as checks
+from ._tiled import attend
+
+__all__: list[str] = ["scaled_dot_product_attention"]
+
+
+def scaled_dot_product_attention(
+    q: Array,
+    k: Array,
+    v: Array,
+    /,
+    *,
+    mask: Array | None = None,
+    bias: Array | None = None,
+    is_causal: bool = False,
+    causal_align: str = "top_left",
+    scale: float | None = None,
+    dropout_p: float = 0.0,
+    key: Array | None = None,
+    return_weights: bool = False,
+    block_size: int | tuple[int, int] | str | None = "auto",
+) -> Array | tuple[Array, Array]:
+    """Scaled dot-product attention: ``softmax(q @ k^T * scale + bias, masked) @ v``.
+
+    Parameters
+    ----------
+    q : array, shape (B..., N, T, H)
+        Queries; any number of batch axes, or none and no head axis: (T, H).
+    k : array, shape (B..., K, S, H)
+        Keys, same dtype as `q`. N must equal K or be a multiple of it: query head n uses
+        key/value head ``n // (N // K)`` (grouped-query attention; K = 1 is multi-query).
+    v : array, shape (B..., K, S, Hv)
+        Values, same dtype and leading axes as `k`.
+    mask : boolean array, broadcastable to (B..., N, T, S), optional
+        True = attend (torch SDPA and jax.nn); False removes the key for that query.
+    bias : floating array, broadcastable to (B..., N, T, S), optional
+        Added to the scores (relative positions, ALiBi, a float mask with -inf); this is what
+        torch calls a float ``attn_mask``.
+    is_causal : bool
+        Query i sees only keys j <= i (top-left) or j <= i + S - T (bottom-right).
+    causal_align : {"top_left", "bottom_right"}
+        ``"top_left"`` is torch's ``is_causal`` (``tril(ones(T, S))``); ``"bottom_right"``
+        aligns the last query with the last key, as when new queries follow cached keys.
+    scale : float, optional
+        Multiplies the scores; default ``1 / sqrt(H)``.
+    dropout_p : float in [0, 1)
+        Dropout on the attention weights, kept ones scaled by ``1 / (1 - dropout_p)`` (torch).
+    key : mlprims.random key, required when `dropout_p` > 0
+        The same key gives the same dropout mask on every backend.
+    return_weights : bool
+        Also return the attention weights (after dropout, like torch's MultiheadAttention).
+    block_size : int, (int, int), None or "auto"
+        Tiles of (query rows, keys); an int is both. Queries go a block at a time; within
+        one, keys go a block at a time with the online softmax of flash attention, so only a
+        (B..., N, bq, bk) tile of scores exists: memory does not grow with T * S. The result
+        equals the untiled one to float rounding. None: one tile, the whole (T, S) matrix.
+        ``"auto"`` (default): one tile while prod(B..., N) * T * S <= 2**22 (16 MiB of
+        float32 scores), else tiles of (128, 256). Query blocks are a Python loop (a static
+        count, unrolled by ``jax.jit``); key blocks a ``fori_loop`` (``lax.fori_loop`` on JAX,
+        compiled once: jit the caller, as JAX compiles it again on every eager call).
+
+    Returns
+    -------
+    output : array, shape (B..., N, T, Hv)
+        In the dtype of `q`.
+    weights : array, shape (B..., N, T, S)
+        Only with `return_weights`. Weights need whole rows, so keys are then not tiled (the
+        queries still are): memory grows with T * S, as the result itself does.
+
+    Raises
+    ------
+    TypeError
+        Non-array or non-floating `q`, `k`, `v`; dtypes that differ; a non-boolean `mask`.
+    ValueError
+        Head dims, lengths or head counts that do not fit; `mask`/`bias` that do not broadcast
+        to (B..., N, T, S); a bad option; `dropout_p` > 0 without `key`.
+
+    Notes
+    -----
+    Matches ``torch.nn.functional.scaled_dot_product_attention`` (``attn_mask`` boolean or
+    float, ``is_causal``, ``scale``, ``enable_gqa=True``) and ``jax.nn.dot_product_attention``
+    in the (B, T, N, H) layout. A query with no key left (fully masked, also by -inf in `bias`)
+    gets output 0 and weights 0, like torch SDPA (jax.nn returns the mean of `v` there).
+    float16/bfloat16 inputs are computed in float32 (scores, softmax statistics, the weighted
+    sum) and the result is cast back. Dropout draws the keep mask of each tile (queries from
+    row t0, keys from s0) as ``mlprims.random.bernoulli(fold_in(fold_in(key, t0), s0),
+    1 - dropout_p, (B..., N, bq, bk))``: it depends on the key, the shapes and the tiles.
+
+    Examples
+    --------
+    >>> import numpy as np, mlprims
+    >>> q = np.ones((2, 4, 3, 8))          # (B, N, T, H)
+    >>> kv = np.ones((2, 2, 5, 8))         # (B, K, S, H): 2 query heads per key/value head
+    >>> mlprims.scaled_dot_product_attention(q, kv, kv, is_causal=True).shape
+    (2, 4, 3, 8)
+    >>> out, w = mlprims.scaled_dot_product_attention(
+    ...     q, kv, kv, mask=np.zeros((3, 5), dtype=bool), return_weights=True)
+    >>> float(abs(out).max()), float(w.sum())  # nothing to attend to: zeros, not NaN
+    (0.0, 0.0)
+    """
+    xp = namespace(q, k, v, mask, bias, names=("q", "k", "v", "mask", "bias"))
+    dims = checks.check_inputs(q, k, v, mask, bias, xp=xp)
+    causal_offset = checks.causal_offset(is_causal, causal_align, dims)
+    scale = checks.check_scale(scale, dims.h)
+    dropout_p = checks.check_dropout(dropout_p, key, q)
+    block = checks.check_block_size(block_size, dims)
+    checks.check_bool(return_weights, "return_weights")
+    out, weights = attend(
+        q,
+        k,
+        v,
+        dims,
+        scale=scale,
+        mask=mask,
+        bias=bias,
+        causal_offset=causal_offset,
+        dropout_p=dropout_p,
+        key=key,
+        return_weights=return_weights,
+        block_size=block,
+        xp=xp,
+    )
+    return (out, weights) if return_weights else out

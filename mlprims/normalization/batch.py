@@ -1,0 +1,189 @@
+"""Batch normalisation as a function: the output and the updated running statistics.
+
+Matches ``torch.nn.functional.batch_norm`` and ``nn.BatchNorm1d/2d/3d``; state (the running
+statistics) is passed in and returned, never stored or mutated. Shape legend: ``N`` batch,
+``C`` channels, ``*`` any further (spatial) axes.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from .._array import (
+    Array,
+    check_int,
+    statistics_dtype,
+)
+from ._moments import (
+    affine,
+    check_batch_norm,
+    creation,
+    shifted_moments,
+)
+
+__all__: list[str] = ["BatchNormOutput", "batch_norm", "init_batch_norm"]
+
+
+class BatchNormOutput(NamedTuple):
+    """What :func:`batch_norm` returns: the output and the (possibly updated) running statistics."""
+
+    output: Array
+    running_mean: Array | None
+    running_var: Array | None
+
+
+def batch_norm(
+    x: Array,
+    running_mean: Array | None,
+    running_var: Array | None,
+    /,
+    weight: Array | None = None,
+    bias: Array | None = None,
+    *,
+    training: bool,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+    axis: int = 1,
+) -> BatchNormOutput:
+    """Batch normalisation with PyTorch's conventions; running statistics are returned.
+
+    Matches ``torch.nn.functional.batch_norm`` and ``torch.nn.BatchNorm1d/2d/3d`` step for step
+    (including their running statistics), without mutating anything.
+
+    Parameters
+    ----------
+    x : array, shape (N, C), (N, C, L), (N, C, H, W), ... or channels-last with ``axis=-1``
+        Real floating input.
+    running_mean, running_var : array of shape (C,) or None
+        The running statistics. ``None`` for both means no tracking (torch's
+        ``track_running_stats=False``): batch statistics are used and ``None`` is returned.
+    weight, bias : array of shape (C,), optional
+        The affine parameters (gamma and beta).
+    training : bool
+        True: normalise with the batch statistics and return updated running statistics.
+        False: normalise with the running statistics and return them unchanged.
+    momentum : float in [0, 1]
+        Weight of the *new batch* in the running average (torch meaning, default 0.1).
+    eps : float
+        Added to the variance before the square root.
+    axis : int
+        The channel axis (1 like torch; -1 for channels-last data).
+
+    Returns
+    -------
+    BatchNormOutput
+        ``(output, running_mean, running_var)``; output has the shape and dtype of `x`.
+
+    Notes
+    -----
+    Training, per channel over the ``n`` values of all other axes::
+
+        y = (x - mean) / sqrt(var_biased + eps) * weight + bias
+        running_mean <- (1 - momentum) * running_mean + momentum * mean
+        running_var  <- (1 - momentum) * running_var  + momentum * var_biased * n / (n - 1)
+
+    The output uses the *biased* batch variance, the running variance stores the *unbiased* one
+    (torch's convention). Evaluation computes ``(x - running_mean) / sqrt(running_var + eps)``.
+    Training needs ``n > 1``. torch's ``momentum=None`` (a cumulative average using the module's
+    ``num_batches_tracked``) is not supported, as that counter would be one more piece of state:
+    passing ``momentum=1 / (t + 1)`` at training step ``t = 0, 1, ...`` gives the same numbers
+    (under ``jax.jit`` each new value recompiles, as momentum is static).
+
+    Statistics are computed with shifted two passes: subtract each channel's first value (exact
+    by the Sterbenz lemma when values are within a factor 2), then take the mean and the mean
+    squared deviation of the differences. The one-pass ``E[x²] - E[x]²`` cancels catastrophically
+    when ``|mean| >> std`` (float32 data around 1e4 with std 1e-2 get a variance that is pure
+    rounding noise; Flax's default ``use_fast_variance=True`` is that formula, clipped at 0);
+    see :mod:`mlprims.normalization._moments`.
+
+    The same layer in the conventions of Keras 3 and Flax (their momentum weighs the *old*
+    value, so torch 0.1 is their 0.9):
+
+    ====================  ==================  ========================  ========================
+    setting               torch / mlprims     Keras 3                   Flax linen
+    ====================  ==================  ========================  ========================
+    update                (1-m) r + m b       m r + (1-m) b             m r + (1-m) b
+    this layer's momentum ``momentum=0.1``    ``momentum=0.9``          ``momentum=0.9``
+    default momentum      0.1                 0.99                      0.99
+    default eps           1e-5                1e-3                      1e-5
+    mode                  ``training=True``   ``training=True``         ``use_running_average``
+                                                                        ``=False``
+    running variance      unbiased (n-1)      biased (n)                biased (n)
+    channel axis          1                   -1                        -1
+    parameter names       weight, bias,       gamma, beta,              scale, bias,
+                          running_mean/var    moving_mean/variance      batch_stats mean/var
+    ====================  ==================  ========================  ========================
+
+    A stored Keras/Flax moving variance is the biased one; loading it here is a plain copy (only
+    the training history differs, by the factor n/(n-1) on each batch's contribution).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlprims import batch_norm
+    >>> x = np.array([[1.0, 10.0], [3.0, 30.0]])
+    >>> y, mean, var = batch_norm(x, np.zeros(2), np.ones(2), training=True)
+    >>> y.round(3).tolist(), mean.tolist(), var.tolist()
+    ([[-1.0, -1.0], [1.0, 1.0]], [0.2, 2.0], [1.1, 20.9])
+    """
+    xp, ax, n, momentum, eps = check_batch_norm(
+        x, running_mean, running_var, weight, bias, training, momentum, eps, axis
+    )
+    channels = x.shape[ax]
+    dtype = statistics_dtype(x.dtype, xp=xp)
+    xc = xp.astype(x, dtype, copy=False)
+    per_channel = tuple(channels if i == ax else 1 for i in range(x.ndim))  # (1, C, 1, 1)
+    new_mean, new_var = running_mean, running_var
+    if training:
+        others = tuple(i for i in range(x.ndim) if i != ax)
+        mean, centered, var = shifted_moments(xc, others, xp=xp)
+        y = centered * (1.0 / xp.sqrt(var + eps))
+        if running_mean is not None and running_var is not None:
+            batch_mean = xp.astype(xp.reshape(mean, (channels,)), running_mean.dtype)
+            unbiased = xp.astype(xp.reshape(var, (channels,)) * (n / (n - 1)), running_var.dtype)
+            new_mean = (1.0 - momentum) * running_mean + momentum * batch_mean
+            new_var = (1.0 - momentum) * running_var + momentum * unbiased
+    else:
+        mu = xp.reshape(xp.astype(running_mean, dtype), per_channel)
+        var = xp.reshape(xp.astype(running_var, dtype), per_channel)
+        y = xc - mu
+        y *= 1.0 / xp.sqrt(var + eps)  # in place on our own new array (see _moments.affine)
+    y = affine(y, weight, bias, per_channel, xp=xp)
+    return BatchNormOutput(xp.astype(y, x.dtype, copy=False), new_mean, new_var)
+
+
+def init_batch_norm(
+    num_features: int,
+    /,
+    *,
+    dtype: Any = "float32",
+    backend: Any = None,
+    affine: bool = True,
+    track_running_stats: bool = True,
+) -> dict[str, Array | None]:
+    """Parameters and state of a BatchNorm layer, initialised like ``torch.nn.BatchNorm2d``.
+
+    Returns ``{"weight": ones, "bias": zeros, "running_mean": zeros, "running_var": ones}``,
+    each of shape (C,) = (num_features,); the weight and bias are None unless `affine`, the
+    running statistics None unless `track_running_stats`. `backend` is a backend name (default:
+    the one set with ``mlprims.use``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlprims import batch_norm, init_batch_norm
+    >>> p = init_batch_norm(2, dtype="float64")
+    >>> out = batch_norm(np.array([[1.0, 2.0], [3.0, 6.0]]), p["running_mean"],
+    ...                  p["running_var"], p["weight"], p["bias"], training=True)
+    >>> out.running_var.round(6).tolist()
+    [1.1, 1.7]
+    """
+    c = check_int(num_features, "num_features", minimum=1)
+    xp, dt = creation(dtype, backend)
+    stats = track_running_stats
+    return {
+        "weight": xp.ones((c,), dtype=dt) if affine else None,
+        "bias": xp.zeros((c,), dtype=dt) if affine else None,
+        "running_mean": xp.zeros((c,), dtype=dt) if stats else None,
+        "running_var": xp.ones((c,), dtype=dt) if stats else None,
+    }

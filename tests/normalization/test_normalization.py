@@ -1,0 +1,499 @@
+"""batch_norm, layer_norm, rms_norm, group_norm, and the init functions.
+
+References are float64 NumPy written here (never calling mlprims), torch.nn.functional and the
+torch.nn BatchNorm modules; the Keras/Flax BatchNorm update rule is written out as well, to
+prove the momentum conversion documented in batch_norm.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given
+from hypothesis import strategies as st
+
+import mlprims
+from mlprims import (
+    batch_norm,
+    group_norm,
+    init_batch_norm,
+    init_layer_norm,
+    layer_norm,
+    rms_norm,
+)
+from mlprims.testing import assert_close
+from mlprims.testing.strategies import float_arrays
+
+DTYPES = ("float32", "float64")
+
+# (shape, channel axis): (N, C), (N, C, L), (N, C, H, W) and channels-last (N, H, W, C).
+LAYOUTS = {
+    "NC": ((8, 3), 1),
+    "NCL": ((4, 3, 5), 1),
+    "NCHW": ((3, 4, 3, 2), 1),
+    "NHWC": ((3, 3, 2, 4), -1),
+}
+
+
+# --- float64 NumPy references ----------------------------------------------------------
+
+
+def ref_batch_norm(x, rm, rv, w, b, *, training, momentum=0.1, eps=1e-5, axis=1):
+    """Per channel over every other axis; returns (y, running_mean, running_var)."""
+    xm = np.moveaxis(np.asarray(x, np.float64), axis, -1)  # (..., C)
+    flat = xm.reshape(-1, xm.shape[-1])
+    if training:
+        n = flat.shape[0]
+        mean, var = flat.mean(axis=0), flat.var(axis=0)
+        if rm is not None:
+            rm = (1 - momentum) * rm + momentum * mean
+            rv = (1 - momentum) * rv + momentum * var * n / (n - 1)
+    else:
+        mean, var = rm, rv
+    y = (xm - mean) / np.sqrt(var + eps)
+    y = y * (1.0 if w is None else w) + (0.0 if b is None else b)
+    return np.moveaxis(y, -1, axis), rm, rv
+
+
+def ref_layer_norm(x, k, w=None, b=None, eps=1e-5):
+    x = np.asarray(x, np.float64)
+    axes = tuple(range(x.ndim - k, x.ndim))
+    y = (x - x.mean(axis=axes, keepdims=True)) / np.sqrt(x.var(axis=axes, keepdims=True) + eps)
+    return y * (1.0 if w is None else w) + (0.0 if b is None else b)
+
+
+def ref_rms_norm(x, k, w=None, eps=1e-7):
+    x = np.asarray(x, np.float64)
+    axes = tuple(range(x.ndim - k, x.ndim))
+    return x / np.sqrt((x**2).mean(axis=axes, keepdims=True) + eps) * (1.0 if w is None else w)
+
+
+def ref_group_norm(x, g, w=None, b=None, eps=1e-5):
+    x = np.asarray(x, np.float64)
+    n, c = x.shape[:2]
+    grouped = x.reshape(n, g, -1)
+    y = (grouped - grouped.mean(-1, keepdims=True)) / np.sqrt(grouped.var(-1, keepdims=True) + eps)
+    shape = (1, c) + (1,) * (x.ndim - 2)
+    y = y.reshape(x.shape)
+    return y * (1.0 if w is None else w.reshape(shape)) + (0.0 if b is None else b.reshape(shape))
+
+
+def _params(rng, c, dtype):
+    """running_mean, running_var, weight, bias of length c, rounded to `dtype`."""
+    arrays = rng.normal(size=c), rng.uniform(0.5, 2.0, c), rng.normal(size=c), rng.normal(size=c)
+    return tuple(a.astype(dtype) for a in arrays)
+
+
+def _t(a: Any) -> Any:
+    return None if a is None else torch.from_numpy(np.array(a))
+
+
+# --- batch_norm ------------------------------------------------------------------------
+
+
+class TestBatchNorm:
+    @pytest.mark.parametrize("layout", list(LAYOUTS))
+    @pytest.mark.parametrize("dtype", DTYPES)
+    def test_agreement_training_and_eval(self, xb, dtype: str, layout: str) -> None:
+        shape, axis = LAYOUTS[layout]
+        rng = np.random.default_rng(0)
+        x = (3.0 + 2.0 * rng.standard_normal(shape)).astype(dtype)
+        rm, rv, w, b = _params(rng, shape[axis], dtype)
+        arrays = [xb.asarray(a) for a in (x, rm, rv, w, b)]
+        for training in (True, False):
+            out = xb.to_numpy(
+                xb.run(batch_norm, *arrays, training=training, momentum=0.3, axis=axis)
+            )
+            want = ref_batch_norm(x, rm, rv, w, b, training=training, momentum=0.3, axis=axis)
+            assert type(out).__name__ == "BatchNormOutput"
+            for got, expected in zip(out, want, strict=True):
+                assert got.dtype == np.dtype(dtype)
+                assert_close(got, expected, dtype)
+
+    def test_without_running_stats(self, xb) -> None:
+        x = np.random.default_rng(1).normal(5.0, 3.0, (6, 4, 3))
+        out = xb.run(batch_norm, xb.asarray(x), None, None, training=True)
+        assert out.running_mean is None and out.running_var is None
+        want = ref_batch_norm(x, None, None, None, None, training=True)[0]
+        assert_close(xb.to_numpy(out.output), want)
+
+    @pytest.mark.parametrize("backend", ["numpy", "torch", "jax"])  # strict has no float16
+    def test_half_precision_is_computed_in_float32(self, backend: str) -> None:
+        be = mlprims.backends.get(backend)
+        x = np.random.default_rng(2).normal(100.0, 1.0, (16, 3, 4)).astype(np.float16)
+        rm, rv, w, b = _params(np.random.default_rng(3), 3, "float32")
+        out = batch_norm(be.asarray(x), *map(be.asarray, (rm, rv, w, b)), training=True)
+        got = [be.to_numpy(a) for a in out]
+        assert got[0].dtype == np.float16 and got[1].dtype == np.float32
+        want = ref_batch_norm(x, rm, rv, w, b, training=True)
+        assert_close(got[0], want[0], "float16")
+        assert_close(got[2], want[2], "float32", scale=10)
+
+    def test_jax_32_bit_defaults_keep_float32(self, jax_without_x64) -> None:
+        import jax
+        import jax.numpy as jnp
+
+        x = jnp.asarray(np.random.default_rng(8).normal(size=(6, 3, 2)), dtype=jnp.float32)
+        stats = jnp.zeros(3, dtype=jnp.float32), jnp.ones(3, dtype=jnp.float32)
+        out = jax.jit(lambda *a: batch_norm(*a, training=True))(x, *stats)
+        assert [a.dtype for a in out] == [np.float32] * 3
+        assert layer_norm(x, (3, 2)).dtype == np.float32
+        assert group_norm(x, 3).dtype == np.float32
+
+    @pytest.mark.parametrize("layout", list(LAYOUTS))
+    def test_matches_torch_functional(self, layout: str) -> None:
+        shape, axis = LAYOUTS[layout]
+        rng = np.random.default_rng(4)
+        x = rng.normal(size=shape)
+        rm, rv, w, b = _params(rng, shape[axis], "float64")
+        for training in (True, False):
+            t_rm, t_rv = _t(rm), _t(rv)  # torch updates these in place
+            xt = torch.movedim(_t(x), -1, 1) if axis == -1 else _t(x)
+            want = F.batch_norm(xt, t_rm, t_rv, _t(w), _t(b), training, 0.2, 1e-3)
+            want = torch.movedim(want, 1, -1) if axis == -1 else want
+            got = batch_norm(x, rm, rv, w, b, training=training, momentum=0.2, eps=1e-3, axis=axis)
+            assert_close(got.output, want.numpy())
+            assert_close(got.running_mean, t_rm.numpy())
+            assert_close(got.running_var, t_rv.numpy())
+
+    @pytest.mark.parametrize("layout", ["NC", "NCL", "NCHW"])
+    def test_matches_torch_modules_over_training_then_eval(self, xb, layout: str) -> None:
+        shape, _ = LAYOUTS[layout]
+        module = (torch.nn.BatchNorm2d if len(shape) == 4 else torch.nn.BatchNorm1d)(
+            shape[1], momentum=0.25, dtype=torch.float64
+        )
+        state = {k: xb.asarray(v) for k, v in init_batch_norm(shape[1], dtype="float64").items()}
+        module.weight.data.uniform_(0.5, 1.5)  # non-trivial affine parameters
+        state["weight"] = xb.asarray(module.weight.detach().numpy())
+        rng = np.random.default_rng(5)
+        for step in range(4):
+            x = rng.normal(step, 1.0 + step, shape)
+            want = module.train()(_t(x)).detach().numpy()
+            out = xb.run(
+                batch_norm, xb.asarray(x), state["running_mean"], state["running_var"],
+                state["weight"], state["bias"], training=True, momentum=0.25,
+            )  # fmt: skip
+            assert_close(xb.to_numpy(out.output), want)
+            state["running_mean"], state["running_var"] = out.running_mean, out.running_var
+        assert_close(xb.to_numpy(state["running_mean"]), module.running_mean.numpy())
+        assert_close(xb.to_numpy(state["running_var"]), module.running_var.numpy())
+        x = rng.normal(1.0, 2.0, shape)
+        want = module.eval()(_t(x)).detach().numpy()
+        out = xb.run(
+            batch_norm, xb.asarray(x), state["running_mean"], state["running_var"],
+            state["weight"], state["bias"], training=False,
+        )  # fmt: skip
+        assert_close(xb.to_numpy(out.output), want)
+        assert_close(xb.to_numpy(out.running_var), module.running_var.numpy())
+
+    def test_torch_momentum_none_is_momentum_one_over_step(self) -> None:
+        module = torch.nn.BatchNorm1d(3, momentum=None, dtype=torch.float64)
+        rm, rv = np.zeros(3), np.ones(3)
+        rng = np.random.default_rng(6)
+        for t in range(4):
+            x = rng.normal(t, 2.0, (5, 3))
+            module.train()(_t(x))
+            _, rm, rv = batch_norm(x, rm, rv, training=True, momentum=1 / (t + 1))
+        assert_close(rm, module.running_mean.numpy())
+        assert_close(rv, module.running_var.numpy())
+
+    def test_keras_flax_conversion(self) -> None:
+        """torch momentum m here is Keras/Flax momentum 1 - m; they store the biased variance."""
+
+        def keras_flax_step(x, moving_mean, moving_var, momentum):
+            # Keras 3 BatchNormalization / flax.linen.BatchNorm: mean and *biased* variance
+            # over all axes but the last, the moving averages weigh the old value by momentum.
+            mean, var = x.mean(axis=0), x.var(axis=0)
+            moving_mean = momentum * moving_mean + (1 - momentum) * mean
+            moving_var = momentum * moving_var + (1 - momentum) * var
+            return (x - mean) / np.sqrt(var + 1e-3), moving_mean, moving_var
+
+        rng = np.random.default_rng(7)
+        n = 6
+        ours_m, keras_m = np.zeros(4), np.zeros(4)
+        ours_v, keras_v, bessel_v = np.ones(4), np.ones(4), np.ones(4)
+        for _ in range(5):
+            x = rng.normal(2.0, 3.0, (n, 4))
+            y, ours_m, ours_v = batch_norm(
+                x, ours_m, ours_v, training=True, momentum=0.1, eps=1e-3, axis=-1
+            )
+            y_keras, keras_m, keras_v = keras_flax_step(x, keras_m, keras_v, momentum=0.9)
+            # the same rule fed the unbiased variance: what torch stores
+            bessel_v = 0.9 * bessel_v + 0.1 * x.var(axis=0, ddof=1)
+            assert_close(y, y_keras)
+            assert_close(ours_m, keras_m)
+            assert_close(ours_v, bessel_v)
+        assert np.all(ours_v > keras_v)  # biased storage: the one real difference
+        x = rng.normal(size=(3, 4))
+        keras_eval = (x - keras_m) / np.sqrt(keras_v + 1e-3)  # a Keras checkpoint, loaded as is
+        got = batch_norm(x, keras_m, keras_v, training=False, eps=1e-3, axis=-1).output
+        assert_close(got, keras_eval)
+
+    @given(
+        x=float_arrays(shape=(5, 3, 4), dtype="float64"),
+        shift=st.lists(st.floats(-1e3, 1e3), min_size=3, max_size=3),
+    )
+    def test_training_is_invariant_to_a_per_channel_shift(self, x, shift) -> None:
+        x = x + np.linspace(0.0, 1.0, x.size).reshape(x.shape)  # no constant channel
+        shifted = x + np.asarray(shift)[:, None]
+        a = batch_norm(x, np.zeros(3), np.ones(3), training=True)
+        b = batch_norm(shifted, np.zeros(3), np.ones(3), training=True)
+        assert_close(b.output, a.output, scale=1e3)
+        assert_close(b.running_var, a.running_var, scale=1e3)
+        assert_close(b.running_mean - a.running_mean, 0.1 * np.asarray(shift), scale=1e3)
+
+    def test_inputs_are_not_mutated(self) -> None:
+        x, rm, rv = np.ones((4, 2)), np.zeros(2), np.ones(2)
+        x[0] = 3.0
+        copies = [a.copy() for a in (x, rm, rv)]
+        batch_norm(x, rm, rv, training=True)
+        for a, before in zip((x, rm, rv), copies, strict=True):
+            np.testing.assert_array_equal(a, before)
+
+    @pytest.mark.parametrize(
+        ("kwargs", "error", "name"),
+        [
+            ({"running_mean": np.zeros(4)}, ValueError, "running_mean"),
+            ({"weight": np.ones(2)}, ValueError, "weight"),
+            ({"bias": np.ones((3, 1))}, ValueError, "bias"),
+            ({"momentum": 1.5}, ValueError, "momentum"),
+            ({"momentum": -0.1}, ValueError, "momentum"),
+            ({"momentum": None}, TypeError, "momentum"),
+            ({"x": np.ones((4, 3), dtype=np.int64)}, TypeError, "x"),
+            ({"x": np.ones(3)}, ValueError, "x"),
+            ({"x": np.ones((1, 3))}, ValueError, "x"),
+            ({"x": [[1.0, 2.0, 3.0]]}, TypeError, "x"),
+            ({"training": 1}, TypeError, "training"),
+            ({"axis": 2}, ValueError, "axis"),
+            ({"eps": -1e-5}, ValueError, "eps"),
+            ({"running_var": None}, ValueError, "running_var"),
+            (
+                {"running_mean": None, "running_var": None, "training": False},
+                ValueError,
+                "running_mean",
+            ),
+            ({"running_mean": np.zeros(3, dtype=np.int64)}, TypeError, "running_mean"),
+        ],
+    )
+    def test_bad_input(self, kwargs, error, name) -> None:
+        args = {"x": np.ones((4, 3)), "running_mean": np.zeros(3), "running_var": np.ones(3)}
+        args.update(kwargs)
+        x, rm, rv = args.pop("x"), args.pop("running_mean"), args.pop("running_var")
+        options = {"training": True, **args}
+        with pytest.raises(error, match=f"`{name}`"):
+            batch_norm(x, rm, rv, **options)
+
+
+# --- layer_norm ------------------------------------------------------------------------
+
+
+class TestLayerNorm:
+    @pytest.mark.parametrize("shape", [(5, 8), (2, 3, 4, 5)], ids=["S=(8,)", "S=(4,5)"])
+    @pytest.mark.parametrize("dtype", DTYPES)
+    def test_agreement(self, xb, dtype: str, shape) -> None:
+        k = len(shape) // 2
+        rng = np.random.default_rng(10)
+        x = rng.normal(2.0, 3.0, shape).astype(dtype)
+        w, b = (rng.normal(size=shape[-k:]).astype(dtype) for _ in range(2))
+        got = xb.run(layer_norm, xb.asarray(x), shape[-k:], xb.asarray(w), xb.asarray(b))
+        got = xb.to_numpy(got)
+        assert got.dtype == np.dtype(dtype)
+        assert_close(got, ref_layer_norm(x, k, w, b), dtype)
+        plain = xb.to_numpy(xb.run(layer_norm, xb.asarray(x), shape[-k:], eps=1e-3))
+        assert_close(plain, ref_layer_norm(x, k, eps=1e-3), dtype)
+
+    def test_large_mean_accuracy(self, xb) -> None:
+        """float32 rows with mean 1e4, std 1e-2: ours within 1e-5 of float64, torch and plain
+        two-pass far off (measured here: torch 0.13, plain two-pass 0.088, ours 5e-7)."""
+        rng = np.random.default_rng(0)
+        x = (1e4 + 1e-2 * rng.standard_normal((64, 768))).astype(np.float32)
+        exact = ref_layer_norm(x, 1)
+        ours = xb.to_numpy(xb.run(layer_norm, xb.asarray(x), 768))
+        ours_error = np.abs(ours - exact).max()
+        torch_error = np.abs(F.layer_norm(_t(x), (768,)).numpy() - exact).max()
+        mean = x.mean(axis=-1, keepdims=True)  # float32 two-pass, no shift
+        plain = (x - mean) / np.sqrt(((x - mean) ** 2).mean(axis=-1, keepdims=True) + 1e-5)
+        plain_error = np.abs(plain - exact).max()
+        assert ours.dtype == np.float32
+        assert ours_error < 1e-5, (ours_error, torch_error, plain_error)
+        assert ours_error * 1000 < min(torch_error, plain_error), (torch_error, plain_error)
+
+    def test_matches_torch_functional(self) -> None:
+        rng = np.random.default_rng(11)
+        for dtype in ("float32", "float64"):
+            x = rng.normal(size=(3, 4, 6)).astype(dtype)
+            w, b = rng.normal(size=(4, 6)).astype(dtype), rng.normal(size=(4, 6)).astype(dtype)
+            want = F.layer_norm(_t(x), (4, 6), _t(w), _t(b), eps=1e-4).numpy()
+            assert_close(layer_norm(x, (4, 6), w, b, eps=1e-4), want, dtype)
+
+    def test_torch_gradients_match(self) -> None:
+        """Autograd flows through the in-place updates of our own buffers."""
+        rng = np.random.default_rng(12)
+        x, w, b = (_t(rng.normal(size=s)).requires_grad_() for s in ((3, 5, 6), (6,), (6,)))
+        g = _t(rng.normal(size=(3, 5, 6)))
+        ours = torch.autograd.grad((layer_norm(x, 6, w, b) * g).sum(), (x, w, b))
+        want = torch.autograd.grad((F.layer_norm(x, (6,), w, b) * g).sum(), (x, w, b))
+        for a, e in zip(ours, want, strict=True):
+            assert_close(a.numpy(), e.numpy())
+
+    def test_half_precision(self) -> None:
+        x = np.random.default_rng(13).normal(50.0, 1.0, (4, 16)).astype(np.float16)
+        for backend in (np.asarray, torch.from_numpy):
+            got = np.asarray(layer_norm(backend(x), 16))
+            assert got.dtype == np.float16
+            assert_close(got, ref_layer_norm(x, 1), "float16")
+
+    @given(x=float_arrays(shape=(4, 7), dtype="float64"))
+    def test_rows_have_mean_0_and_variance_1(self, x) -> None:
+        x = x + np.linspace(-1.0, 1.0, 7)  # no constant row
+        y = layer_norm(x, 7, eps=0.0)
+        assert_close(y.mean(axis=-1), np.zeros(4), atol=1e-12)
+        assert_close(y.var(axis=-1), np.ones(4))
+
+    @pytest.mark.parametrize(
+        ("args", "error", "name"),
+        [
+            (((4, 5), (5, 4)), ValueError, "normalized_shape"),
+            (((4, 5), 4), ValueError, "normalized_shape"),
+            (((4, 5), (3, 4, 5)), ValueError, "normalized_shape"),
+            (((4, 5), ()), ValueError, "normalized_shape"),
+            (((4, 5), 5.0), TypeError, "normalized_shape"),
+            (((4, 5), 5, np.ones(4)), ValueError, "weight"),
+            (((4, 5), 5, None, np.ones((1, 5))), ValueError, "bias"),
+        ],
+    )
+    def test_bad_input(self, args, error, name) -> None:
+        shape, *rest = args
+        with pytest.raises(error, match=f"`{name}`"):
+            layer_norm(np.ones(shape), *rest)
+
+    def test_integer_input(self) -> None:
+        with pytest.raises(TypeError, match="`x`"):
+            layer_norm(np.ones((2, 3), dtype=np.int32), 3)
+
+
+# --- rms_norm --------------------------------------------------------------------------
+
+
+class TestRmsNorm:
+    @pytest.mark.parametrize("dtype", DTYPES)
+    def test_agreement(self, xb, dtype: str) -> None:
+        rng = np.random.default_rng(20)
+        x, w = rng.normal(1.0, 2.0, (3, 4, 5)).astype(dtype), rng.normal(size=(4, 5)).astype(dtype)
+        got = xb.to_numpy(xb.run(rms_norm, xb.asarray(x), (4, 5), xb.asarray(w)))
+        eps = float(np.finfo(dtype).eps)
+        assert got.dtype == np.dtype(dtype)
+        assert_close(got, ref_rms_norm(x, 2, w, eps=eps), dtype)
+
+    @pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+    def test_matches_torch_functional(self, dtype: str) -> None:
+        """Includes torch's default eps: float32's epsilon for float16 inputs."""
+        rng = np.random.default_rng(21)
+        x = np.concatenate([rng.normal(size=(3, 8)), np.full((1, 8), 3e-4)]).astype(dtype)
+        w = rng.normal(size=8).astype(dtype)
+        want = F.rms_norm(_t(x), (8,), _t(w)).numpy()
+        for backend in (np.asarray, torch.from_numpy):
+            got = np.asarray(rms_norm(backend(x), 8, backend(w)))
+            assert got.dtype == np.dtype(dtype)
+            assert_close(got, want, dtype, scale=2)
+
+    @given(x=float_arrays(shape=(3, 6), dtype="float64"), scale=st.floats(1e-3, 1e3))
+    def test_unit_rms_and_scale_invariance(self, x, scale) -> None:
+        x = x + 1.0
+        y = rms_norm(x, 6, eps=0.0)
+        assert_close(np.sqrt((y**2).mean(axis=-1)), np.ones(3))
+        assert_close(rms_norm(scale * x, 6, eps=0.0), y)
+
+    def test_bad_input(self) -> None:
+        with pytest.raises(ValueError, match="`normalized_shape`"):
+            rms_norm(np.ones((2, 3)), 2)
+        with pytest.raises(ValueError, match="`weight`"):
+            rms_norm(np.ones((2, 3)), 3, np.ones(2))
+        with pytest.raises(ValueError, match="`eps`"):
+            rms_norm(np.ones((2, 3)), 3, eps=-1.0)
+        with pytest.raises(TypeError, match="`x`"):
+            rms_norm(np.ones((2, 3), dtype=np.int64), 3)
+
+
+# --- group_norm ------------------------------------------------------------------------
+
+
+class TestGroupNorm:
+    @pytest.mark.parametrize("shape", [(2, 6), (2, 6, 5), (2, 6, 4, 3)], ids=["NC", "NCL", "NCHW"])
+    @pytest.mark.parametrize("dtype", DTYPES)
+    def test_agreement(self, xb, dtype: str, shape) -> None:
+        rng = np.random.default_rng(30)
+        x = rng.normal(4.0, 2.0, shape).astype(dtype)
+        w, b = (rng.normal(size=6).astype(dtype) for _ in range(2))
+        got = xb.to_numpy(xb.run(group_norm, xb.asarray(x), 3, xb.asarray(w), xb.asarray(b)))
+        assert got.dtype == np.dtype(dtype)
+        assert_close(got, ref_group_norm(x, 3, w, b), dtype, scale=2)
+
+    @pytest.mark.parametrize("groups", [1, 2, 6])
+    def test_matches_torch_functional(self, groups: int) -> None:
+        rng = np.random.default_rng(31)
+        x, w, b = rng.normal(size=(3, 6, 4, 2)), rng.normal(size=6), rng.normal(size=6)
+        want = F.group_norm(_t(x), groups, _t(w), _t(b), eps=1e-4).numpy()
+        assert_close(group_norm(x, groups, w, b, eps=1e-4), want)
+
+    def test_one_group_is_layer_norm_and_c_groups_is_instance_norm(self) -> None:
+        x = np.random.default_rng(32).normal(size=(2, 4, 3, 5))
+        assert_close(group_norm(x, 1), layer_norm(x, (4, 3, 5)))
+        want = F.instance_norm(_t(x)).numpy()
+        assert_close(group_norm(x, 4), want)
+
+    def test_bad_input(self) -> None:
+        x = np.ones((2, 6, 3))
+        with pytest.raises(ValueError, match="`num_groups`"):
+            group_norm(x, 4)
+        with pytest.raises(ValueError, match="`num_groups`"):
+            group_norm(x, 0)
+        with pytest.raises(TypeError, match="`num_groups`"):
+            group_norm(x, 2.0)  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="`weight`"):
+            group_norm(x, 3, np.ones(3))
+        with pytest.raises(ValueError, match="`x`"):
+            group_norm(np.ones(6), 3)
+        with pytest.raises(TypeError, match="`x`"):
+            group_norm(x.astype(np.int64), 3)
+
+
+# --- init ------------------------------------------------------------------------------
+
+
+class TestInit:
+    def test_batch_norm_state_like_torch(self, xb) -> None:
+        state = init_batch_norm(3, dtype="float64", backend=xb.backend.name)
+        torch_state = torch.nn.BatchNorm2d(3, dtype=torch.float64).state_dict()
+        for name, value in state.items():
+            assert mlprims.backends.of(value).name == xb.backend.name
+            np.testing.assert_array_equal(xb.to_numpy(value), torch_state[name].numpy())
+        assert xb.to_numpy(state["weight"]).dtype == np.float64
+
+    def test_layer_norm_params_like_torch(self, xb) -> None:
+        params = init_layer_norm((2, 3), backend=xb.backend.name)
+        torch_params = torch.nn.LayerNorm((2, 3)).state_dict()
+        for name, value in params.items():
+            got = xb.to_numpy(value)
+            assert got.dtype == np.float32
+            np.testing.assert_array_equal(got, torch_params[name].numpy())
+
+    def test_options_and_default_backend(self) -> None:
+        state = init_batch_norm(2, affine=False, track_running_stats=False)
+        assert all(v is None for v in state.values())
+        assert init_layer_norm(4, bias=False)["bias"] is None
+        assert init_layer_norm(4, elementwise_affine=False) == {"weight": None, "bias": None}
+        with mlprims.use("torch"):
+            assert isinstance(init_layer_norm(4)["weight"], torch.Tensor)
+
+    def test_bad_input(self) -> None:
+        with pytest.raises(ValueError, match="`num_features`"):
+            init_batch_norm(0)
+        with pytest.raises(TypeError, match="`dtype`"):
+            init_batch_norm(3, dtype="int32")
+        with pytest.raises(ValueError, match="`normalized_shape`"):
+            init_layer_norm((3, 0))
