@@ -16,8 +16,11 @@ from . import backends
 __all__ = [
     "Array",
     "Namespace",
+    "broadcast_shapes",
+    "broadcasts_to",
     "check_array",
     "check_axis",
+    "check_broadcasts_to",
     "check_choice",
     "check_floating",
     "check_in_range",
@@ -151,6 +154,51 @@ def check_axis(axis: Any, ndim: int, name: str = "axis") -> int:
         )
         raise ValueError(msg)
     return int(axis) % ndim
+
+
+def broadcast_shapes(*shapes: Sequence[int], names: Sequence[str] = ()) -> tuple[int, ...]:
+    """The shape that `shapes` broadcast to (the standard's rule), or a ValueError naming them.
+
+    Shapes are static even under ``jax.jit``, so this is plain Python. (array-api-extra's
+    ``broadcast_shapes`` is deprecated since 0.11 for the standard's ``xp.broadcast_shapes``,
+    which needs a namespace that creation functions do not have.)
+    """
+    ndim = max((len(s) for s in shapes), default=0)
+    padded = [(1,) * (ndim - len(s)) + tuple(s) for s in shapes]
+    out = []
+    for sizes in zip(*padded, strict=True):
+        big = {n for n in sizes if n != 1}
+        if len(big) > 1:
+            given = [
+                f"`{names[i]}` {shape_str(s)}" if i < len(names) else shape_str(s)
+                for i, s in enumerate(shapes)
+            ]
+            msg = f"shapes do not broadcast together: {', '.join(given)}"
+            raise ValueError(msg)
+        out.append(big.pop() if big else 1)
+    return tuple(out)
+
+
+def broadcasts_to(shape: Sequence[int], target: Sequence[int]) -> bool:
+    """Whether an array of `shape` broadcasts to exactly `target` (without enlarging it)."""
+    try:
+        return broadcast_shapes(shape, target) == tuple(target)
+    except ValueError:
+        return False
+
+
+def check_broadcasts_to(
+    shape: Sequence[int], target: Sequence[int], name: str, *, target_name: str | None = None
+) -> None:
+    """ValueError unless an array of `shape` broadcasts to exactly `target`.
+
+    The message reads ``` `mask` must broadcast to (B, N, T, S) = (2, 4, 6, 9), got (2, 6, 8) ```
+    when `target_name` is ``"(B, N, T, S)"``, else ``` ... must broadcast to (2, 4, 6, 9) ... ```.
+    """
+    if not broadcasts_to(shape, target):
+        what = f"{target_name} = {shape_str(target)}" if target_name else shape_str(target)
+        msg = f"`{name}` must broadcast to {what}, got {shape_str(shape)}"
+        raise ValueError(msg)
 
 
 def resolve_dtype(dtype: Any, *, xp: Namespace, name: str = "dtype") -> Any:
