@@ -1,30 +1,40 @@
 """``mlprims check``: run every registered primitive on every installed backend.
 
-Each case is run in each of its dtypes on each backend (and on JAX once more under
-``jax.jit``), compared with its float64 NumPy reference, and reported as one row:
-backend, primitive, dtype, max absolute error, tolerance, pass.
+Each case is run in each of its dtypes on each target (the installed backends, and JAX once
+more under ``jax.jit`` as ``jax_jit``), compared with its float64 NumPy reference, and
+reported as one :class:`Row`. `report` pivots the rows into a table people read: one line per
+primitive and dtype, one column per target, each cell the error as a fraction of the tolerance.
 """
 
 from __future__ import annotations
 
 import contextlib
+import difflib
+import math
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
 from .. import backends
+from ._report import Cell
 from .registry import Case, cases
 
-__all__ = ["Row", "run_checks", "targets"]
+__all__ = ["Row", "dtypes_of", "plan", "report", "rows_as_dicts", "run_checks", "targets"]
 
-JIT_SUFFIX = "-jit"
+JIT_SUFFIX = "_jit"
+# The spelling of the tests' MLPRIMS_BACKENDS (numpy, array_api_strict, torch, jax, jax_jit).
+JIT_TARGET = "jax" + JIT_SUFFIX
+# A cell between this fraction of its tolerance and 1 is shown as close to failing.
+WARN_RATIO = 0.5
 
 
 @dataclass(frozen=True)
 class Row:
+    """One case on one target in one dtype: the largest error, the tolerance, the verdict."""
+
     backend: str
     primitive: str
     dtype: str
@@ -33,11 +43,20 @@ class Row:
     passed: bool
     error: str = ""
 
+    @property
+    def ratio(self) -> float:
+        """``max_error / tolerance``: at most 1 passes (0 when both are 0, inf when crashed)."""
+        if self.max_error == 0.0:
+            return 0.0
+        return self.max_error / self.tolerance if self.tolerance > 0 else math.inf
+
 
 def targets() -> list[str]:
-    """What `check` can run on: the installed backends, plus ``jax-jit`` when JAX is installed."""
-    names = backends.available()
-    return [*names, "jax" + JIT_SUFFIX] if "jax" in names else names
+    """What `check` can run on: the installed backends, and ``jax_jit`` right after ``jax``."""
+    names: list[str] = []
+    for name in backends.available():
+        names += [name, JIT_TARGET] if name == "jax" else [name]
+    return names
 
 
 @contextlib.contextmanager
@@ -97,11 +116,40 @@ def _compare(actual: Any, expected: Any, atol: float) -> tuple[float, float, str
     return error, atol * (1.0 + scale), ""
 
 
-def run_case(case: Case, target: str, dtype: str, *, seed: int = 0) -> Row:
-    """Run one case on one backend in one dtype and compare it with the float64 reference."""
-    name = target.removesuffix(JIT_SUFFIX)
+def _inputs(case: Case, seed: int) -> dict[str, np.ndarray]:
     rng = np.random.default_rng([seed, zlib.crc32(case.name.encode())])
-    inputs = dict(case.make_inputs(rng))
+    return dict(case.make_inputs(rng))
+
+
+def _floating(inputs: Mapping[str, np.ndarray]) -> bool:
+    return any(np.issubdtype(v.dtype, np.floating) for v in inputs.values())
+
+
+def dtypes_of(case: Case, *, seed: int = 0) -> tuple[str, ...]:
+    """The dtypes `case` runs in, as the table labels them.
+
+    A case runs in each of its ``dtypes``, unless neither its inputs nor its outputs hold a
+    floating array (random bits, keys, permutations): then there is nothing to cast, it runs
+    once, labelled by the dtype its reference returns (``uint32`` for bits), or ``exact`` if
+    its outputs differ in dtype.
+    """
+    inputs = _inputs(case, seed)
+    if _floating(inputs):
+        return case.dtypes
+    outputs = {np.asarray(leaf).dtype for leaf in _leaves(case.reference(**inputs))}
+    if any(np.issubdtype(d, np.inexact) for d in outputs):
+        return case.dtypes  # e.g. uniform floats drawn from a key
+    return (outputs.pop().name,) if len(outputs) == 1 else ("exact",)
+
+
+def run_case(case: Case, target: str, dtype: str, *, seed: int = 0) -> Row:
+    """Run one case on one target in one dtype and compare it with the float64 reference.
+
+    `dtype` is what floating inputs are cast to; a case without floating inputs takes the label
+    from :func:`dtypes_of` here and casts nothing.
+    """
+    name = target.removesuffix(JIT_SUFFIX)
+    inputs = _inputs(case, seed)
     cast = {
         k: v.astype(dtype) if np.issubdtype(v.dtype, np.floating) else v for k, v in inputs.items()
     }
@@ -110,6 +158,7 @@ def run_case(case: Case, target: str, dtype: str, *, seed: int = 0) -> Row:
         for k, v in cast.items()
     }
     expected = case.reference(**exact)
+    atol = case.atol.get(dtype, 0.0)  # outputs of a case without floating inputs are exact
     try:
         backend = backends.get(name)
         with _precision(name, dtype):
@@ -120,40 +169,167 @@ def run_case(case: Case, target: str, dtype: str, *, seed: int = 0) -> Row:
         return Row(
             target, case.name, dtype, float("inf"), 0.0, False, f"{type(exc).__name__}: {exc}"
         )
-    error, tolerance, problem = _compare(actual, expected, case.atol[dtype])
+    error, tolerance, problem = _compare(actual, expected, atol)
     return Row(
         target, case.name, dtype, error, tolerance, not problem and error <= tolerance, problem
     )
 
 
-def run_checks(
-    backend_names: Sequence[str] | None = None, primitives: Sequence[str] | None = None
-) -> list[Row]:
-    """Every selected case on every selected backend; `primitives` match case names or prefixes."""
-    chosen = list(targets() if backend_names is None else backend_names)
-    unknown = sorted(set(chosen) - set(targets()))
-    if unknown:
-        msg = (
-            f"backends not available here: {', '.join(unknown)}; available: {', '.join(targets())}"
-        )
+def _names(
+    option: str,
+    given: Sequence[str] | None,
+    choices: Sequence[str],
+    *,
+    also: Sequence[str] = (),
+) -> list[str]:
+    """`given` checked against `choices` (all of them if None): a typo is an error, not a skip.
+
+    Names in `also` are accepted too without being listed in the message.
+    """
+    if given is None:
+        return list(choices)
+    if not given:
+        msg = f"{option} is empty; choose from: {', '.join(choices)}"
         raise ValueError(msg)
+    unknown = [name for name in given if name not in choices and name not in also]
+    if unknown:
+        hints = [
+            f"{name!r} (did you mean {close[0]!r}?)" if close else repr(name)
+            for name in unknown
+            for close in [difflib.get_close_matches(name, choices, n=1)]
+        ]
+        msg = f"{option} names unknown {', '.join(hints)}; choose from: {', '.join(choices)}"
+        raise ValueError(msg)
+    return list(dict.fromkeys(given))
+
+
+def _family(case_name: str) -> str:
+    """What ``--primitives`` may also name: ``gelu`` selects ``gelu`` and ``gelu(tanh)``."""
+    return case_name.split("(")[0]
+
+
+def _groups(case_name: str) -> set[str]:
+    """Every name selecting a case: itself, its family, its module (``random``) if dotted."""
+    return {case_name, _family(case_name), case_name.split(".")[0]}
+
+
+def plan(
+    backend_names: Sequence[str] | None = None,
+    primitives: Sequence[str] | None = None,
+    dtypes: Sequence[str] | None = None,
+) -> list[tuple[Case, str, str]]:
+    """The (case, target, dtype) runs selected by the three filters (None: no filter).
+
+    Raises
+    ------
+    ValueError
+        If a filter is empty or names something unknown (the message lists the choices), or
+        if the filters together select nothing.
+    """
+    chosen_targets = _names("--backends", backend_names, targets())
     registered = cases()
-    if primitives is not None:
-        wanted = set(primitives)
-        registered = {
-            n: c for n, c in registered.items() if n in wanted or n.split("(")[0] in wanted
-        }
-        if not registered:
-            msg = f"no check case matches {', '.join(sorted(wanted))}"
-            raise ValueError(msg)
-    rows: list[Row] = []
-    for case in registered.values():
-        for target in chosen:
-            if target.endswith(JIT_SUFFIX) and not case.jit:
-                continue
-            rows.extend(run_case(case, target, dtype) for dtype in case.dtypes)
+    families = list(dict.fromkeys(_family(n) for n in registered))
+    groups = sorted(set().union(*map(_groups, registered)))
+    wanted = set(_names("--primitives", primitives, families, also=groups))
+    selected = [c for n, c in registered.items() if _groups(n) & wanted]
+    labels = {case.name: dtypes_of(case) for case in registered.values()}
+    every_dtype = list(dict.fromkeys(d for ds in labels.values() for d in ds))
+    wanted_dtypes = set(_names("--dtypes", dtypes, every_dtype))
+    runs = [
+        (case, target, dtype)
+        for case in selected
+        for dtype in labels[case.name]
+        if dtype in wanted_dtypes
+        for target in chosen_targets
+        if case.jit or not target.endswith(JIT_SUFFIX)
+    ]
+    if not runs:
+        msg = "no check case runs in the dtypes chosen for the primitives chosen"
+        raise ValueError(msg)
+    return runs
+
+
+def run_checks(
+    backend_names: Sequence[str] | None = None,
+    primitives: Sequence[str] | None = None,
+    dtypes: Sequence[str] | None = None,
+    *,
+    progress: Callable[[str], None] | None = None,
+) -> list[Row]:
+    """Run what :func:`plan` selects; `progress` is told what runs next, before each run."""
+    rows = []
+    for case, target, dtype in plan(backend_names, primitives, dtypes):
+        if progress is not None:
+            progress(f"{case.name} {dtype} on {target}")
+        rows.append(run_case(case, target, dtype))
     return rows
 
 
+def _ratio_text(ratio: float) -> str:
+    if ratio == 0.0:
+        return "0"
+    if ratio < 0.01:
+        return "<0.01"
+    return f"{ratio:.2f}" if ratio < 10 else f"{ratio:.3g}"
+
+
+def _cell(row: Row | None) -> Cell:
+    if row is None:
+        return Cell("-", "muted")
+    if not row.passed:
+        finite = not row.error and math.isfinite(row.ratio)
+        return Cell(f"FAIL {_ratio_text(row.ratio)}" if finite else "FAIL", "fail")
+    return Cell(_ratio_text(row.ratio), "warn" if row.ratio > WARN_RATIO else "ok")
+
+
+def _failure(row: Row) -> str:
+    where = f"{row.primitive} {row.dtype} on {row.backend}"
+    if row.error:
+        return f"  {where}: {row.error}"
+    if not math.isfinite(row.max_error):
+        return f"  {where}: outputs differ (exact outputs must match)"
+    return (
+        f"  {where}: max error {row.max_error:.3g} > tolerance {row.tolerance:.3g} "
+        f"({_ratio_text(row.ratio)} x)"
+    )
+
+
+def report(
+    rows: Sequence[Row], *, failed_only: bool = False
+) -> tuple[list[str], list[list[str | Cell]], list[str]]:
+    """The pivot table of `rows`: columns, one row per primitive and dtype, failure notes.
+
+    Columns are ``primitive``, ``dtype`` and the targets in `rows` (in :func:`targets` order);
+    a cell is the row's error/tolerance, ``FAIL`` beyond 1, ``-`` where the case did not run.
+    With `failed_only`, only the lines with a failure are kept.
+    """
+    order = {t: i for i, t in enumerate(targets())}
+    columns = sorted({r.backend for r in rows}, key=lambda t: order.get(t, len(order)))
+    grid: dict[tuple[str, str], dict[str, Row]] = {}
+    for r in rows:
+        grid.setdefault((r.primitive, r.dtype), {})[r.backend] = r
+    table: list[list[str | Cell]] = [
+        [primitive, dtype, *(_cell(by_target.get(t)) for t in columns)]
+        for (primitive, dtype), by_target in grid.items()
+        if not failed_only or not all(r.passed for r in by_target.values())
+    ]
+    failures = [_failure(r) for r in rows if not r.passed]
+    notes = ["failures:", *failures] if failures else []
+    return ["primitive", "dtype", *columns], table, notes
+
+
 def rows_as_dicts(rows: Sequence[Row]) -> list[dict[str, Any]]:
-    return [asdict(r) for r in rows]
+    """The rows for JSON: strict (an infinite error or ratio, as from a crash, becomes None)."""
+
+    def finite(x: float) -> float | None:
+        return x if math.isfinite(x) else None
+
+    return [
+        {
+            **asdict(r),
+            "max_error": finite(r.max_error),
+            "tolerance": finite(r.tolerance),
+            "ratio": finite(r.ratio),
+        }
+        for r in rows
+    ]

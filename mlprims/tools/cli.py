@@ -1,65 +1,105 @@
-"""The ``mlprims`` command line: ``mlprims check [--backends] [--primitives] [--json PATH]``."""
+"""The ``mlprims`` command line.
+
+``mlprims check [--list] [--backends B,..] [--primitives P,..] [--dtypes D,..] [--failed-only]
+[--json PATH]``: exit code 0 when every check agrees, 1 when one fails, 2 for a usage error.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from .check import Row, rows_as_dicts, run_checks, targets
+from . import _report
+from .check import Row, dtypes_of, plan, report, rows_as_dicts, run_checks, targets
+from .registry import cases
 
 __all__ = ["main"]
+
+LEGEND = (
+    "cells: max error / tolerance (atol * (1 + max|reference|)); "
+    "FAIL above 1 or on an error; - not run"
+)
 
 
 def _split(text: str | None) -> list[str] | None:
     return None if text is None else [t.strip() for t in text.split(",") if t.strip()]
 
 
-def format_table(rows: Sequence[Row]) -> str:
-    header = ("backend", "primitive", "dtype", "max error", "tolerance", "pass")
-    body = [
-        (
-            r.backend,
-            r.primitive,
-            r.dtype,
-            f"{r.max_error:.2e}",
-            f"{r.tolerance:.2e}",
-            "ok" if r.passed else f"FAIL {r.error}".strip(),
-        )
-        for r in rows
+def _error(message: str) -> int:
+    print(f"mlprims check: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _print_table(
+    title: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[str | _report.Cell]],
+    notes: Sequence[str] = (),
+    *,
+    labels: int = 1,
+) -> None:
+    terminal = sys.stdout.isatty()
+    width = shutil.get_terminal_size().columns if terminal else None
+    text = _report.render_table(
+        title, columns, rows, notes, labels=labels, color=terminal, width=width
+    )
+    print(text, end="")
+
+
+def _list() -> int:
+    rows = [
+        [name, ", ".join(dtypes_of(case)), "yes" if case.jit else "no"]
+        for name, case in cases().items()
     ]
-    widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header) - 1)]
-    lines = []
-    for line in [header, *body]:
-        cells = [cell.ljust(width) for cell, width in zip(line, widths, strict=False)]
-        lines.append("  ".join([*cells, line[-1]]))
-    lines.insert(1, "-" * len(lines[0]))
-    return "\n".join(lines)
+    _print_table("mlprims check: registered cases", ["case", "dtypes", "jit"], rows, labels=3)
+    print(f"\ntargets here: {', '.join(targets())}")
+    return 0
+
+
+def _summary(rows: Sequence[Row]) -> str:
+    failed = sum(not r.passed for r in rows)
+    used = list(dict.fromkeys(r.backend for r in rows))
+    primitives = len({r.primitive for r in rows})
+    verdict = "all agree" if not failed else f"{failed} FAILED"
+    return (
+        f"{len(rows)} checks of {primitives} cases on {len(used)} backends "
+        f"({', '.join(used)}): {verdict}"
+    )
 
 
 def _check(args: argparse.Namespace) -> int:
+    if args.list:
+        return _list()
+    json_path = Path(args.json) if args.json else None
+    if json_path is not None and not json_path.parent.is_dir():
+        return _error(f"--json {args.json}: the folder {json_path.parent} does not exist")
+    selection = (_split(args.backends), _split(args.primitives), _split(args.dtypes))
     try:
-        rows = run_checks(_split(args.backends), _split(args.primitives))
+        total = len(plan(*selection))
     except ValueError as exc:
-        print(f"mlprims check: {exc}", file=sys.stderr)
-        return 2
-    print(format_table(rows))
-    failed = [r for r in rows if not r.passed]
-    used = sorted({r.backend for r in rows})
-    primitives = {r.primitive for r in rows}
-    verdict = "all agree" if not failed else f"{len(failed)} FAILED"
-    print(
-        f"\n{len(rows)} checks, {len(primitives)} primitives on {len(used)} backends "
-        f"({', '.join(used)}): {verdict}"
-    )
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(rows_as_dicts(rows), f, indent=1)
-    return 1 if failed else 0
+        return _error(str(exc))
+    with _report.progress(total) as step:
+        rows = run_checks(*selection, progress=step)
+    columns, table, notes = report(rows, failed_only=args.failed_only)
+    if table:
+        title = "mlprims check: each primitive against its float64 NumPy reference"
+        _print_table(title, columns, table, [LEGEND, *(["", *notes] if notes else [])], labels=2)
+        print()
+    print(_summary(rows))
+    if json_path is not None:
+        try:
+            json_path.write_text(json.dumps(rows_as_dicts(rows), indent=1, allow_nan=False))
+        except OSError as exc:
+            return _error(f"--json {args.json}: {exc.strerror or exc}")
+    return 1 if any(not r.passed for r in rows) else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line on `argv` (``sys.argv[1:]`` by default) and return the exit code."""
     parser = argparse.ArgumentParser(
         prog="mlprims", description="Machine-learning primitives on every array API backend."
     )
@@ -67,11 +107,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     check = commands.add_parser(
         "check",
         help="run every primitive on every installed backend against a float64 NumPy reference",
+        description="Run every primitive on every installed backend (and on JAX under jax.jit) "
+        "against its float64 NumPy reference, and print one line per primitive and dtype, "
+        "one column per backend. Exit code: 0 all agree, 1 a check failed, 2 usage error.",
+    )
+    check.add_argument(
+        "--list", action="store_true", help="list the check cases and the targets, then exit"
     )
     check.add_argument(
         "--backends", help=f"comma-separated, from: {', '.join(targets())} (default: all)"
     )
-    check.add_argument("--primitives", help="comma-separated primitive names (default: all)")
+    check.add_argument(
+        "--primitives",
+        help="comma-separated primitives or case names, e.g. softmax,gelu (default: all)",
+    )
+    check.add_argument("--dtypes", help="comma-separated, e.g. float32,float64 (default: all)")
+    check.add_argument(
+        "--failed-only", action="store_true", help="show only the lines with a failure"
+    )
     check.add_argument("--json", metavar="PATH", help="also write the rows as JSON to PATH")
     args = parser.parse_args(argv)
     return _check(args)

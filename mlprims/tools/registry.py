@@ -33,9 +33,12 @@ class Case:
     reference : callable
         ``(**float64 arrays) -> output`` in NumPy, with the same structure as `run`'s output.
     dtypes : tuple of str
-        The floating dtypes to check in.
+        The floating dtypes to check in. A case whose inputs hold no floating array (random
+        bits, keys) has nothing to cast: it runs once, labelled by the dtype of its reference's
+        output (``uint32`` for bits), whatever `dtypes` says.
     atol : dict
-        Absolute tolerance per dtype, scaled by ``1 + max|reference|``.
+        Absolute tolerance per dtype, scaled by ``1 + max|reference|``; outputs of a case
+        without floating inputs must match exactly.
     jit : bool
         Whether `run` can be traced by ``jax.jit`` (every primitive should; say why if not).
     """

@@ -1,16 +1,21 @@
-"""``mlprims check``: the registry, the comparison, the table, the exit code, the JSON."""
+"""``mlprims check``: the registry, the comparison, the pivot table, the options, the exit codes,
+the JSON."""
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import subprocess
 import sys
+from typing import ClassVar
 
 import numpy as np
 import pytest
 
 from mlprims.tools import check, cli, registry
+from mlprims.tools._report import Cell
+from mlprims.tools.check import Row
 from mlprims.tools.registry import Case
 
 
@@ -18,20 +23,34 @@ def _inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
     return {"x": rng.standard_normal((3, 4))}
 
 
+def _key(rng: np.random.Generator) -> dict[str, np.ndarray]:
+    return {"key": rng.integers(0, 2**32, size=2, dtype=np.uint32)}
+
+
 def _square(x):
     return x * x
 
 
+def _bits(key):
+    return key ^ key
+
+
+def _reject(token: str) -> float:
+    raise ValueError(f"not strict JSON: {token}")
+
+
 @pytest.fixture
 def toy_registry(monkeypatch: pytest.MonkeyPatch) -> dict[str, Case]:
-    """Replace the registry by three toy cases: one right, one wrong, one that crashes."""
+    """Replace the registry by toy cases: one right, one wrong, one that crashes, integer bits."""
     toy = {
         "square": Case("square", _inputs, _square, lambda x: x**2),
         "wrong": Case("wrong", _inputs, _square, lambda x: x**2 + 1e-3),
         "crash": Case("crash", _inputs, lambda x: x.no_such_method(), lambda x: x),
+        "bits": Case("bits", _key, _bits, lambda key: np.zeros(2, np.uint32)),
     }
     monkeypatch.setattr(registry, "cases", lambda: dict(toy))
     monkeypatch.setattr(check, "cases", lambda: dict(toy))
+    monkeypatch.setattr(cli, "cases", lambda: dict(toy))
     return toy
 
 
@@ -50,7 +69,7 @@ def test_wrong_and_crashing_cases_fail_with_exit_code_1(toy_registry, capsys, tm
     assert code == 1
     printed = capsys.readouterr().out
     assert "FAIL" in printed and "AttributeError" in printed
-    assert "6 checks, 3 primitives on 1 backends (numpy): 4 FAILED" in printed
+    assert "7 checks of 4 cases on 1 backends (numpy): 4 FAILED" in printed
     rows = json.loads(out_file.read_text())
     verdicts = {(r["primitive"], r["dtype"]): r["passed"] for r in rows}
     assert verdicts == {
@@ -60,14 +79,50 @@ def test_wrong_and_crashing_cases_fail_with_exit_code_1(toy_registry, capsys, tm
         ("wrong", "float64"): False,
         ("crash", "float32"): False,
         ("crash", "float64"): False,
+        ("bits", "uint32"): True,
     }
 
 
-def test_integer_outputs_must_be_exact() -> None:
-    error, _, problem = check._compare(np.array([1, 2]), np.array([1, 3]), 1e-6)
-    assert error == float("inf") and not problem
-    error, _, _ = check._compare(np.array([1, 2]), np.array([1, 2]), 1e-6)
-    assert error == 0.0
+class TestTargets:
+    def test_one_spelling_with_the_tests(self) -> None:
+        """Target names are MLPRIMS_BACKENDS names (tests/conftest.py): jax_jit, not jax-jit."""
+        assert all("-" not in t for t in check.targets())
+        if "jax" in check.targets():
+            names = check.targets()
+            assert names[names.index("jax") + 1] == "jax_jit"
+
+    def test_jax_jit_runs_under_jit(self, toy_registry) -> None:
+        pytest.importorskip("jax")
+        rows = check.run_checks(["jax_jit"], ["square"])
+        assert rows and all(r.backend == "jax_jit" and r.passed for r in rows)
+
+
+class TestIntegerOutputs:
+    def test_labelled_by_their_dtype_and_run_once(self, toy_registry) -> None:
+        """Bits take no float input: no float32/float64 to cast to, one run labelled uint32."""
+        assert check.dtypes_of(toy_registry["bits"]) == ("uint32",)
+        rows = check.run_checks(["numpy"], ["bits"])
+        assert [(r.dtype, r.passed) for r in rows] == [("uint32", True)]
+
+    def test_float_outputs_from_integer_inputs_keep_their_dtypes(self) -> None:
+        uniform = Case(
+            "u", _key, lambda key: key, lambda key: key.astype(np.float64), dtypes=("float32",)
+        )
+        assert check.dtypes_of(uniform) == ("float32",)
+
+    def test_outputs_of_different_dtypes_are_labelled_exact(self) -> None:
+        pair = Case("p", _key, lambda key: key, lambda key: (key, key.astype(np.int64)))
+        assert check.dtypes_of(pair) == ("exact",)
+
+    def test_the_registered_random_bits(self) -> None:
+        assert check.dtypes_of(registry.cases()["random.bits"]) == ("uint32",)
+        assert check.dtypes_of(registry.cases()["random.uniform"]) == ("float32",)
+
+    def test_must_be_exact(self) -> None:
+        error, _, problem = check._compare(np.array([1, 2]), np.array([1, 3]), 1e-6)
+        assert error == float("inf") and not problem
+        error, _, _ = check._compare(np.array([1, 2]), np.array([1, 2]), 1e-6)
+        assert error == 0.0
 
 
 def test_shape_mismatch_is_reported() -> None:
@@ -75,25 +130,169 @@ def test_shape_mismatch_is_reported() -> None:
     assert "shape" in problem
 
 
-def test_unknown_backend_or_primitive_exit_2(toy_registry, capsys) -> None:
-    assert cli.main(["check", "--backends", "tensorflow"]) == 2
-    assert "tensorflow" in capsys.readouterr().err
-    assert cli.main(["check", "--primitives", "no_such_primitive"]) == 2
-    assert "no_such_primitive" in capsys.readouterr().err
+class TestPivot:
+    ROWS: ClassVar[list[Row]] = [
+        Row("numpy", "square", "float32", 1.2e-7, 1e-5, True),
+        Row("jax", "square", "float32", 7e-6, 1e-5, True),
+        Row("numpy", "wrong", "float32", 1e-3, 1e-5, False),
+        Row("numpy", "crash", "float32", float("inf"), 0.0, False, "AttributeError: no"),
+        Row("jax", "crash", "float32", 0.0, 1e-5, True),
+    ]
+
+    def test_rows_primitive_and_dtype_columns_targets(self) -> None:
+        columns, table, notes = check.report(self.ROWS)
+        assert columns == ["primitive", "dtype", "numpy", "jax"]
+        assert table == [
+            ["square", "float32", Cell("0.01", "ok"), Cell("0.70", "warn")],
+            ["wrong", "float32", Cell("FAIL 100", "fail"), Cell("-", "muted")],
+            ["crash", "float32", Cell("FAIL", "fail"), Cell("0", "ok")],
+        ]
+        assert notes == [
+            "failures:",
+            "  wrong float32 on numpy: max error 0.001 > tolerance 1e-05 (100 x)",
+            "  crash float32 on numpy: AttributeError: no",
+        ]
+
+    def test_failed_only(self) -> None:
+        _, table, _ = check.report(self.ROWS, failed_only=True)
+        assert [line[0] for line in table] == ["wrong", "crash"]
+
+    @pytest.mark.parametrize(
+        ("ratio", "text"), [(0.0, "0"), (0.004, "<0.01"), (0.031, "0.03"), (1234.0, "1.23e+03")]
+    )
+    def test_ratio_text(self, ratio: float, text: str) -> None:
+        assert check._ratio_text(ratio) == text
+
+    def test_cli_prints_the_pivot_and_failures_underneath(self, toy_registry, capsys) -> None:
+        assert cli.main(["check", "--backends", "numpy"]) == 1
+        lines = capsys.readouterr().out.splitlines()
+        assert any(line.split() == ["primitive", "dtype", "numpy"] for line in lines)
+        assert any(line.split() == ["square", "float64", "0"] for line in lines)
+        assert any(line.split() == ["crash", "float64", "FAIL"] for line in lines)
+        failures = lines.index("failures:")
+        assert any("crash float32 on numpy: AttributeError" in line for line in lines[failures:])
+
+
+class TestOptions:
+    def test_list(self, toy_registry, capsys) -> None:
+        assert cli.main(["check", "--list"]) == 0
+        out = capsys.readouterr().out
+        for name in toy_registry:
+            assert name in out
+        assert "uint32" in out
+        assert f"targets here: {', '.join(check.targets())}" in out
+
+    def test_dtypes(self, toy_registry, capsys, tmp_path) -> None:
+        out_file = tmp_path / "rows.json"
+        args = ["check", "--backends", "numpy", "--dtypes", "float64", "--json", str(out_file)]
+        assert cli.main(args) == 1
+        assert {r["dtype"] for r in json.loads(out_file.read_text())} == {"float64"}
+        assert "float32" not in capsys.readouterr().out
+
+    def test_failed_only(self, toy_registry, capsys) -> None:
+        assert cli.main(["check", "--backends", "numpy", "--failed-only"]) == 1
+        lines = capsys.readouterr().out.splitlines()
+        dtypes = (["float32"], ["float64"])
+        shown = {line.split()[0] for line in lines if line.split()[1:2] in dtypes}
+        assert shown == {"wrong", "crash"}
+
+    def test_failed_only_when_all_agree(self, toy_registry, capsys) -> None:
+        args = ["check", "--backends", "numpy", "--primitives", "square", "--failed-only"]
+        assert cli.main(args) == 0
+        assert capsys.readouterr().out.splitlines() == [
+            "2 checks of 1 cases on 1 backends (numpy): all agree"
+        ]
+
+    def test_primitives_select_a_family_and_a_case(self, monkeypatch) -> None:
+        toy = {
+            "gelu": Case("gelu", _inputs, _square, lambda x: x**2),
+            "gelu(tanh)": Case("gelu(tanh)", _inputs, _square, lambda x: x**2),
+            "random.bits": Case("random.bits", _key, _bits, lambda key: np.zeros(2, np.uint32)),
+        }
+        monkeypatch.setattr(check, "cases", lambda: dict(toy))
+        names = {case.name for case, _, _ in check.plan(["numpy"], ["gelu"])}
+        assert names == {"gelu", "gelu(tanh)"}
+        names = {case.name for case, _, _ in check.plan(["numpy"], ["gelu(tanh)", "random"])}
+        assert names == {"gelu(tanh)", "random.bits"}
+
+    def test_progress_on_a_terminal_only(self, toy_registry, capsys, monkeypatch) -> None:
+        assert cli.main(["check", "--backends", "numpy", "--primitives", "square"]) == 0
+        assert capsys.readouterr().err == ""
+
+        class Terminal(io.StringIO):
+            def isatty(self) -> bool:
+                return True
+
+        terminal = Terminal()
+        monkeypatch.setattr(sys, "stderr", terminal)
+        assert cli.main(["check", "--backends", "numpy", "--primitives", "square"]) == 0
+        assert terminal.getvalue() != ""
+
+
+class TestUsageErrors:
+    """Exit code 2, a message on stderr naming what is wrong and the choices; nothing runs."""
+
+    @pytest.mark.parametrize(
+        ("args", "expected"),
+        [
+            (["--backends", "tensorflow"], ["'tensorflow'", "numpy"]),
+            (["--backends", "numpy,jax-jit"], ["'jax-jit'", "did you mean 'jax_jit'"]),
+            (["--backends", ""], ["--backends is empty", "numpy"]),
+            (["--backends", " , "], ["--backends is empty"]),
+            (["--primitives", "square,sqare"], ["'sqare'", "did you mean 'square'", "crash"]),
+            (["--primitives", "no_such_primitive"], ["'no_such_primitive'", "square"]),
+            (["--primitives", ""], ["--primitives is empty"]),
+            (["--dtypes", "float32,float65"], ["'float65'", "float64", "uint32"]),
+            (["--dtypes", ""], ["--dtypes is empty"]),
+            (["--primitives", "bits", "--dtypes", "float32"], ["no check case runs"]),
+        ],
+    )
+    def test_unknown_or_empty(self, toy_registry, capsys, args, expected) -> None:
+        assert cli.main(["check", *args]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert captured.err.startswith("mlprims check: error:")
+        for text in expected:
+            assert text in captured.err
+
+    def test_json_in_a_missing_folder(self, toy_registry, capsys, tmp_path) -> None:
+        path = tmp_path / "missing" / "rows.json"
+        assert cli.main(["check", "--backends", "numpy", "--json", str(path)]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == ""  # refused before running anything
+        assert "does not exist" in captured.err and str(path.parent) in captured.err
+
+    def test_json_path_that_cannot_be_written(self, toy_registry, capsys, tmp_path) -> None:
+        args = ["check", "--backends", "numpy", "--primitives", "square", "--json", str(tmp_path)]
+        assert cli.main(args) == 2
+        assert str(tmp_path) in capsys.readouterr().err
+
+
+def test_json_is_strict(toy_registry, tmp_path) -> None:
+    """A crashed row's infinite error is null, not the non-standard token Infinity."""
+    out_file = tmp_path / "rows.json"
+    args = ["check", "--backends", "numpy", "--primitives", "crash,wrong"]
+    assert cli.main([*args, "--json", str(out_file)]) == 1
+    rows = json.loads(out_file.read_text(), parse_constant=_reject)
+    crash = next(r for r in rows if r["primitive"] == "crash")
+    assert crash["max_error"] is None and crash["ratio"] is None and not crash["passed"]
+    assert "AttributeError" in crash["error"]
+    wrong = next(r for r in rows if r["primitive"] == "wrong")
+    assert wrong["ratio"] == pytest.approx(wrong["max_error"] / wrong["tolerance"])
 
 
 def test_every_registered_primitive_agrees_on_every_backend(tmp_path) -> None:
     """The main job itself: all registered cases on all installed backends."""
     out_file = tmp_path / "rows.json"
     code = cli.main(["check", "--json", str(out_file)])
-    rows = json.loads(out_file.read_text())
+    rows = json.loads(out_file.read_text(), parse_constant=_reject)
     failed = [r for r in rows if not r["passed"]]
     assert code == 0, failed
     names = set(registry.cases())
     assert names, "no check case is registered"
     for target in check.targets():
         assert {r["primitive"] for r in rows if r["backend"] == target} >= {
-            n for n, c in registry.cases().items() if c.jit or not target.endswith("-jit")
+            n for n, c in registry.cases().items() if c.jit or not target.endswith("_jit")
         }
 
 
@@ -104,6 +303,7 @@ def test_python_dash_m_and_console_script() -> None:
     )
     assert module.returncode == 0, module.stdout + module.stderr
     assert "all agree" in module.stdout
+    assert module.stderr == ""  # no progress bar on a pipe
     script = shutil.which("mlprims")
     assert script is not None, "the `mlprims` console script is not installed"
     console = subprocess.run([script, *args], capture_output=True, text=True, check=False)
