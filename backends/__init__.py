@@ -61,9 +61,34 @@ class Backend(Protocol):
     name: str
     xp: Any
 
-    def asarray(self, obj: Any, /, dtype: Any = None, device: Any = None) -> Array: ...
+    def asarray(self, obj: Any, /, dtype: Any = None, device: Any = None) -> Array:
+        """An array of this backend from `obj` (an array of any backend, a scalar, nested lists).
 
-    def to_numpy(self, x: Array, /) -> Any: ...
+        Parameters
+        ----------
+        obj : array_like
+            The data.
+        dtype : dtype or str, optional
+            The result's dtype, or its name (``"float32"``); default: inferred from `obj`.
+        device : optional
+            The result's device; default: the framework's.
+
+        Returns
+        -------
+        array
+        """
+
+    def to_numpy(self, x: Array, /) -> Any:
+        """`x` as a NumPy array, for tests and printing (torch's bfloat16 becomes float32).
+
+        Parameters
+        ----------
+        x : array of this backend
+
+        Returns
+        -------
+        numpy.ndarray
+        """
 
     def jit(
         self,
@@ -72,19 +97,100 @@ class Backend(Protocol):
         static_argnames: Sequence[str] = (),
         *,
         compile: bool = False,
-    ) -> Callable[..., Any]: ...
+    ) -> Callable[..., Any]:
+        """`fn` compiled where the backend compiles: ``jax.jit``, else `fn` itself.
+
+        Parameters
+        ----------
+        fn : callable
+            The function to compile.
+        static_argnames : sequence of str
+            Arguments of `fn` that are Python values fixed at trace time (JAX only).
+        compile : bool
+            torch only: ``torch.compile(fn)`` when True (default False: eager).
+
+        Returns
+        -------
+        callable
+            Called like `fn`.
+        """
 
     def fori_loop(
         self, lower: int, upper: int, body: Callable[[Any, Any], Any], init: Any, /
-    ) -> Any: ...
+    ) -> Any:
+        """``for i in range(lower, upper): value = body(i, value)``; ``lax.fori_loop`` on JAX.
+
+        Parameters
+        ----------
+        lower, upper : int
+            The range of ``i``.
+        body : callable
+            ``body(i, value) -> value``; on JAX it is traced once, so `value` must keep its
+            shapes and dtypes.
+        init : array or pytree of arrays
+            The first `value`.
+
+        Returns
+        -------
+        array or pytree of arrays
+            The last `value` (`init` when the range is empty).
+        """
 
     def while_loop(
         self, cond: Callable[[Any], Any], body: Callable[[Any], Any], init: Any, /
-    ) -> Any: ...
+    ) -> Any:
+        """``while cond(value): value = body(value)``; ``lax.while_loop`` on JAX.
 
-    def top_k(self, x: Array, k: int, /) -> tuple[Array, Array]: ...
+        Parameters
+        ----------
+        cond : callable
+            ``cond(value) -> 0-d bool array``.
+        body : callable
+            ``body(value) -> value``, keeping the shapes and dtypes of `value` (JAX).
+        init : array or pytree of arrays
+            The first `value`.
 
-    def segment_sum(self, data: Array, segment_ids: Array, num_segments: int, /) -> Array: ...
+        Returns
+        -------
+        array or pytree of arrays
+            The first `value` for which `cond` is false.
+        """
+
+    def top_k(self, x: Array, k: int, /) -> tuple[Array, Array]:
+        """The `k` largest values along the last axis, largest first, and their indices.
+
+        Ties are broken the same way on every backend, the lower index first; NaN ranks above
+        every number (as ``torch.topk`` and ``jax.lax.top_k``).
+
+        Parameters
+        ----------
+        x : array, at least 1-d
+        k : int
+            In ``[1, x.shape[-1]]``.
+
+        Returns
+        -------
+        values : array, shape ``(..., k)``, dtype of `x`
+        indices : integer array, shape ``(..., k)``
+            Positions along the last axis of `x`.
+        """
+
+    def segment_sum(self, data: Array, segment_ids: Array, num_segments: int, /) -> Array:
+        """Sum the rows of `data` that share a segment id: ``out[s] = sum(data[segment_ids == s])``.
+
+        Parameters
+        ----------
+        data : array, shape ``(n, ...)``
+        segment_ids : integer array, shape ``(n,)``
+            The segment of each row; ids outside ``[0, num_segments)`` are dropped.
+        num_segments : int
+            The number of segments, >= 0.
+
+        Returns
+        -------
+        array, shape ``(num_segments, ...)``, dtype of `data`
+            Zero for a segment with no rows.
+        """
 
 
 def _canonical(name: str) -> str:
@@ -102,6 +208,16 @@ def get(name: str | Backend) -> Backend:
     """The backend called `name`: ``"numpy"``, ``"torch"``, ``"jax"`` or ``"array_api_strict"``.
 
     A :class:`Backend` passes through unchanged, so ``backend=`` arguments accept either.
+
+    Parameters
+    ----------
+    name : str or Backend
+        A name of :data:`NAMES` or an alias (``"np"``, ``"pytorch"``, ``"strict"``).
+
+    Returns
+    -------
+    Backend
+        The backend module (imported on first use).
 
     Raises
     ------
@@ -128,7 +244,12 @@ def get(name: str | Backend) -> Backend:
 
 
 def available() -> list[str]:
-    """The names of the backends whose framework is installed, in :data:`NAMES` order."""
+    """The names of the backends whose framework is installed, in :data:`NAMES` order.
+
+    Returns
+    -------
+    list of str
+    """
     return [name for name, (_, dist, _) in _MODULES.items() if importlib.util.find_spec(dist)]
 
 
@@ -136,12 +257,24 @@ _default: list[str] = ["numpy"]
 
 
 def get_backend() -> Backend:
-    """The default backend: what creation functions use when given no ``backend=``."""
+    """The default backend: what creation functions use when given no ``backend=``.
+
+    Returns
+    -------
+    Backend
+        NumPy's unless changed with :func:`use`.
+    """
     return get(_default[-1])
 
 
 class use(contextlib.AbstractContextManager["use"]):
     """Set the default backend; also a context manager that restores the previous one.
+
+    Parameters
+    ----------
+    name : str or Backend
+        The new default, as for :func:`get`; checked at once (an unknown or missing backend
+        raises here).
 
     Examples
     --------
@@ -189,6 +322,15 @@ def _name_of_array(x: Array) -> str | None:
 
 def of(*arrays: Array) -> Backend:
     """The backend of the given arrays (``None`` entries and Python scalars are skipped).
+
+    Parameters
+    ----------
+    *arrays : array, Python scalar or None
+        At least one array of a known backend; all arrays of the same one.
+
+    Returns
+    -------
+    Backend
 
     Raises
     ------

@@ -40,6 +40,7 @@ def asarray(obj: Any, /, dtype: Any = None, device: Any = None) -> jax.Array:
 
 
 def to_numpy(x: Any, /) -> np.ndarray:
+    """``np.asarray(x)``, which brings `x` to the host."""
     return np.asarray(x)
 
 

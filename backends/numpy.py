@@ -46,6 +46,7 @@ def asarray(obj: Any, /, dtype: Any = None, device: Any = None) -> np.ndarray:
 
 
 def to_numpy(x: Any, /) -> np.ndarray:
+    """`x` itself (``np.asarray``): no copy."""
     return np.asarray(x)
 
 

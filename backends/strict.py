@@ -46,7 +46,8 @@ def asarray(obj: Any, /, dtype: Any = None, device: Any = None) -> Any:
 
 
 def to_numpy(x: Any, /) -> np.ndarray:
-    return np.asarray(x)  # array_api_strict supports the buffer protocol on the CPU device
+    """``np.asarray(x)``: array_api_strict supports the buffer protocol on the CPU device."""
+    return np.asarray(x)
 
 
 def jit(

@@ -25,7 +25,17 @@ __all__: list[str] = ["BatchNormOutput", "batch_norm", "init_batch_norm"]
 
 
 class BatchNormOutput(NamedTuple):
-    """What :func:`batch_norm` returns: the output and the (possibly updated) running statistics."""
+    """What :func:`batch_norm` returns: the output and the (possibly updated) running statistics.
+
+    Attributes
+    ----------
+    output : array
+        The normalised input, shape and dtype of `x`.
+    running_mean : array of shape (C,) or None
+        Updated when training, passed through otherwise; None when not tracked.
+    running_var : array of shape (C,) or None
+        The same for the (unbiased) running variance.
+    """
 
     output: Array
     running_mean: Array | None
@@ -163,10 +173,25 @@ def init_batch_norm(
 ) -> dict[str, Array | None]:
     """Parameters and state of a BatchNorm layer, initialised like ``torch.nn.BatchNorm2d``.
 
-    Returns ``{"weight": ones, "bias": zeros, "running_mean": zeros, "running_var": ones}``,
-    each of shape (C,) = (num_features,); the weight and bias are None unless `affine`, the
-    running statistics None unless `track_running_stats`. `backend` is a backend name (default:
-    the one set with ``mlprims.use``).
+    Parameters
+    ----------
+    num_features : int
+        ``C``, the number of channels.
+    dtype : dtype or str
+        Floating dtype of the arrays (default float32).
+    backend : str or Backend, optional
+        Where to create them (default: see :func:`mlprims.use`).
+    affine : bool
+        Whether the layer has a weight and a bias (torch's ``affine``, default True).
+    track_running_stats : bool
+        Whether it keeps running statistics (torch's ``track_running_stats``, default True).
+
+    Returns
+    -------
+    dict of str to array of shape (C,) or None
+        ``{"weight": ones, "bias": zeros, "running_mean": zeros, "running_var": ones}``; the
+        weight and bias are None unless `affine`, the running statistics None unless
+        `track_running_stats` (the arguments :func:`batch_norm` takes).
 
     Examples
     --------

@@ -217,8 +217,27 @@ def init_layer_norm(
 ) -> dict[str, Array | None]:
     """Parameters of a LayerNorm layer, initialised like ``torch.nn.LayerNorm``.
 
-    Returns ``{"weight": ones(S), "bias": zeros(S)}``; None entries when not
-    `elementwise_affine` (or no `bias`). Also the weight of an RMSNorm (use ``["weight"]``).
+    Also the weight of an RMSNorm (use ``["weight"]``).
+
+    Parameters
+    ----------
+    normalized_shape : int or sequence of int
+        ``S``, the trailing shape the layer normalises over.
+    dtype : dtype or str
+        Floating dtype of the arrays (default float32).
+    backend : str or Backend, optional
+        Where to create them (default: see :func:`mlprims.use`).
+    elementwise_affine : bool
+        Whether the layer has a weight (and a bias), torch's ``elementwise_affine`` (default
+        True).
+    bias : bool
+        Whether it has a bias when `elementwise_affine` (torch's ``bias``, default True).
+
+    Returns
+    -------
+    dict of str to array of shape S or None
+        ``{"weight": ones(S), "bias": zeros(S)}``; None entries when not `elementwise_affine`
+        (or no `bias`).
 
     Examples
     --------

@@ -78,9 +78,11 @@ def sinusoidal_position_encoding(
         backend and device of `positions`.
     dtype : dtype or str
         Floating dtype of the result (default float32).
-    backend, device
+    backend : str or Backend, optional
         Where to create the result when `positions` is not given (default: see
         :func:`mlprims.use`).
+    device : optional
+        The result's device when `positions` is not given.
 
     Returns
     -------

@@ -139,10 +139,12 @@ def t5_position_bias(
         T5's ``relative_attention_bias.weight`` (an ``nn.Embedding(num_buckets, n_heads)``).
     length_q, length_k : int
         ``T`` and ``S``.
-    bidirectional, max_distance
+    bidirectional : bool
         As in :func:`t5_relative_position_bucket` (encoder True, decoder False).
     num_buckets : int, optional
         Defaults to ``table.shape[0]``; if given it must equal it.
+    max_distance : int
+        As in :func:`t5_relative_position_bucket` (T5's default 128).
     causal_align : {"top_left", "bottom_right"}
         ``"bottom_right"`` gives the rows Hugging Face keeps when decoding with a cache
         (``position_bias[:, :, -T:, :]`` of the full ``S x S`` bias).
@@ -205,6 +207,22 @@ def alibi_slopes(
     ``get_slopes`` of ofirpress/attention_with_linear_biases and Hugging Face's
     ``build_alibi_tensor`` (BLOOM, Falcon, MPT).
 
+    Parameters
+    ----------
+    num_heads : int
+        ``N``, at least 1.
+    dtype : dtype or str
+        Floating dtype of the result (default float32).
+    backend : str or Backend, optional
+        Where to create the result (default: see :func:`mlprims.use`).
+    device : optional
+        The result's device.
+
+    Returns
+    -------
+    array, shape ``(N,)``
+        Positive and decreasing: head 0 has the steepest penalty.
+
     Examples
     --------
     >>> import mlprims
@@ -228,6 +246,22 @@ def alibi_bias(
     device: Any = None,
 ) -> Array:
     """ALiBi's attention bias ``-m_h · |j - i|``, shape ``(N, T, S)``.
+
+    Parameters
+    ----------
+    num_heads : int
+        ``N``; head ``h`` has the slope ``m_h`` of :func:`alibi_slopes`.
+    length_q, length_k : int
+        ``T`` and ``S``.
+    causal_align : {"top_left", "bottom_right"}
+        How queries line up with keys (see Notes); ``"bottom_right"`` for decoding with a KV
+        cache.
+    dtype : dtype or str
+        Floating dtype of the result (default float32).
+    backend : str or Backend, optional
+        Where to create the result (default: see :func:`mlprims.use`).
+    device : optional
+        The result's device.
 
     Returns
     -------

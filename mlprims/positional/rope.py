@@ -154,8 +154,16 @@ def rope_frequencies(
           ``_compute_llama3_parameters``.
         * ``{"rope_type": "default"}`` or None: no scaling. (NTK-aware scaling is a larger
           `base`; dynamic NTK depends on the sequence length and is not offered.)
-    dtype, backend, device
-        Of the result.
+    dtype : dtype or str
+        Floating dtype of the result (default float32).
+    backend : str or Backend, optional
+        Where to create the result (default: see :func:`mlprims.use`).
+    device : optional
+        The result's device.
+
+    Returns
+    -------
+    array, shape ``(R/2,)``
 
     Notes
     -----
@@ -195,10 +203,14 @@ def apply_rope(
         (e.g. ``(L,)`` or ``(B, 1, L)`` for per-sequence positions). Default ``0 .. L-1``.
     offset : int or 0-d integer array
         Added to every position: the number of tokens already in a KV cache.
-    base, rotary_dim, scaling
-        As in :func:`rope_frequencies`. Features past `rotary_dim` pass through unchanged.
+    base : float
+        ``rope_theta``, as in :func:`rope_frequencies`.
     style : {"half", "interleaved"}
         Which features are rotated together (see the module docstring).
+    rotary_dim : int, optional
+        As in :func:`rope_frequencies`. Features past `rotary_dim` pass through unchanged.
+    scaling : dict, optional
+        As in :func:`rope_frequencies`.
 
     Returns
     -------

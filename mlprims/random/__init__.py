@@ -103,6 +103,17 @@ def split(key: Array, /, num: Shape = 2) -> Array:
     ``jax.random.split(key, num)`` in JAX's partitionable mode. Take one key with
     ``keys[i, :]`` (array_api_strict rejects the shorter ``keys[i]``).
 
+    Parameters
+    ----------
+    key : array of shape (2,), uint32
+    num : int or tuple of ints, default 2
+        How many keys; a tuple gives a batch of keys of that shape.
+
+    Returns
+    -------
+    array of shape (num, 2) or (*num, 2), uint32
+        The new keys, on the backend and device of `key`.
+
     Examples
     --------
     >>> from mlprims import random
@@ -120,6 +131,16 @@ def fold_in(key: Array, /, data: int | Array) -> Array:
     `data` is a Python int in [0, 2**32) or a 0-d integer array of the key's backend (taken
     modulo 2**32; it may be traced under ``jax.jit``). The new key is the Threefry hash of
     the counter ``(0, data)`` under `key`: ``jax.random.fold_in(key, data)``.
+
+    Parameters
+    ----------
+    key : array of shape (2,), uint32
+    data : int in [0, 2**32), or 0-d integer array of the key's backend
+
+    Returns
+    -------
+    array of shape (2,), uint32
+        The new key.
 
     Examples
     --------
@@ -151,6 +172,16 @@ def bits(key: Array, /, shape: Shape = ()) -> Array:
 
     Element ``i`` (row-major) is ``y0 ^ y1`` where ``(y0, y1)`` is the Threefry hash of the
     counter ``(0, i)``. uint32 on every backend (``torch.uint32``: storage only on torch).
+
+    Parameters
+    ----------
+    key : array of shape (2,), uint32
+    shape : int or tuple of ints, default ()
+        ``()`` draws one 0-d word.
+
+    Returns
+    -------
+    array of `shape`, uint32
 
     Examples
     --------

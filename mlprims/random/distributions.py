@@ -127,6 +127,14 @@ def bernoulli(key: Array, /, p: float | Array = 0.5, shape: Shape | None = None)
 def normal(key: Array, /, shape: Shape = (), *, dtype: Any = "float32") -> Array:
     """Standard normal floats: ``jax.random.normal`` (inverse-CDF sampling).
 
+    Parameters
+    ----------
+    key : array of shape (2,), uint32
+    shape : int or tuple of ints, default ()
+        ``()`` draws one 0-d value.
+    dtype : floating dtype or its name, default ``"float32"``
+        float16, bfloat16 (where the backend has it), float32, float64.
+
     Returns
     -------
     array of `shape` and `dtype`
@@ -156,6 +164,18 @@ def gumbel(key: Array, /, shape: Shape = (), *, dtype: Any = "float32") -> Array
     ``u = uniform(key, shape, minval=tiny, maxval=1)`` with ``tiny`` the smallest normal
     number of `dtype`, so both logarithms stay finite. Bit-equal to JAX under ``jax.jit``,
     within a few ulps elsewhere (``log`` differs in the last bit between libraries).
+
+    Parameters
+    ----------
+    key : array of shape (2,), uint32
+    shape : int or tuple of ints, default ()
+        ``()`` draws one 0-d value.
+    dtype : floating dtype or its name, default ``"float32"``
+        float16, bfloat16 (where the backend has it), float32, float64.
+
+    Returns
+    -------
+    array of `shape` and `dtype`
 
     Examples
     --------
@@ -228,6 +248,21 @@ def permutation(key: Array, /, x: int | Array, *, axis: int = 0) -> Array:
     Equals ``jax.random.permutation(key, x, axis)`` (``independent=False``): repeated
     stable sorts by random 32-bit keys.
 
+    Parameters
+    ----------
+    key : array of shape (2,), uint32
+    x : int >= 0, or array with at least one axis
+        An int ``n`` permutes ``range(n)``; an array is shuffled along `axis`.
+    axis : int, default 0
+        The axis of `x` to shuffle; must be 0 when `x` is an int.
+
+    Returns
+    -------
+    array
+        For an int: the indices ``0 .. x - 1`` in random order, shape ``(x,)``, the default
+        index dtype. For an array: `x` with its entries along `axis` permuted (same shape and
+        dtype).
+
     Examples
     --------
     >>> from mlprims import random
@@ -261,6 +296,25 @@ def choice(
     Only ``replace=False`` is implemented (k-means++ seeding, subsets); it equals
     ``jax.random.choice(key, a, shape, replace=False, axis=axis)``: the first ``prod(shape)``
     entries of :func:`permutation`. `replace` has no default because JAX's is True.
+
+    Parameters
+    ----------
+    key : array of shape (2,), uint32
+    a : int >= 0, or array with at least one axis
+        The population: ``range(a)``, or the entries of `a` along `axis`.
+    shape : int or tuple of ints, default ()
+        How many draws, as a shape; ``prod(shape)`` must not exceed the population.
+    replace : bool
+        Must be False (keyword, no default).
+    axis : int, default 0
+        The axis of `a` to draw from (ignored when `a` is an int).
+
+    Returns
+    -------
+    array
+        For an int: distinct indices of shape `shape`, the default index dtype. For an array:
+        its entries, of shape ``(*a.shape[:axis], *shape, *a.shape[axis + 1:])`` and the dtype
+        of `a`.
 
     Examples
     --------
