@@ -6,6 +6,8 @@ unchanged under ``jax.jit`` (where contents are unknown until run time).
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,12 +21,16 @@ __all__ = [
     "broadcast_shapes",
     "broadcasts_to",
     "check_array",
+    "check_axes",
     "check_axis",
+    "check_bool",
     "check_broadcasts_to",
     "check_choice",
+    "check_float_dtype",
     "check_floating",
     "check_in_range",
     "check_int",
+    "check_number",
     "check_same_framework",
     "concrete_any",
     "create_namespace",
@@ -119,14 +125,41 @@ def check_int(value: Any, name: str, *, minimum: int | None = None) -> int:
     return value
 
 
-def check_in_range(
-    value: Any, name: str, low: float, high: float, *, closed: tuple[bool, bool] = (True, True)
-) -> float:
-    """`value` as a float inside [low, high] (ends open per `closed`), else a clear error."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+def check_bool(value: Any, name: str) -> bool:
+    """`value` if it is True or False, else a TypeError naming `name`.
+
+    Only Python bools: an option that picks a code path must be known while ``jax.jit``
+    traces, and a 0-d array or the int 1 usually means a mistake.
+    """
+    if not isinstance(value, bool):
+        msg = f"`{name}` must be True or False, got {value!r}"
+        raise TypeError(msg)
+    return value
+
+
+def check_number(value: Any, name: str) -> float:
+    """`value` as a float if it is a real number (Python or NumPy scalar, not a bool), else a
+    TypeError naming `name`. NaN and infinities pass: ranges are :func:`check_in_range`'s job."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         msg = f"`{name}` must be a number, got {type(value).__name__}"
         raise TypeError(msg)
-    value = float(value)
+    return float(value)
+
+
+def check_in_range(
+    value: Any,
+    name: str,
+    low: float = -math.inf,
+    high: float = math.inf,
+    *,
+    closed: tuple[bool, bool] = (True, True),
+) -> float:
+    """`value` as a float inside [low, high] (ends open per `closed`).
+
+    A non-number is a TypeError, a number outside the interval (or NaN) a ValueError; both
+    name `name`. ``check_in_range(x, "x", closed=(False, False))`` asks for a finite number.
+    """
+    value = check_number(value, name)
     low_ok = value >= low if closed[0] else value > low
     high_ok = value <= high if closed[1] else value < high
     if not (low_ok and high_ok):
@@ -154,6 +187,19 @@ def check_axis(axis: Any, ndim: int, name: str = "axis") -> int:
         )
         raise ValueError(msg)
     return int(axis) % ndim
+
+
+def check_axes(axis: Any, ndim: int, name: str = "axis") -> tuple[int, ...]:
+    """`axis` (an int, a sequence of distinct ints, or None for all) as sorted axes in [0, ndim)."""
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, Sequence) and not isinstance(axis, str):
+        axes = tuple(check_axis(a, ndim, name) for a in axis)
+        if len(set(axes)) != len(axes):
+            msg = f"`{name}` must not repeat an axis, got {tuple(axis)}"
+            raise ValueError(msg)
+        return tuple(sorted(axes))
+    return (check_axis(axis, ndim, name),)
 
 
 def broadcast_shapes(*shapes: Sequence[int], names: Sequence[str] = ()) -> tuple[int, ...]:
@@ -212,6 +258,23 @@ def resolve_dtype(dtype: Any, *, xp: Namespace, name: str = "dtype") -> Any:
     if hasattr(dtype, "__name__") and hasattr(xp, dtype.__name__):
         return getattr(xp, dtype.__name__)  # numpy scalar types such as np.float32
     return dtype
+
+
+def check_float_dtype(dtype: Any, *, xp: Namespace, name: str = "dtype") -> Any:
+    """`dtype` (a name such as ``"float32"`` or a dtype object) as a real floating dtype of `xp`.
+
+    An unknown name is a ValueError (:func:`resolve_dtype`); a dtype that is not real floating
+    (``"int32"``, ``"bool"``, ``"complex64"``, or not a dtype at all) is a TypeError.
+    """
+    resolved = resolve_dtype(dtype, xp=xp, name=name)
+    try:  # (JAX reads None as its default float dtype)
+        is_float = resolved is not None and bool(xp.isdtype(resolved, "real floating"))
+    except (TypeError, ValueError, AttributeError):  # not a dtype of `xp`
+        is_float = False
+    if not is_float:
+        msg = f"`{name}` must be a real floating dtype such as 'float32', got {dtype!r}"
+        raise TypeError(msg)
+    return resolved
 
 
 def statistics_dtype(dtype: Any, *, xp: Namespace) -> Any:

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-import jax
 import numpy as np
 import pytest
-import torch
 
-from mlprims._array import concrete_any, namespace, resolve_dtype, statistics_dtype
+from mlprims._array import (
+    check_axes,
+    check_bool,
+    check_broadcasts_to,
+    check_float_dtype,
+    check_in_range,
+    check_number,
+    concrete_any,
+    namespace,
+    resolve_dtype,
+    statistics_dtype,
+)
 
 
 class TestNamespace:
@@ -20,6 +29,7 @@ class TestNamespace:
             namespace(np.zeros(2), [True, False], names=("x", "mask"))
 
     def test_mixed_frameworks_name_the_second_argument(self) -> None:
+        torch = pytest.importorskip("torch")
         with pytest.raises(TypeError, match="`k` must be an array of the same framework as `q`"):
             namespace(np.zeros(2), torch.zeros(2), names=("q", "k"))
 
@@ -27,6 +37,7 @@ class TestNamespace:
 class TestConcreteAny:
     def test_eager_values_are_read(self, xb) -> None:
         if xb.is_jit:
+            jax = pytest.importorskip("jax")
             values = jax.jit(lambda c: jax.numpy.asarray(concrete_any(c, xp=xb.xp) is None))(
                 xb.asarray(np.array([True]))
             )
@@ -50,3 +61,65 @@ class TestDtypes:
         assert resolve_dtype(np.float64, xp=xp) == xp.float64
         with pytest.raises(ValueError, match="`dtype` must name a dtype"):
             resolve_dtype("float33", xp=xp)
+
+
+class TestFloatDtype:
+    """Creation functions resolve `dtype` here: an unknown name is a ValueError, a dtype that is
+    not real floating a TypeError, the same everywhere."""
+
+    def test_names_and_objects(self, xb) -> None:
+        xp = xb.xp
+        assert check_float_dtype("float32", xp=xp) == xp.float32
+        assert check_float_dtype(xp.float64, xp=xp) == xp.float64
+
+    @pytest.mark.parametrize("dtype", ["int32", "uint32", "bool", "complex64", None, 3])
+    def test_not_floating_is_a_type_error(self, xb, dtype) -> None:
+        with pytest.raises(TypeError, match="`dtype` must be a real floating dtype"):
+            check_float_dtype(dtype, xp=xb.xp)
+
+    def test_unknown_name_is_a_value_error(self, xb) -> None:
+        with pytest.raises(ValueError, match="`table_dtype` must name a dtype"):
+            check_float_dtype("float31", xp=xb.xp, name="table_dtype")
+
+
+class TestScalars:
+    def test_bool(self) -> None:
+        assert check_bool(True, "flag") is True
+        for value in (1, 0, None, "yes", np.bool_(True)):
+            with pytest.raises(TypeError, match=r"`flag` must be True or False, got"):
+                check_bool(value, "flag")
+
+    def test_number(self) -> None:
+        assert check_number(2, "std") == 2.0
+        assert check_number(np.float32(0.5), "std") == 0.5
+        for value in ("1", None, True, np.zeros(1), [1.0]):
+            with pytest.raises(TypeError, match="`std` must be a number, got"):
+                check_number(value, "std")
+
+    def test_in_range(self) -> None:
+        assert check_in_range(1.0, "base", 0.0, closed=(False, False)) == 1.0
+        with pytest.raises(TypeError, match="`base` must be a number"):
+            check_in_range("10000", "base", 0.0)
+        for value in (0.0, -1.0, float("inf"), float("nan")):
+            with pytest.raises(ValueError, match=r"`base` must be in \(0.0, inf\), got"):
+                check_in_range(value, "base", 0.0, closed=(False, False))
+
+
+class TestAxesAndShapes:
+    def test_axes(self) -> None:
+        assert check_axes(None, 3) == (0, 1, 2)
+        assert check_axes(-1, 3) == (2,)
+        assert check_axes((2, 0), 3) == (0, 2)
+        with pytest.raises(ValueError, match="`axis` must not repeat an axis"):
+            check_axes((1, -2), 3)
+        with pytest.raises(ValueError, match=r"`axis` must be in \[-3, 3\)"):
+            check_axes((0, 3), 3)
+        with pytest.raises(TypeError, match="`axis` must be an int"):
+            check_axes(1.0, 3)
+
+    def test_broadcasts_to(self) -> None:
+        check_broadcasts_to((5,), (8, 5), "weight")
+        check_broadcasts_to((1, 5), (8, 5), "weight")
+        for shape in ((5, 1), (2, 8, 5), (4,)):
+            with pytest.raises(ValueError, match=r"`weight` must broadcast to \(8, 5\)"):
+                check_broadcasts_to(shape, (8, 5), "weight")
