@@ -28,6 +28,7 @@ from .activations import (
     tanh,
 )
 from .attention import (
+    MultiHeadAttentionOutput,
     from_torch_multihead,
     init_kv_cache,
     init_multi_head_attention,
@@ -66,6 +67,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BatchNormOutput",
+    "MultiHeadAttentionOutput",
     "__version__",
     "alibi_bias",
     "alibi_slopes",

@@ -14,17 +14,21 @@ Hv    head dim of values
 ====  ===========================================================================
 
 ==============  ==============================================================
-``sdpa``        scaled_dot_product_attention
-``multi_head``  multi-head attention, its parameters, torch conversion
-``kv_cache``    the key/value cache of incremental decoding
-``_tiled``      the math: query blocks, online softmax, dropout
+``sdpa``        scaled_dot_product_attention; ``attend``, the core it shares
+``_dense``      one tile: scores, mask, one masked softmax, ``@ v``
+``_tiled``      many tiles: query blocks, the online softmax over key blocks
+``_common``     what both share: allowed keys, dropout keep masks, grouped heads
 ``_checks``     validation of shapes, masks and options
+``multi_head``  multi-head attention and its parameters
+``convert``     parameters from ``torch.nn.MultiheadAttention``
+``kv_cache``    the key/value cache of incremental decoding
 ==============  ==============================================================
 """
 
+from .convert import from_torch_multihead
 from .kv_cache import init_kv_cache
 from .multi_head import (
-    from_torch_multihead,
+    MultiHeadAttentionOutput,
     init_multi_head_attention,
     multi_head_attention,
     self_attention,
@@ -32,6 +36,7 @@ from .multi_head import (
 from .sdpa import scaled_dot_product_attention
 
 __all__: list[str] = [
+    "MultiHeadAttentionOutput",
     "from_torch_multihead",
     "init_kv_cache",
     "init_multi_head_attention",

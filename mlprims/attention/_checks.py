@@ -5,6 +5,7 @@ so it runs unchanged under ``jax.jit``. Private; the legend is :mod:`mlprims.att
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +13,9 @@ from .. import backends
 from .._array import (
     Array,
     Namespace,
+    broadcast_shapes,
     check_array,
+    check_broadcasts_to,
     check_choice,
     check_floating,
     check_in_range,
@@ -23,16 +26,19 @@ from .._array import (
 __all__ = [
     "AUTO_SINGLE_TILE",
     "AUTO_TILE",
+    "BIASES",
     "CAUSAL_ALIGNS",
+    "WEIGHTS",
     "Dims",
     "auto_block_size",
-    "broadcasts_to",
     "causal_offset",
     "check_block_size",
     "check_bool",
     "check_dropout",
+    "check_heads",
     "check_inputs",
     "check_mask_and_bias",
+    "check_params",
     "check_scale",
     "legend",
 ]
@@ -78,6 +84,9 @@ def check_inputs(
             raise TypeError(msg)
     t, h = q.shape[-2:]
     s = k.shape[-2]
+    if h == 0:
+        msg = f"`q` must have a head dim H >= 1 (last axis), got shape {shape_str(q.shape)}"
+        raise ValueError(msg)
     if k.shape[-1] != h:
         msg = f"`k` must have the head dim H = {h} of `q` (last axis), got {k.shape[-1]}"
         raise ValueError(msg)
@@ -106,9 +115,9 @@ def check_inputs(
     grouped = has_heads and kv > 1 and n > kv
     try:
         if grouped:  # (B..., N) from q's batch axes and k's, with N heads
-            lead = (*_broadcast(q.shape[:-3], k.shape[:-3]), n)
+            lead = (*broadcast_shapes(q.shape[:-3], k.shape[:-3]), n)
         else:
-            lead = _broadcast(q.shape[:-2], k.shape[:-2])
+            lead = broadcast_shapes(q.shape[:-2], k.shape[:-2])
     except ValueError:
         msg = (
             f"`q` and `k` must have broadcastable batch axes B...: got q {shape_str(q.shape)} "
@@ -135,24 +144,7 @@ def check_mask_and_bias(
         if name == "bias" and not xp.isdtype(a.dtype, "real floating"):
             msg = f"`bias` must have a real floating dtype (added to the scores), got {a.dtype}"
             raise TypeError(msg)
-        if not broadcasts_to(tuple(a.shape), target):
-            msg = (
-                f"`{name}` must broadcast to {legend(len(target), 'S')} = {shape_str(target)}, "
-                f"got {shape_str(a.shape)}"
-            )
-            raise ValueError(msg)
-
-
-def _broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
-    """The broadcast of two shapes, or ValueError."""
-    out = []
-    for i in range(1, max(len(a), len(b)) + 1):
-        x = a[-i] if i <= len(a) else 1
-        y = b[-i] if i <= len(b) else 1
-        if x != y and 1 not in (x, y):
-            raise ValueError
-        out.append(y if x == 1 else x)
-    return tuple(reversed(out))
+        check_broadcasts_to(a.shape, target, name, target_name=legend(len(target), "S"))
 
 
 CAUSAL_ALIGNS = ("top_left", "bottom_right")
@@ -233,15 +225,59 @@ def legend(ndim: int, last: str) -> str:
     return "(" + ", ".join([*heads[:batch], *tail]) + ")"
 
 
-def broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
-    """Whether an array of `shape` broadcasts to `target` without changing `target`."""
-    if len(shape) > len(target):
-        return False
-    return all(a in (1, b) for a, b in zip(reversed(shape), reversed(target), strict=False))
-
-
 def auto_block_size(dims: Dims) -> tuple[int, int] | None:
     """The tile of ``block_size="auto"``: None (one) for small problems, else AUTO_TILE."""
     if math.prod(dims.lead) * dims.t * dims.s <= AUTO_SINGLE_TILE:
         return None
     return AUTO_TILE
+
+
+# --- multi-head attention: head counts and parameters ------------------------------------------
+
+#: The weights of multi-head attention, and their biases (see :mod:`.multi_head`).
+WEIGHTS = ("wq", "wk", "wv", "wo")
+BIASES = ("bq", "bk", "bv", "bo")
+
+
+def check_heads(num_heads: Any, num_kv_heads: Any) -> tuple[int, int]:
+    """(N, K): `num_heads` and `num_kv_heads` (default N), K a divisor of N."""
+    n = check_int(num_heads, "num_heads", minimum=1)
+    kv = n if num_kv_heads is None else check_int(num_kv_heads, "num_kv_heads", minimum=1)
+    if n % kv:
+        msg = f"`num_kv_heads` ({kv}) must divide `num_heads` ({n}) for grouped-query attention"
+        raise ValueError(msg)
+    return n, kv
+
+
+def check_params(params: Any, query: Array, source: Array, n: int, kv: int) -> None:
+    """Shapes of the parameters against the inputs (`source`: keys and values) and heads."""
+    if not isinstance(params, Mapping):
+        msg = f"`params` must be a dict of arrays, got {type(params).__name__}"
+        raise TypeError(msg)
+    missing = [name for name in WEIGHTS if name not in params]
+    if missing:
+        msg = f"`params` is missing {', '.join(missing)}; expected {', '.join(WEIGHTS)} (+ biases)"
+        raise ValueError(msg)
+    wq, wk, wv, wo = (params[name] for name in WEIGHTS)
+    for name in (*WEIGHTS, *BIASES):
+        if params.get(name) is not None:
+            check_array(params[name], f"params[{name!r}]")
+    inputs = (("wq", wq, query, n, "N"), ("wk", wk, source, kv, "K"), ("wv", wv, source, kv, "K"))
+    for name, w, x, heads, letter in inputs:
+        if w.ndim != 2 or w.shape[0] != x.shape[-1] or w.shape[1] % heads:
+            which = "query" if name == "wq" else "key_value"
+            msg = (
+                f"`params['{name}']` must have shape ({x.shape[-1]}, {letter}*H) for `{which}` "
+                f"of width {x.shape[-1]} and {letter} = {heads} heads, got {shape_str(w.shape)}"
+            )
+            raise ValueError(msg)
+    h = wq.shape[1] // n
+    if wk.shape[1] != kv * h:
+        msg = (
+            f"`params['wk']` must have K*H = {kv}*{h} = {kv * h} columns like wq, got {wk.shape[1]}"
+        )
+        raise ValueError(msg)
+    hv = wv.shape[1] // kv
+    if wo.ndim != 2 or wo.shape[0] != n * hv:
+        msg = f"`params['wo']` must have N*Hv = {n * hv} rows, got shape {shape_str(wo.shape)}"
+        raise ValueError(msg)

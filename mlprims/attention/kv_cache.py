@@ -47,8 +47,10 @@ def init_kv_cache(
         K, the capacity M in tokens, and H.
     value_dim : int, optional
         Hv (default H).
-    dtype, backend
-        Of the buffers (default float32 on the default backend).
+    dtype : str or dtype
+        Floating dtype of the buffers (default float32).
+    backend : str or Backend, optional
+        Where to create them; default the default backend (:func:`mlprims.use`).
 
     Returns
     -------

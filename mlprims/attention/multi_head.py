@@ -1,4 +1,4 @@
-"""Multi-head attention, its parameters, and the KV cache; re-exported by :mod:`mlprims.attention`.
+"""Multi-head attention and its parameters; re-exported by :mod:`mlprims.attention`.
 
 Shapes use the legend of :mod:`mlprims.attention` (B..., N, K, T, S, H, Hv) plus E = d_model.
 Parameters are a plain dict of arrays in the JAX/Flax layout, ``y = x @ w + b``:
@@ -10,13 +10,15 @@ wv    (E_kv, K*Hv)      values
 wo    (N*Hv, E)         output projection
 bq, bk, bv, bo          biases, when ``bias=True``
 ====  ================  ==========================================
+
+:func:`~mlprims.from_torch_multihead` (in :mod:`.convert`) converts a torch module's state.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from array_api_compat import device as device_of
 
@@ -29,21 +31,36 @@ from .._array import (
     check_int,
     namespace,
     resolve_dtype,
-    shape_str,
 )
 from . import _checks as checks
-from ._tiled import attend
 from .kv_cache import check_cache, write_cache
+from .sdpa import attend
 
 __all__ = [
-    "from_torch_multihead",
+    "MultiHeadAttentionOutput",
     "init_multi_head_attention",
     "multi_head_attention",
     "self_attention",
 ]
 
-_WEIGHTS = ("wq", "wk", "wv", "wo")
-_BIASES = ("bq", "bk", "bv", "bo")
+
+class MultiHeadAttentionOutput(NamedTuple):
+    """What :func:`multi_head_attention` and :func:`self_attention` return.
+
+    Attributes
+    ----------
+    output : array, shape (B..., T, E)
+        The attended queries after the output projection, in the dtype of `query`.
+    weights : array of shape (B..., N, T, S), or None
+        The attention weights of every head; None unless ``return_weights=True``.
+    cache : dict or None
+        The KV cache with this call's keys and values written and its index advanced by T;
+        None unless a `cache` was given.
+    """
+
+    output: Array
+    weights: Array | None
+    cache: dict[str, Array] | None
 
 
 def init_multi_head_attention(
@@ -101,7 +118,7 @@ def init_multi_head_attention(
     from .. import random
 
     check_array(key, "key")
-    n, kv = _check_heads(num_heads, num_kv_heads)
+    n, kv = checks.check_heads(num_heads, num_kv_heads)
     d_model = check_int(d_model, "d_model", minimum=1)
     if head_dim is None:
         if d_model % n:
@@ -155,7 +172,7 @@ def multi_head_attention(
     dropout_p: float = 0.0,
     key: Array | None = None,
     block_size: int | tuple[int, int] | str | None = "auto",
-) -> Any:
+) -> MultiHeadAttentionOutput:
     """Multi-head attention: project, split heads, attend, merge heads, project.
 
     ``out = concat_heads(sdpa(x_q @ wq + bq, x_kv @ wk + bk, x_kv @ wv + bv)) @ wo + bo``
@@ -164,47 +181,65 @@ def multi_head_attention(
     ----------
     params : dict
         ``wq, wk, wv, wo`` and optionally ``bq, bk, bv, bo`` (see the module docstring),
-        e.g. from :func:`init_multi_head_attention` or :func:`from_torch_multihead`.
+        e.g. from :func:`init_multi_head_attention` or :func:`~mlprims.from_torch_multihead`.
     query : array, shape (B..., T, E)
+        The tokens that ask (and, without `key_value`, also answer).
     key_value : array, shape (B..., S, E_kv), optional
         Keys and values come from here; None means self-attention (`query` itself).
-    num_heads, num_kv_heads : int
-        N and K (default K = N); GQA/MQA when K < N.
-    mask, bias, is_causal, causal_align, return_weights, dropout_p, key, block_size
-        As in :func:`scaled_dot_product_attention`; `mask` and `bias` broadcast to
-        (B..., N, T, S), with S = max_length when a `cache` is given.
+    num_heads : int
+        N query heads.
+    num_kv_heads : int, optional
+        K key/value heads, a divisor of N (default N; K < N is GQA, K = 1 MQA).
+    mask : boolean array, broadcastable to (B..., N, T, S), optional
+        True = attend; with a `cache`, S is ``max_length``.
+    bias : floating array, broadcastable to (B..., N, T, S), optional
+        Added to the scores; with a `cache`, S is ``max_length``.
+    is_causal : bool
+        Query i sees only keys j <= i (aligned by `causal_align`).
+    causal_align : {"top_left", "bottom_right"}
+        As in :func:`~mlprims.scaled_dot_product_attention`.
     cache : dict, optional
-        A KV cache from :func:`init_kv_cache` (self-attention only). The new keys and values
-        of the T tokens of `query` are written at positions ``index .. index + T - 1``;
-        the queries attend to every written position (``< index + T``), and with
-        `is_causal` query i sees positions ``<= index + i`` (bottom-right alignment over the
-        written prefix, whatever `causal_align` says). Writes past ``max_length`` are dropped:
-        keep ``index + T <= max_length`` (the index is an array, not checked here so that this
-        runs under ``jax.jit`` with a traced index).
+        A KV cache from :func:`~mlprims.init_kv_cache` (self-attention only). The new keys
+        and values of the T tokens of `query` are written at positions
+        ``index .. index + T - 1``; the queries attend to every written position
+        (``< index + T``), and with `is_causal` query i sees positions ``<= index + i``
+        (bottom-right alignment over the written prefix, whatever `causal_align` says).
+        Writes past ``max_length`` are dropped: keep ``index + T <= max_length`` (the index
+        is an array, not checked here so that this runs under ``jax.jit`` with a traced index).
+    return_weights : bool
+        Also return the attention weights of every head.
+    dropout_p : float in [0, 1)
+        Dropout on the attention weights (see :func:`~mlprims.scaled_dot_product_attention`).
+    key : mlprims.random key, optional
+        Required when `dropout_p` > 0.
+    block_size : int, (int, int), None or "auto"
+        Tiles of (query rows, keys), as in :func:`~mlprims.scaled_dot_product_attention`.
 
     Returns
     -------
-    output : array, shape (B..., T, E)
-    weights : array, shape (B..., N, T, S)
-        Only with `return_weights`: per head (torch's ``average_attn_weights=False``).
-    new_cache : dict
-        Only with `cache`: the buffers with the new keys and values, ``index + T``.
-        The result is ``out``, ``(out, weights)``, ``(out, new_cache)`` or
-        ``(out, weights, new_cache)``.
+    MultiHeadAttentionOutput
+        ``(output, weights, cache)``: `output` (B..., T, E) in the dtype of `query`; `weights`
+        (B..., N, T, S) per head (torch's ``average_attn_weights=False``), None unless
+        `return_weights`; `cache` the buffers with the new keys and values and ``index + T``,
+        None unless a `cache` was given.
 
     Notes
     -----
     Equals ``torch.nn.MultiheadAttention(E, N, batch_first=True)`` with the parameters of
-    :func:`from_torch_multihead`; torch's boolean ``attn_mask`` and ``key_padding_mask``
-    mean *masked out* where ours means *attend*: pass ``mask = ~attn_mask``.
+    :func:`~mlprims.from_torch_multihead`; torch's boolean ``attn_mask`` and
+    ``key_padding_mask`` mean *masked out* where ours means *attend*: pass
+    ``mask = ~attn_mask``.
 
     Examples
     --------
     >>> import numpy as np, mlprims
     >>> p = mlprims.init_multi_head_attention(mlprims.random.key(0), 16, 4)
     >>> x = np.ones((2, 5, 16), dtype=np.float32)             # (B, T, E)
-    >>> mlprims.self_attention(p, x, num_heads=4, is_causal=True).shape
-    (2, 5, 16)
+    >>> memory = np.ones((2, 7, 16), dtype=np.float32)        # (B, S, E)
+    >>> out, weights, cache = mlprims.multi_head_attention(
+    ...     p, x, memory, num_heads=4, return_weights=True)
+    >>> out.shape, weights.shape, cache
+    ((2, 5, 16), (2, 4, 5, 7), None)
     """
     xp = namespace(query, key_value)
     check_floating(query, "query", xp=xp)
@@ -219,8 +254,8 @@ def multi_head_attention(
             msg = "`cache` is for self-attention: pass `key_value=None` with a cache"
             raise ValueError(msg)
     source = query if key_value is None else key_value
-    n, kv = _check_heads(num_heads, num_kv_heads)
-    _check_params(params, query, source, n, kv)
+    n, kv = checks.check_heads(num_heads, num_kv_heads)
+    checks.check_params(params, query, source, n, kv)
     checks.check_bool(is_causal, "is_causal")
     checks.check_bool(return_weights, "return_weights")
     dropout_p = checks.check_dropout(dropout_p, key, query)
@@ -229,12 +264,12 @@ def multi_head_attention(
     k = _split_heads(_linear(source, params["wk"], params.get("bk")), kv, xp=xp)  # (B..., K, S, H)
     v = _split_heads(_linear(source, params["wv"], params.get("bv")), kv, xp=xp)  # (B..., K, S, Hv)
 
-    key_limit = None
+    key_limit = new_cache = None
     if cache is not None:
         index = check_cache(cache, k, v, xp=xp)
-        cache = write_cache(cache, k, v, xp=xp)
-        k, v = cache["k"], cache["v"]  # (B..., K, max_length, H): every position, valid or not
-        key_limit = cache["index"]  # positions >= index + T are not written yet
+        new_cache = write_cache(cache, k, v, xp=xp)
+        k, v = new_cache["k"], new_cache["v"]  # (B..., K, max_length, H): valid or not
+        key_limit = new_cache["index"]  # positions >= index + T are not written yet
 
     dims = checks.check_inputs(q, k, v, mask, bias, xp=xp)
     offset = checks.causal_offset(is_causal, causal_align, dims)
@@ -245,7 +280,7 @@ def multi_head_attention(
         k,
         v,
         dims,
-        scale=1.0 / math.sqrt(dims.h),
+        scale=checks.check_scale(None, dims.h),
         mask=mask,
         bias=bias,
         causal_offset=offset,
@@ -257,137 +292,88 @@ def multi_head_attention(
         xp=xp,
     )
     out = _linear(_merge_heads(out, xp=xp), params["wo"], params.get("bo"))  # (B..., T, E)
-    result = (out, weights) if return_weights else (out,)
-    if cache is not None:
-        result = (*result, cache)
-    return result[0] if len(result) == 1 else result
+    return MultiHeadAttentionOutput(out, weights, new_cache)
 
 
-def self_attention(params: Mapping[str, Array], x: Array, /, **options: Any) -> Any:
+def self_attention(
+    params: Mapping[str, Array],
+    x: Array,
+    /,
+    *,
+    num_heads: int,
+    num_kv_heads: int | None = None,
+    mask: Array | None = None,
+    bias: Array | None = None,
+    is_causal: bool = False,
+    causal_align: str = "top_left",
+    cache: Mapping[str, Array] | None = None,
+    return_weights: bool = False,
+    dropout_p: float = 0.0,
+    key: Array | None = None,
+    block_size: int | tuple[int, int] | str | None = "auto",
+) -> MultiHeadAttentionOutput:
     """Self-attention: :func:`multi_head_attention` with keys and values from `x` itself.
+
+    Parameters
+    ----------
+    params : dict
+        ``wq, wk, wv, wo`` and optionally ``bq, bk, bv, bo``, as in
+        :func:`multi_head_attention`.
+    x : array, shape (B..., T, E)
+        The tokens; queries, keys and values are all projected from them (S = T, or
+        ``max_length`` with a `cache`).
+    num_heads : int
+        N query heads.
+    num_kv_heads : int, optional
+        K key/value heads, a divisor of N (default N).
+    mask : boolean array, broadcastable to (B..., N, T, S), optional
+        True = attend.
+    bias : floating array, broadcastable to (B..., N, T, S), optional
+        Added to the scores.
+    is_causal : bool
+        Token i sees only tokens j <= i.
+    causal_align : {"top_left", "bottom_right"}
+        As in :func:`~mlprims.scaled_dot_product_attention`.
+    cache : dict, optional
+        A KV cache from :func:`~mlprims.init_kv_cache`, for decoding a few tokens at a time.
+    return_weights : bool
+        Also return the attention weights of every head.
+    dropout_p : float in [0, 1)
+        Dropout on the attention weights.
+    key : mlprims.random key, optional
+        Required when `dropout_p` > 0.
+    block_size : int, (int, int), None or "auto"
+        Tiles of (query rows, keys).
+
+    Returns
+    -------
+    MultiHeadAttentionOutput
+        ``(output, weights, cache)`` as in :func:`multi_head_attention`.
 
     Examples
     --------
     >>> import numpy as np, mlprims
     >>> p = mlprims.init_multi_head_attention(mlprims.random.key(0), 8, 2)
-    >>> mlprims.self_attention(p, np.ones((3, 8), dtype=np.float32), num_heads=2).shape
+    >>> x = np.ones((3, 8), dtype=np.float32)                 # (T, E)
+    >>> mlprims.self_attention(p, x, num_heads=2, is_causal=True).output.shape
     (3, 8)
     """
-    return multi_head_attention(params, x, None, **options)
-
-
-def from_torch_multihead(
-    state_dict: Mapping[str, Any], *, backend: str | backends.Backend | None = None
-) -> dict[str, Array]:
-    """Parameters for :func:`multi_head_attention` from a ``torch.nn.MultiheadAttention`` state.
-
-    torch stores ``in_proj_weight`` (3E, E) (q, k, v stacked, ``x @ W.T``) or separate
-    ``q/k/v_proj_weight`` when kdim/vdim differ, ``in_proj_bias`` (3E,), ``out_proj.weight``
-    (E, E) and ``out_proj.bias``. We split and transpose them to ``wq = W_q.T`` etc.
-
-    Parameters
-    ----------
-    state_dict : mapping
-        ``module.state_dict()`` (torch tensors, or NumPy arrays with the same names).
-    backend : str or Backend, optional
-        Convert the arrays to this backend; default: keep the backend (and device) of the
-        state dict, so torch tensors stay torch tensors.
-
-    Returns
-    -------
-    dict
-        ``wq, wk, wv, wo`` and ``bq, bk, bv, bo`` when the module has biases. Use
-        ``num_heads=module.num_heads``.
-
-    Examples
-    --------
-    >>> import numpy as np, mlprims
-    >>> state = {"in_proj_weight": np.zeros((24, 8)), "out_proj.weight": np.zeros((8, 8))}
-    >>> sorted(mlprims.from_torch_multihead(state))
-    ['wk', 'wo', 'wq', 'wv']
-    """
-    if not isinstance(state_dict, Mapping):
-        msg = (
-            f"`state_dict` must be a mapping (module.state_dict()), got {type(state_dict).__name__}"
-        )
-        raise TypeError(msg)
-    if state_dict.get("bias_k") is not None or state_dict.get("bias_v") is not None:
-        msg = "`state_dict` has bias_k/bias_v (add_bias_kv=True), which is not supported"
-        raise ValueError(msg)
-
-    def convert(name: str) -> Array:
-        a = state_dict[name]
-        check_array(a, f"state_dict[{name!r}]")
-        if backend is not None:
-            a = backends.get(backend).asarray(backends.of(a).to_numpy(a))
-        return a
-
-    if state_dict.get("in_proj_weight") is not None:
-        w = convert("in_proj_weight")  # (3E, E)
-        e = w.shape[0] // 3
-        w_q, w_k, w_v = w[:e, :], w[e : 2 * e, :], w[2 * e :, :]
-    elif state_dict.get("q_proj_weight") is not None:
-        w_q, w_k, w_v = (convert(f"{p}_proj_weight") for p in "qkv")
-    else:
-        msg = "`state_dict` has neither 'in_proj_weight' nor 'q_proj_weight' (MultiheadAttention)"
-        raise ValueError(msg)
-    xp = namespace(w_q)
-    params = {
-        "wq": xp.matrix_transpose(w_q),  # (E, E): x @ wq == x @ W_q.T
-        "wk": xp.matrix_transpose(w_k),
-        "wv": xp.matrix_transpose(w_v),
-        "wo": xp.matrix_transpose(convert("out_proj.weight")),
-    }
-    if state_dict.get("in_proj_bias") is not None:
-        b = convert("in_proj_bias")  # (3E,)
-        e = b.shape[0] // 3
-        params["bq"], params["bk"], params["bv"] = b[:e], b[e : 2 * e], b[2 * e :]
-    if state_dict.get("out_proj.bias") is not None:
-        params["bo"] = convert("out_proj.bias")
-    return params
-
-
-def _check_heads(num_heads: Any, num_kv_heads: Any) -> tuple[int, int]:
-    n = check_int(num_heads, "num_heads", minimum=1)
-    kv = n if num_kv_heads is None else check_int(num_kv_heads, "num_kv_heads", minimum=1)
-    if n % kv:
-        msg = f"`num_kv_heads` ({kv}) must divide `num_heads` ({n}) for grouped-query attention"
-        raise ValueError(msg)
-    return n, kv
-
-
-def _check_params(params: Any, query: Array, source: Array, n: int, kv: int) -> None:
-    """Shapes of the parameters against the inputs and the head counts."""
-    if not isinstance(params, Mapping):
-        msg = f"`params` must be a dict of arrays, got {type(params).__name__}"
-        raise TypeError(msg)
-    missing = [name for name in _WEIGHTS if name not in params]
-    if missing:
-        msg = f"`params` is missing {', '.join(missing)}; expected {', '.join(_WEIGHTS)} (+ biases)"
-        raise ValueError(msg)
-    wq, wk, wv, wo = (params[name] for name in _WEIGHTS)
-    for name in (*_WEIGHTS, *_BIASES):
-        if params.get(name) is not None:
-            check_array(params[name], f"params[{name!r}]")
-    checks = (("wq", wq, query, n, "N"), ("wk", wk, source, kv, "K"), ("wv", wv, source, kv, "K"))
-    for name, w, x, heads, letter in checks:
-        if w.ndim != 2 or w.shape[0] != x.shape[-1] or w.shape[1] % heads:
-            which = "query" if name == "wq" else "key_value"
-            msg = (
-                f"`params['{name}']` must have shape ({x.shape[-1]}, {letter}*H) for `{which}` "
-                f"of width {x.shape[-1]} and {letter} = {heads} heads, got {shape_str(w.shape)}"
-            )
-            raise ValueError(msg)
-    h = wq.shape[1] // n
-    if wk.shape[1] != kv * h:
-        msg = (
-            f"`params['wk']` must have K*H = {kv}*{h} = {kv * h} columns like wq, got {wk.shape[1]}"
-        )
-        raise ValueError(msg)
-    hv = wv.shape[1] // kv
-    if wo.ndim != 2 or wo.shape[0] != n * hv:
-        msg = f"`params['wo']` must have N*Hv = {n * hv} rows, got shape {shape_str(wo.shape)}"
-        raise ValueError(msg)
+    return multi_head_attention(
+        params,
+        x,
+        None,
+        num_heads=num_heads,
+        num_kv_heads=num_kv_heads,
+        mask=mask,
+        bias=bias,
+        is_causal=is_causal,
+        causal_align=causal_align,
+        cache=cache,
+        return_weights=return_weights,
+        dropout_p=dropout_p,
+        key=key,
+        block_size=block_size,
+    )
 
 
 def _linear(x: Array, w: Array, b: Array | None) -> Array:

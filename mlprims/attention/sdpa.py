@@ -1,10 +1,19 @@
-"""Scaled dot-product attention (see the shape legend in :mod:`mlprims.attention`)."""
+"""Scaled dot-product attention (see the shape legend in :mod:`mlprims.attention`), and
+:func:`attend`, the core it shares with multi-head attention: the whole score matrix at once
+when one tile covers the problem (:mod:`._dense`), else tiles (:mod:`._tiled`).
+"""
 
 from __future__ import annotations
 
-from .._array import Array, namespace
+from typing import Any
+
+from array_api_compat import device as device_of
+
+from .._array import Array, Namespace, index_dtype, namespace, statistics_dtype
 from . import _checks as checks
-from ._tiled import attend
+from ._common import Rules, group, ungroup
+from ._dense import dense_attention
+from ._tiled import tiled_attention
 
 __all__: list[str] = ["scaled_dot_product_attention"]
 
@@ -126,3 +135,61 @@ def scaled_dot_product_attention(
         xp=xp,
     )
     return (out, weights) if return_weights else out
+
+
+def attend(
+    q: Array,
+    k: Array,
+    v: Array,
+    dims: checks.Dims,
+    *,
+    scale: float,
+    mask: Array | None = None,
+    bias: Array | None = None,
+    causal_offset: Any = None,
+    key_limit: Any = None,
+    dropout_p: float = 0.0,
+    key: Array | None = None,
+    return_weights: bool = False,
+    block_size: tuple[int, int] | None = None,
+    xp: Namespace,
+) -> tuple[Array, Array | None]:
+    """Attention of validated inputs: (output, weights or None).
+
+    q (B..., N, T, H), k (B..., K, S, H), v (B..., K, S, Hv); mask (bool) and bias broadcast to
+    (B..., N, T, S). `block_size` (bq, bk): queries bq rows at a time, keys bk at a time (None:
+    all at once); weights need every key of a row at once, so `return_weights` sets bk = S.
+    `causal_offset`: query i sees keys j <= i + offset; `key_limit`: keys j >= it are unused.
+    """
+    in_dtype, dtype = q.dtype, statistics_dtype(q.dtype, xp=xp)
+    # Scale q rather than the scores: T*H multiplications instead of T*S.
+    q = xp.astype(q, dtype, copy=False) * scale
+    k, v = xp.astype(k, dtype, copy=False), xp.astype(v, dtype, copy=False)
+    if bias is not None:
+        bias = xp.astype(bias, dtype, copy=False)
+    q, mask, bias = group(q, dims, xp=xp), group(mask, dims, xp=xp), group(bias, dims, xp=xp)
+    if dims.group > 1:
+        k, v = xp.expand_dims(k, axis=-3), xp.expand_dims(v, axis=-3)  # (B..., K, 1, S, H)
+    traced = key_limit if key_limit is not None else causal_offset  # the cache index, or an int
+    rules = Rules(
+        dims=dims,
+        causal_offset=causal_offset,
+        key_limit=key_limit,
+        dropout_p=dropout_p,
+        key=key,
+        index=index_dtype(xp) if getattr(traced, "dtype", None) is None else traced.dtype,
+        device=device_of(q),
+        xp=xp,
+    )
+
+    bq, bk = block_size or (dims.t, dims.s)
+    bq, bk = max(1, min(bq, dims.t)), dims.s if return_weights else min(bk, dims.s)
+    if bq >= dims.t and bk >= dims.s:  # one tile covers the problem
+        out, weights = dense_attention(q, k, v, mask, bias, rules)
+    else:
+        out, weights = tiled_attention(q, k, v, mask, bias, rules, block=(bq, bk))
+
+    out = xp.astype(ungroup(out, dims, xp=xp), in_dtype, copy=False)  # (B..., N, T, Hv)
+    if not return_weights or weights is None:
+        return out, None
+    return out, xp.astype(ungroup(weights, dims, xp=xp), in_dtype, copy=False)  # (B..., N, T, S)

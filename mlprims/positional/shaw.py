@@ -23,7 +23,8 @@ from .. import random
 from .._array import (
     Array,
     Namespace,
-    check_array,
+    broadcast_shapes,
+    check_broadcasts_to,
     check_choice,
     check_floating,
     check_int,
@@ -33,8 +34,7 @@ from .._array import (
     shape_str,
     statistics_dtype,
 )
-from ..attention._checks import broadcasts_to
-from ..attention._tiled import attention_weights
+from ..attention import scaled_dot_product_attention
 
 __all__: list[str] = [
     "init_relative_position_tables",
@@ -73,6 +73,21 @@ def relative_position_index(
 ) -> Array:
     """Rows of the Shaw et al. tables for each (query, key) pair: ``clip(j - i, -K, K) + K``.
 
+    Parameters
+    ----------
+    length_q : int
+        T, the number of queries.
+    length_k : int
+        S, the number of keys.
+    max_relative_position : int
+        K >= 0: distances are clipped to ``[-K, K]``.
+    causal_align : {"top_left", "bottom_right"}
+        Query i sits at position i (``"top_left"``) or i + S - T (``"bottom_right"``).
+    backend : str or Backend, optional
+        Where to create the array; default the default backend (:func:`mlprims.use`).
+    device : device, optional
+        The device of the array; default the backend's.
+
     Returns
     -------
     array of the backend's index dtype, shape ``(T, S)``, values in ``[0, 2K]``
@@ -104,9 +119,28 @@ def init_relative_position_tables(
     """The two learned tables of Shaw et al., ``(table_k, table_v)``, shapes ``(2K+1, H)``.
 
     Drawn from Glorot-uniform ``U(-a, a)``, ``a = sqrt(6 / (2K + 1 + H))``: what tensor2tensor's
-    ``tf.get_variable`` gives the tables of ``_generate_relative_positions_embeddings``. `key`
-    is an :mod:`mlprims.random` key (split once, one half per table); `value_dim` (default
-    `head_dim`) sizes ``table_v``.
+    ``tf.get_variable`` gives the tables of ``_generate_relative_positions_embeddings``.
+
+    Parameters
+    ----------
+    key : mlprims.random key
+        Split once, one half per table; the same key gives the same tables on every backend
+        (the backend of the key is the backend of the tables).
+    max_relative_position : int
+        K >= 0: the tables have 2K + 1 rows.
+    head_dim : int
+        H, the width of ``table_k``.
+    value_dim : int, optional
+        Hv, the width of ``table_v`` (default `head_dim`).
+    dtype : str or dtype
+        Floating dtype of the tables (default float32).
+
+    Returns
+    -------
+    table_k : array, shape ``(2K+1, H)``
+        ``a^K``, for :func:`relative_attention`.
+    table_v : array, shape ``(2K+1, Hv)``
+        ``a^V``.
 
     Examples
     --------
@@ -146,9 +180,11 @@ def relative_attention(
     Parameters
     ----------
     q : array, shape ``(..., T, H)``
+        Queries.
     k : array, shape ``(..., S, H)``
+        Keys, in the dtype of `q`.
     v : array, shape ``(..., S, Hv)``
-        Leading axes (batch, heads) broadcast as in ``matmul``.
+        Values. The leading axes of `q`, `k` and `v` (batch, heads) broadcast as in ``matmul``.
     table_k : array, shape ``(2K+1, H)``
         ``a^K``: one vector per clipped distance, added to the keys.
     table_v : array, shape ``(2K+1, Hv)``
@@ -162,11 +198,12 @@ def relative_attention(
     causal_align : {"top_left", "bottom_right"}
         Where queries sit among keys, for distances and the causal mask alike.
     scale : float, optional
-        Multiplies the scores; default ``1/sqrt(H)``.
+        Multiplies the scores, both terms; default ``1/sqrt(H)``.
 
     Returns
     -------
     array, shape ``(..., T, Hv)``
+        In the dtype of `q`.
 
     Notes
     -----
@@ -176,14 +213,15 @@ def relative_attention(
         w_ij = softmax_j(e_ij)                      (over the allowed keys)
         out_i = Σ_j w_ij (v_j + a^V[r(i, j)])
 
-    computed without materialising a ``(T, S, H)`` tensor: ``q · a^K`` is ``(..., T, 2K+1)``
-    then gathered per ``(i, j)``, and the value term sums the weights per distance bucket
-    first (a one-hot ``(T, S, 2K+1)`` product). Memory therefore grows with ``T · S`` per
-    batch and head, plus ``T · S · (2K+1)`` once: like unblocked attention, not for very long
-    sequences. A query whose keys are all masked gets weights 0 and output 0, never NaN (like
-    torch SDPA; the softmax is the attention module's). float16/bfloat16 inputs are computed
-    in float32 and the result cast back. With zero tables this is plain scaled dot-product
-    attention.
+    This is :func:`~mlprims.scaled_dot_product_attention` with the key term
+    ``scale · q_i · a^K[r(i, j)]`` as its `bias`, plus the value term ``Σ_j w_ij a^V[r(i, j)]``
+    from its weights. Neither term materialises a ``(T, S, H)`` tensor: ``q · a^K`` is
+    ``(..., T, 2K+1)``, then gathered per ``(i, j)``; the weights are summed per distance
+    bucket first (a one-hot ``(T, S, 2K+1)`` product). Memory therefore grows with ``T · S``
+    per batch and head, plus ``T · S · (2K+1)`` once: like unblocked attention, not for very
+    long sequences. A query whose keys are all masked gets weights 0 and output 0, never NaN
+    (like torch SDPA). float16/bfloat16 inputs are computed in float32 and the result cast
+    back. With zero tables this is plain scaled dot-product attention.
 
     Examples
     --------
@@ -210,12 +248,16 @@ def relative_attention(
         )
         raise ValueError(msg)
     head_dim, length_q, length_k = q.shape[-1], q.shape[-2], k.shape[-2]
+    if head_dim == 0:
+        msg = f"`q` must have a head dim H >= 1 (last axis), got shape {shape_str(q.shape)}"
+        raise ValueError(msg)
     if k.shape[-1] != head_dim or v.shape[-2] != length_k:
         msg = (
             "`k` must have shape (..., S, H) with H = q.shape[-1] and `v` (..., S, Hv); got "
             f"q {shape_str(q.shape)}, k {shape_str(k.shape)}, v {shape_str(v.shape)}"
         )
         raise ValueError(msg)
+    lead = broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2], names=("q", "k", "v"))
     for name, table, width in (("table_k", table_k, head_dim), ("table_v", table_v, v.shape[-1])):
         if tuple(table.shape) != (rows, width):
             msg = (
@@ -229,49 +271,43 @@ def relative_attention(
     elif isinstance(scale, bool) or not isinstance(scale, (int, float)):
         msg = f"`scale` must be a number or None, got {type(scale).__name__}"
         raise TypeError(msg)
-
-    device, out_dtype = array_device(q), q.dtype
-    distance = _distances(length_q, length_k, causal_align, xp=xp, device=device)  # (T, S)
-    index = xp.clip(distance, -max_relative_position, max_relative_position) + max_relative_position
-
-    # 16-bit inputs are computed in float32 throughout, like scaled_dot_product_attention
-    work = statistics_dtype(q.dtype, xp=xp)
-    q, k, v, table_k, table_v = (xp.astype(a, work) for a in (q, k, v, table_k, table_v))
-
-    scores = xp.matmul(q, xp.matrix_transpose(k))  # (..., T, S)
-    q_table = xp.matmul(q, xp.matrix_transpose(table_k))  # (..., T, R): q_i · a^K[r]
-    gather = xp.broadcast_to(index, (*q_table.shape[:-1], length_k))  # (..., T, S)
-    scores = (scores + xp.take_along_axis(q_table, gather, axis=-1)) * float(scale)
-
-    allowed = _allowed(mask, is_causal, distance, scores.shape, xp=xp)
-    weights = attention_weights(scores, allowed, xp=xp)  # (..., T, S); a masked-out row is 0
-
-    bucket = xpx.one_hot(index, rows, dtype=work, xp=xp)  # (T, S, R)
-    per_distance = xp.matmul(weights[..., None, :], bucket)[..., 0, :]  # (..., T, R)
-    out = xp.matmul(weights, v) + xp.matmul(per_distance, table_v)  # (..., T, Hv)
-    return xp.astype(out, out_dtype)
-
-
-def _allowed(
-    mask: Array | None, is_causal: bool, distance: Array, shape: tuple[int, ...], *, xp: Namespace
-) -> Array | None:
-    allowed = None
     if mask is not None:
-        check_array(mask, "mask")
         if mask.dtype != xp.bool:
             msg = f"`mask` must be a boolean array (True = attend), got dtype {mask.dtype}"
             raise TypeError(msg)
-        if not broadcasts_to(tuple(mask.shape), tuple(shape)):
-            msg = (
-                f"`mask` must broadcast to (..., T, S) = {shape_str(shape)}, "
-                f"got {shape_str(mask.shape)}"
-            )
-            raise ValueError(msg)
-        allowed = mask
-    if not isinstance(is_causal, bool):
-        msg = f"`is_causal` must be a bool, got {type(is_causal).__name__}"
-        raise TypeError(msg)
-    if is_causal:
-        causal = distance <= 0  # key j at or before the query's position
-        allowed = causal if allowed is None else allowed & causal
-    return allowed
+        check_broadcasts_to(
+            mask.shape, (*lead, length_q, length_k), "mask", target_name="(..., T, S)"
+        )
+
+    distance = _distances(length_q, length_k, causal_align, xp=xp, device=array_device(q))
+    index = xp.clip(distance, -max_relative_position, max_relative_position) + max_relative_position
+
+    # 16-bit inputs are computed in float32 throughout, like scaled_dot_product_attention
+    out_dtype, work = q.dtype, statistics_dtype(q.dtype, xp=xp)
+    q, k, v, table_k, table_v = (xp.astype(a, work) for a in (q, k, v, table_k, table_v))
+    # matmul's broadcasting of the leading axes; sdpa would read axis -3 as heads (GQA)
+    k = xp.broadcast_to(k, (*lead, length_k, head_dim))  # (..., S, H)
+    v = xp.broadcast_to(v, (*lead, length_k, v.shape[-1]))  # (..., S, Hv)
+
+    # Key term: scale · q_i · a^K[r(i, j)], a bias on the scores scale · q_i · k_j
+    q_table = xp.matmul(q, xp.matrix_transpose(table_k))  # (..., T, R): q_i · a^K[r]
+    gather = xp.broadcast_to(index, (*q_table.shape[:-1], length_k))  # (..., T, S)
+    bias = xp.take_along_axis(q_table, gather, axis=-1) * float(scale)  # (..., T, S)
+    out, weights = scaled_dot_product_attention(
+        q,
+        k,
+        v,
+        mask=mask,
+        bias=bias,
+        is_causal=is_causal,
+        causal_align=causal_align,
+        scale=float(scale),
+        return_weights=True,
+        block_size=None,
+    )  # (..., T, Hv), (..., T, S); a masked-out row is 0
+
+    # Value term: Σ_j w_ij a^V[r(i, j)], the weights summed per distance bucket r first
+    bucket = xpx.one_hot(index, rows, dtype=work, xp=xp)  # (T, S, R)
+    per_distance = xp.matmul(weights[..., None, :], bucket)[..., 0, :]  # (..., T, R)
+    out = out + xp.matmul(per_distance, table_v)  # (..., T, Hv)
+    return xp.astype(out, out_dtype)

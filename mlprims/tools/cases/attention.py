@@ -1,7 +1,7 @@
-"""Check cases for mlprims.attention, against a float64 NumPy oracle written here.
-
-The oracle repeats key/value heads for GQA (``np.repeat``), builds the whole score matrix and
-applies the masked softmax row by row; it shares no code with :mod:`mlprims.attention._tiled`.
+"""Check cases for mlprims.attention, against the float64 oracles of
+:mod:`mlprims.testing.oracles.attention` (shared with the tests): they repeat key/value heads
+for GQA, build the whole score matrix and apply the masked softmax row by row, sharing no code
+with :mod:`mlprims.attention`.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import numpy as np
 
 from ... import backends
 from ...attention import init_kv_cache, multi_head_attention, scaled_dot_product_attention
+from ...testing.oracles.attention import mha_reference, sdpa_reference
 from ..registry import Case, register
 
 __all__: list[str] = []
@@ -20,32 +21,9 @@ __all__: list[str] = []
 Arrays = dict[str, np.ndarray]
 
 
-def _sdpa(
-    q: np.ndarray,
-    k: np.ndarray,
-    v: np.ndarray,
-    mask: np.ndarray | None = None,
-    bias: np.ndarray | None = None,
-    causal_shift: int | None = None,
-) -> np.ndarray:
-    """float64 attention; `causal_shift` s: query i sees keys j <= i + s; empty rows give 0."""
-    if q.shape[-3] != k.shape[-3]:
-        group = q.shape[-3] // k.shape[-3]
-        k, v = np.repeat(k, group, axis=-3), np.repeat(v, group, axis=-3)
-    t, s = q.shape[-2], k.shape[-2]
-    scores = np.einsum("...td,...sd->...ts", q, k) / math.sqrt(q.shape[-1])
-    allowed = np.ones(scores.shape, dtype=bool)
-    if bias is not None:
-        allowed &= np.isfinite(bias)
-        scores = scores + np.where(np.isfinite(bias), bias, 0.0)
-    if mask is not None:
-        allowed &= mask
-    if causal_shift is not None:
-        allowed &= np.arange(s)[None, :] <= np.arange(t)[:, None] + causal_shift
-    top = np.max(np.where(allowed, scores, -np.inf), axis=-1, keepdims=True)
-    e = np.exp(np.where(allowed, scores - np.where(np.isfinite(top), top, 0.0), -np.inf))
-    total = e.sum(axis=-1, keepdims=True)
-    return (e / np.where(total == 0, 1.0, total)) @ v
+def _sdpa(q: np.ndarray, k: np.ndarray, v: np.ndarray, **options: Any) -> np.ndarray:
+    """The float64 output of attention (without the weights)."""
+    return sdpa_reference(q, k, v, **options)[0]
 
 
 def _qkv(rng: np.random.Generator, n: int = 4, kv: int = 4, t: int = 6, s: int = 9) -> Arrays:
@@ -67,46 +45,46 @@ def _masked(rng: np.random.Generator) -> Arrays:
 
 register(
     Case(
-        name="sdpa",
+        name="scaled_dot_product_attention",
         make_inputs=_qkv,
         run=lambda q, k, v: scaled_dot_product_attention(q, k, v),
-        reference=lambda q, k, v: _sdpa(q, k, v),
-    )
-)
-register(
-    Case(
-        name="sdpa(masked)",
-        make_inputs=_masked,
-        run=lambda q, k, v, mask, bias: scaled_dot_product_attention(q, k, v, mask=mask, bias=bias),
         reference=_sdpa,
     )
 )
 register(
     Case(
-        name="sdpa(causal)",
+        name="scaled_dot_product_attention(masked)",
+        make_inputs=_masked,
+        run=lambda q, k, v, mask, bias: scaled_dot_product_attention(q, k, v, mask=mask, bias=bias),
+        reference=lambda q, k, v, mask, bias: _sdpa(q, k, v, mask=mask, bias=bias),
+    )
+)
+register(
+    Case(
+        name="scaled_dot_product_attention(causal)",
         make_inputs=_qkv,
         run=lambda q, k, v: scaled_dot_product_attention(
             q, k, v, is_causal=True, causal_align="bottom_right"
         ),
-        reference=lambda q, k, v: _sdpa(q, k, v, causal_shift=9 - 6),
+        reference=lambda q, k, v: _sdpa(q, k, v, is_causal=True, causal_align="bottom_right"),
     )
 )
 register(
     Case(
-        name="sdpa(gqa)",
+        name="scaled_dot_product_attention(gqa)",
         make_inputs=lambda rng: _qkv(rng, n=6, kv=2),
         run=lambda q, k, v: scaled_dot_product_attention(q, k, v, is_causal=True),
-        reference=lambda q, k, v: _sdpa(q, k, v, causal_shift=0),
+        reference=lambda q, k, v: _sdpa(q, k, v, is_causal=True),
     )
 )
 register(
     Case(
-        name="sdpa(blocked)",
+        name="scaled_dot_product_attention(blocked)",
         make_inputs=_masked,
         run=lambda q, k, v, mask, bias: scaled_dot_product_attention(
             q, k, v, mask=mask, bias=bias, is_causal=True, block_size=4
         ),
-        reference=lambda q, k, v, mask, bias: _sdpa(q, k, v, mask, bias, causal_shift=0),
+        reference=lambda q, k, v, mask, bias: _sdpa(q, k, v, mask=mask, bias=bias, is_causal=True),
     )
 )
 
@@ -127,36 +105,36 @@ def _mha_inputs(rng: np.random.Generator) -> Arrays:
     return {name: rng.normal(size=s) / math.sqrt(s[0]) for name, s in shapes.items()}
 
 
-def _mha_reference(x: np.ndarray, **p: np.ndarray) -> np.ndarray:
-    def heads(
-        y: np.ndarray, count: int
-    ) -> np.ndarray:  # (B, T, count*4) -> (B, count, T, 4), head i = columns 4i:4i+4
-        return np.stack([y[..., 4 * i : 4 * i + 4] for i in range(count)], axis=1)
-
-    q, k, v = (heads(x @ p[f"w{c}"] + p[f"b{c}"], 4 if c == "q" else 2) for c in "qkv")
-    out = _sdpa(q, k, v, causal_shift=0)  # (B, N, T, 4)
-    return np.concatenate(list(np.moveaxis(out, 1, 0)), axis=-1) @ p["wo"] + p["bo"]
+def _mha_reference(x: np.ndarray, **params: np.ndarray) -> np.ndarray:
+    return mha_reference(params, x, num_heads=4, num_kv_heads=2, is_causal=True)[0]
 
 
 def _mha(x: Any, **params: Any) -> Any:
-    return multi_head_attention(params, x, num_heads=4, num_kv_heads=2, is_causal=True)
+    return multi_head_attention(params, x, num_heads=4, num_kv_heads=2, is_causal=True).output
 
 
 def _mha_cached(x: Any, **params: Any) -> Any:
     """A 3-token prompt, then one token at a time through the KV cache."""
     backend = backends.of(x)
-    cache = init_kv_cache(2, 2, 8, 4, dtype=x.dtype, backend=backend)
+    cache: dict[str, Any] | None = init_kv_cache(2, 2, 8, 4, dtype=x.dtype, backend=backend)
     xp = backend.xp
     outputs = []
     for t0, t1 in ((0, 3), (3, 4), (4, 5)):
-        out, cache = multi_head_attention(
+        out, _, cache = multi_head_attention(
             params, x[:, t0:t1, :], num_heads=4, num_kv_heads=2, is_causal=True, cache=cache
         )
         outputs.append(out)
     return xp.concat(outputs, axis=1)
 
 
-register(Case(name="mha", make_inputs=_mha_inputs, run=_mha, reference=_mha_reference))
 register(
-    Case(name="mha(kv_cache)", make_inputs=_mha_inputs, run=_mha_cached, reference=_mha_reference)
+    Case(name="multi_head_attention", make_inputs=_mha_inputs, run=_mha, reference=_mha_reference)
+)
+register(
+    Case(
+        name="multi_head_attention(kv_cache)",
+        make_inputs=_mha_inputs,
+        run=_mha_cached,
+        reference=_mha_reference,
+    )
 )
