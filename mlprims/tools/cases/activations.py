@@ -1,4 +1,5 @@
-"""Check cases for mlprims.activations: each against a float64 NumPy formula written here."""
+"""Check cases for mlprims.activations, against the float64 oracles of
+:mod:`mlprims.testing.oracles.activations` (shared with the tests)."""
 
 from __future__ import annotations
 
@@ -22,11 +23,23 @@ from ...activations import (
     swiglu,
     tanh,
 )
+from ...testing.oracles.activations import (
+    elu_reference,
+    gelu_reference,
+    leaky_relu_reference,
+    log_softmax_reference,
+    logsumexp_reference,
+    relu_reference,
+    sigmoid_reference,
+    silu_reference,
+    softmax_reference,
+    softplus_reference,
+    swiglu_reference,
+    tanh_reference,
+)
 from ..registry import Case, register
 
 __all__: list[str] = []
-
-_erf = np.vectorize(math.erf, otypes=[np.float64])
 
 
 def _x(rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -36,43 +49,30 @@ def _x(rng: np.random.Generator) -> dict[str, np.ndarray]:
     return {"x": x}
 
 
-def _logsumexp(x: np.ndarray) -> np.ndarray:
-    wide = x.astype(np.longdouble)  # no shift needed: exp(30) is far from overflow here
-    return np.log(np.exp(wide).sum(axis=-1, keepdims=True)).astype(np.float64)
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
-
-
 def _elementwise(name: str, fn: Callable[..., Any], reference: Callable[..., Any], **kw: Any):
+    """Register `fn` (with options `kw`) against `reference` (with the same options)."""
     register(
         Case(
             name=name,
             make_inputs=_x,
             run=lambda x: fn(x, **kw),
-            reference=reference,
+            reference=lambda x: reference(x, **kw),
         )
     )
 
 
-_elementwise("relu", relu, lambda x: np.maximum(x, 0.0))
-_elementwise("leaky_relu", leaky_relu, lambda x: np.where(x > 0, x, 0.01 * x))
-_elementwise("gelu", gelu, lambda x: 0.5 * x * (1.0 + _erf(x / math.sqrt(2.0))))
-_elementwise(
-    "gelu(tanh)",
-    gelu,
-    lambda x: 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x**3))),
-    approximate="tanh",
-)
-_elementwise("silu", silu, lambda x: x * _sigmoid(x))
-_elementwise("elu", elu, lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0.0))))
-_elementwise("sigmoid", sigmoid, _sigmoid)
-_elementwise("tanh", tanh, lambda x: np.tanh(x))
-_elementwise("softplus", softplus, lambda x: np.where(x > 20.0, x, np.logaddexp(0.0, x)))
-_elementwise("softmax", softmax, lambda x: np.exp(x - _logsumexp(x)))
-_elementwise("log_softmax", log_softmax, lambda x: x - _logsumexp(x))
-_elementwise("logsumexp", logsumexp, lambda x: _logsumexp(x)[:, 0])
+_elementwise("relu", relu, relu_reference)
+_elementwise("leaky_relu", leaky_relu, leaky_relu_reference)
+_elementwise("gelu", gelu, gelu_reference)
+_elementwise("gelu(tanh)", gelu, gelu_reference, approximate="tanh")
+_elementwise("silu", silu, silu_reference)
+_elementwise("elu", elu, elu_reference)
+_elementwise("sigmoid", sigmoid, sigmoid_reference)
+_elementwise("tanh", tanh, tanh_reference)
+_elementwise("softplus", softplus, softplus_reference)
+_elementwise("softmax", softmax, softmax_reference)
+_elementwise("log_softmax", log_softmax, log_softmax_reference)
+_elementwise("logsumexp", logsumexp, logsumexp_reference)
 
 
 def _swiglu_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -85,16 +85,11 @@ def _swiglu_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
     }
 
 
-def _swiglu_reference(x, w_gate, w_up, w_down):
-    gate = x @ w_gate
-    return (gate * _sigmoid(gate) * (x @ w_up)) @ w_down
-
-
 register(
     Case(
         name="swiglu",
         make_inputs=_swiglu_inputs,
         run=lambda x, w_gate, w_up, w_down: swiglu(x, w_gate, w_up, w_down),
-        reference=_swiglu_reference,
+        reference=swiglu_reference,
     )
 )
