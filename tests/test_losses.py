@@ -10,56 +10,15 @@ from hypothesis.extra import numpy as hnp
 
 from mlprims import binary_cross_entropy_with_logits, cross_entropy
 from mlprims.testing import FLOAT_DTYPES, assert_close
+from mlprims.testing.oracles.losses import (
+    binary_cross_entropy_with_logits_reference,
+    cross_entropy_reference,
+)
 
 N, C = 8, 5
 REDUCTIONS = ("none", "mean", "sum")
 
-# ---------------------------------------------------------------- float64 NumPy references
-
-
-def ref_log_softmax(z: np.ndarray) -> np.ndarray:
-    """Log-softmax over the last axis, in long double (exp(1000) is finite there)."""
-    wide = z.astype(np.longdouble)
-    return (wide - np.log(np.exp(wide).sum(axis=-1, keepdims=True))).astype(np.float64)
-
-
-def ref_cross_entropy(
-    logits, target, weight=None, ignore_index=-100, reduction="mean", eps=0.0, axis=-1
-):
-    """torch's cross_entropy written as a loop over the elements of the batch."""
-    z = np.moveaxis(logits, axis, -1)
-    n_classes = z.shape[-1]
-    logp = ref_log_softmax(z).reshape(-1, n_classes)
-    w = np.ones(n_classes) if weight is None else weight
-    if np.issubdtype(target.dtype, np.integer):
-        t = target.reshape(-1)
-        losses, denominator = [], 0.0
-        for i, c in enumerate(t):
-            if c == ignore_index:
-                losses.append(0.0)
-                continue
-            nll = -w[c] * logp[i, c]
-            smooth = -np.sum(w * logp[i])
-            losses.append((1 - eps) * nll + eps / n_classes * smooth)
-            denominator += w[c]
-        mean = np.sum(losses) / denominator if denominator else np.nan
-    else:
-        q = np.moveaxis(target, axis, -1).reshape(-1, n_classes)
-        q = (1 - eps) * q + eps / n_classes
-        losses = [-np.sum(w * q[i] * logp[i]) for i in range(len(q))]
-        mean = np.sum(losses) / len(losses) if losses else np.nan
-    if reduction == "none":
-        return np.array(losses).reshape(z.shape[:-1])
-    return np.sum(losses) if reduction == "sum" else mean
-
-
-def ref_bce(x, y, weight=None, pos_weight=None, reduction="mean"):
-    """``-w [p y log s(x) + (1 - y) log(1 - s(x))]`` with ``log s(x) = -logaddexp(0, -x)``."""
-    p = 1.0 if pos_weight is None else pos_weight
-    w = 1.0 if weight is None else weight
-    loss = w * (p * y * np.logaddexp(0.0, -x) + (1 - y) * np.logaddexp(0.0, x))
-    loss = np.broadcast_to(loss, x.shape)
-    return {"none": loss, "sum": loss.sum(), "mean": loss.mean()}[reduction]
+# ---------------------------------------------------------------- inputs
 
 
 def _class_inputs(dtype: str, shape=(N, C), seed: int = 0):
@@ -108,9 +67,8 @@ class TestCrossEntropyClassIndices:
         )
         got = xb.to_numpy(out)
         assert got.dtype == np.dtype(dtype)
-        wide = None if w is None else w.astype(np.float64)
-        expected = ref_cross_entropy(
-            logits.astype(np.float64), target, wide, reduction=reduction, eps=eps
+        expected = cross_entropy_reference(
+            logits, target, weight=w, reduction=reduction, label_smoothing=eps
         )
         assert_close(got, expected, dtype, scale=4.0)
 
@@ -196,14 +154,14 @@ class TestCrossEntropyClassIndices:
         logits, target, _ = _class_inputs("float16")
         got = xb.to_numpy(xb.run(cross_entropy, xb.asarray(logits), xb.asarray(target)))
         assert got.dtype == np.float16
-        assert_close(got, ref_cross_entropy(logits.astype(np.float64), target), "float16")
+        assert_close(got, cross_entropy_reference(logits, target), "float16")
 
     @pytest.mark.parametrize("target_dtype", ["int32", "uint8", "int64"])
     def test_any_integer_target_dtype(self, target_dtype) -> None:
         logits, target, _ = _class_inputs("float64")
         target[1] = 0
         got = cross_entropy(logits, target.astype(target_dtype))
-        assert_close(got, ref_cross_entropy(logits, target))
+        assert_close(got, cross_entropy_reference(logits, target))
 
 
 class TestCrossEntropyProbabilities:
@@ -225,9 +183,8 @@ class TestCrossEntropyProbabilities:
             )
         )
         assert got.dtype == np.dtype(dtype)
-        wide = None if w is None else w.astype(np.float64)
-        expected = ref_cross_entropy(
-            logits.astype(np.float64), q.astype(np.float64), wide, reduction=reduction, eps=eps
+        expected = cross_entropy_reference(
+            logits, q, weight=w, reduction=reduction, label_smoothing=eps
         )
         assert_close(got, expected, dtype, scale=4.0)
 
@@ -363,8 +320,7 @@ class TestBinaryCrossEntropyWithLogits:
             )
         )
         assert got.dtype == np.dtype(dtype)
-        wide = {k: v.astype(np.float64) for k, v in extra.items()}
-        expected = ref_bce(x.astype(np.float64), y.astype(np.float64), **wide, reduction=reduction)
+        expected = binary_cross_entropy_with_logits_reference(x, y, **extra, reduction=reduction)
         assert_close(got, expected, dtype, scale=4.0)
 
     @pytest.mark.parametrize("reduction", REDUCTIONS)

@@ -1,20 +1,20 @@
-"""Check cases for mlprims.losses: each against a float64 NumPy loop written here."""
+"""Check cases for mlprims.losses, against the float64 oracles of
+:mod:`mlprims.testing.oracles.losses` (shared with the tests)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from ...losses import binary_cross_entropy_with_logits, cross_entropy
+from ...testing.oracles.losses import (
+    binary_cross_entropy_with_logits_reference,
+    cross_entropy_reference,
+)
 from ..registry import Case, register
 
 __all__: list[str] = []
 
 N, C = 8, 5
-
-
-def _log_softmax(z: np.ndarray) -> np.ndarray:
-    wide = z.astype(np.longdouble)
-    return (wide - np.log(np.exp(wide).sum(axis=-1, keepdims=True))).astype(np.float64)
 
 
 def _inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -27,25 +27,12 @@ def _inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
     }
 
 
-def _class_reference(logits, target, weight=None, eps=0.0):
-    """torch's mean cross-entropy, one element at a time (ignored ones skipped)."""
-    logp = _log_softmax(logits)
-    w = np.ones(C) if weight is None else weight
-    total, denominator = 0.0, 0.0
-    for i, t in enumerate(target):
-        if t == -100:
-            continue
-        total += (1 - eps) * -w[t] * logp[i, t] + eps / C * -np.sum(w * logp[i])
-        denominator += w[t]
-    return total / denominator
-
-
 register(
     Case(
         name="cross_entropy(class)",
         make_inputs=lambda rng: {k: v for k, v in _inputs(rng).items() if k != "weight"},
         run=lambda logits, target: cross_entropy(logits, target),
-        reference=lambda logits, target: _class_reference(logits, target),
+        reference=cross_entropy_reference,
     )
 )
 register(
@@ -53,7 +40,9 @@ register(
         name="cross_entropy(weighted)",
         make_inputs=_inputs,
         run=lambda logits, target, weight: cross_entropy(logits, target, weight=weight),
-        reference=_class_reference,
+        reference=lambda logits, target, weight: cross_entropy_reference(
+            logits, target, weight=weight
+        ),
     )
 )
 register(
@@ -63,7 +52,9 @@ register(
         run=lambda logits, target, weight: cross_entropy(
             logits, target, weight=weight, label_smoothing=0.1
         ),
-        reference=lambda logits, target, weight: _class_reference(logits, target, weight, 0.1),
+        reference=lambda logits, target, weight: cross_entropy_reference(
+            logits, target, weight=weight, label_smoothing=0.1
+        ),
     )
 )
 
@@ -80,7 +71,7 @@ register(
         name="cross_entropy(prob)",
         make_inputs=_prob_inputs,
         run=lambda logits, target: cross_entropy(logits, target, reduction="none"),
-        reference=lambda logits, target: -np.sum(target * _log_softmax(logits), axis=-1),
+        reference=lambda logits, target: cross_entropy_reference(logits, target, reduction="none"),
     )
 )
 
@@ -96,13 +87,6 @@ def _bce_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
     }
 
 
-def _bce_reference(logits, target, weight, pos_weight):
-    # -log sigmoid(x) = logaddexp(0, -x); -log(1 - sigmoid(x)) = logaddexp(0, x)
-    loss = pos_weight * target * np.logaddexp(0.0, -logits)
-    loss = loss + (1.0 - target) * np.logaddexp(0.0, logits)
-    return np.mean(weight * loss)
-
-
 register(
     Case(
         name="binary_cross_entropy_with_logits",
@@ -110,6 +94,10 @@ register(
         run=lambda logits, target, weight, pos_weight: binary_cross_entropy_with_logits(
             logits, target, weight=weight, pos_weight=pos_weight
         ),
-        reference=_bce_reference,
+        reference=lambda logits, target, weight, pos_weight: (
+            binary_cross_entropy_with_logits_reference(
+                logits, target, weight=weight, pos_weight=pos_weight
+            )
+        ),
     )
 )
