@@ -36,12 +36,13 @@ from .._array import (
     Namespace,
     check_array,
     check_axis,
+    check_bool,
+    check_float_dtype,
     check_floating,
     check_in_range,
     check_same_framework,
     create_namespace,
     namespace,
-    resolve_dtype,
     shape_str,
 )
 
@@ -142,10 +143,7 @@ def check_batch_norm(
         names=("x", "running_mean", "running_var", "weight", "bias"),
     )
     check_floating(x, "x", xp=xp)
-    if not isinstance(training, bool):
-        kind = type(training).__name__
-        msg = f"`training` must be a Python bool (it picks the code path), got {kind}"
-        raise TypeError(msg)
+    check_bool(training, "training")  # a Python bool: it picks the code path
     if momentum is None:
         msg = (
             "`momentum` None (torch's cumulative moving average) is not supported; pass "
@@ -216,8 +214,4 @@ def affine(
 def creation(dtype: Any, backend: Any) -> tuple[Namespace, Any]:
     """The namespace of `backend` and `dtype` resolved in it (a real floating dtype)."""
     xp = create_namespace(backend)
-    dt = resolve_dtype(dtype, xp=xp)
-    if not xp.isdtype(dt, "real floating"):
-        msg = f"`dtype` must be a real floating dtype, got {dtype!r}"
-        raise TypeError(msg)
-    return xp, dt
+    return xp, check_float_dtype(dtype, xp=xp)

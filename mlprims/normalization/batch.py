@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 
 from .._array import (
     Array,
+    check_bool,
     check_int,
     statistics_dtype,
 )
@@ -205,7 +206,8 @@ def init_batch_norm(
     """
     c = check_int(num_features, "num_features", minimum=1)
     xp, dt = creation(dtype, backend)
-    stats = track_running_stats
+    check_bool(affine, "affine")
+    stats = check_bool(track_running_stats, "track_running_stats")
     return {
         "weight": xp.ones((c,), dtype=dt) if affine else None,
         "bias": xp.zeros((c,), dtype=dt) if affine else None,

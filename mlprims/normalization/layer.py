@@ -13,6 +13,7 @@ from typing import Any
 from .._array import (
     Array,
     check_array,
+    check_bool,
     check_floating,
     check_in_range,
     check_int,
@@ -248,6 +249,8 @@ def init_layer_norm(
     """
     shape = shape_argument(normalized_shape)
     xp, dt = creation(dtype, backend)
+    check_bool(elementwise_affine, "elementwise_affine")
+    check_bool(bias, "bias")
     return {
         "weight": xp.ones(shape, dtype=dt) if elementwise_affine else None,
         "bias": xp.zeros(shape, dtype=dt) if elementwise_affine and bias else None,

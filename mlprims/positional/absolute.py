@@ -16,13 +16,14 @@ from .._array import (
     Namespace,
     check_array,
     check_choice,
+    check_float_dtype,
     check_floating,
+    check_in_range,
     check_int,
     concrete_any,
     create_namespace,
     index_dtype,
     namespace,
-    resolve_dtype,
     shape_str,
 )
 
@@ -115,7 +116,7 @@ def sinusoidal_position_encoding(
             f"build {dim + 1} columns and drop the last one"
         )
         raise ValueError(msg)
-    _check_base(base)
+    base = check_in_range(base, "base", 0.0, math.inf, closed=(False, False))
     check_choice(layout, "layout", ("interleaved", "concat"))
     check_choice(spacing, "spacing", ("paper", "endpoint"))
     if positions is None:
@@ -123,10 +124,7 @@ def sinusoidal_position_encoding(
     else:
         check_array(positions, "positions")
         xp = namespace(positions)
-    dtype = resolve_dtype(dtype, xp=xp)
-    if not xp.isdtype(dtype, "real floating"):
-        msg = f"`dtype` must be a real floating dtype, got {dtype}"
-        raise TypeError(msg)
+    dtype = check_float_dtype(dtype, xp=xp)
     angle_dtype = _angle_dtype(dtype, xp=xp)
 
     if positions is None:
@@ -157,15 +155,6 @@ def sinusoidal_position_encoding(
     else:
         pe = xp.concat([sin, cos], axis=-1)
     return xp.astype(pe, dtype)
-
-
-def _check_base(base: Any) -> None:
-    if isinstance(base, bool) or not isinstance(base, (int, float)) or not base > 0:
-        msg = f"`base` must be a positive number, got {base!r}"
-        raise ValueError(msg)
-    if math.isinf(base):
-        msg = "`base` must be finite, got inf"
-        raise ValueError(msg)
 
 
 def init_learned_position_table(
@@ -206,10 +195,8 @@ def init_learned_position_table(
     """
     check_int(max_length, "max_length", minimum=1)
     check_int(dim, "dim", minimum=1)
-    if isinstance(std, bool) or not isinstance(std, (int, float)) or not std >= 0:
-        msg = f"`std` must be a non-negative number, got {std!r}"
-        raise ValueError(msg)
-    return random.normal(key, (max_length, dim), dtype=dtype) * float(std)
+    std = check_in_range(std, "std", 0.0, math.inf, closed=(True, False))
+    return random.normal(key, (max_length, dim), dtype=dtype) * std
 
 
 def learned_position_encoding(table: Array, positions: Array, /) -> Array:

@@ -18,11 +18,12 @@ from array_api_compat import device as array_device
 from .._array import (
     Array,
     check_array,
+    check_bool,
+    check_float_dtype,
     check_floating,
     check_int,
     create_namespace,
     namespace,
-    resolve_dtype,
     shape_str,
 )
 from .shaw import _distances
@@ -39,9 +40,7 @@ __all__: list[str] = [
 
 
 def _check_t5_buckets(bidirectional: bool, num_buckets: int, max_distance: int) -> int:
-    if not isinstance(bidirectional, bool):
-        msg = f"`bidirectional` must be a bool, got {type(bidirectional).__name__}"
-        raise TypeError(msg)
+    check_bool(bidirectional, "bidirectional")
     check_int(num_buckets, "num_buckets", minimum=4 if bidirectional else 2)
     check_int(max_distance, "max_distance", minimum=1)
     max_exact = (num_buckets // 2 if bidirectional else num_buckets) // 2
@@ -231,7 +230,7 @@ def alibi_slopes(
     """
     check_int(num_heads, "num_heads", minimum=1)
     xp = create_namespace(backend)
-    dtype = resolve_dtype(dtype, xp=xp)
+    dtype = check_float_dtype(dtype, xp=xp)
     return xp.asarray(_slopes(num_heads), dtype=dtype, device=device)
 
 
@@ -290,10 +289,7 @@ def alibi_bias(
     """
     check_int(num_heads, "num_heads", minimum=1)
     xp = create_namespace(backend)
-    dtype = resolve_dtype(dtype, xp=xp)
-    if not xp.isdtype(dtype, "real floating"):
-        msg = f"`dtype` must be a real floating dtype, got {dtype}"
-        raise TypeError(msg)
+    dtype = check_float_dtype(dtype, xp=xp)
     distance = _distances(length_q, length_k, causal_align, xp=xp, device=device)
     slopes = alibi_slopes(num_heads, dtype=dtype, backend=backend, device=device)
     return slopes[:, None, None] * xp.astype(-xp.abs(distance), dtype)[None, :, :]  # (N, T, S)

@@ -27,13 +27,15 @@ from array_api_compat import is_array_api_obj
 
 from .._array import (
     Array,
+    broadcasts_to,
     check_array,
     check_choice,
+    check_float_dtype,
     check_floating,
+    check_in_range,
     check_int,
     create_namespace,
     namespace,
-    resolve_dtype,
     shape_str,
 )
 
@@ -84,22 +86,20 @@ def _scaling_kind(scaling: Mapping[str, Any] | None) -> tuple[str, dict[str, flo
         )
         raise ValueError(msg)
     for name, value in params.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-            msg = f"`scaling['{name}']` must be a positive number, got {value!r}"
-            raise ValueError(msg)
+        params[name] = check_in_range(
+            value, f"scaling['{name}']", 0.0, math.inf, closed=(False, False)
+        )
     if kind == "llama3" and not params["high_freq_factor"] > params["low_freq_factor"]:
         msg = "`scaling['high_freq_factor']` must exceed `scaling['low_freq_factor']`"
         raise ValueError(msg)
-    return kind, {k: float(v) for k, v in params.items()}
+    return kind, params
 
 
 def _inverse_frequencies(
     head_dim: int, base: float, rotary_dim: int | None, scaling: Mapping[str, Any] | None
 ) -> list[float]:
     """``ω_i`` for ``i < R/2`` in Python floats (float64), scaling applied."""
-    if isinstance(base, bool) or not isinstance(base, (int, float)) or not 0 < base < math.inf:
-        msg = f"`base` must be a positive finite number, got {base!r}"
-        raise ValueError(msg)
+    base = check_in_range(base, "base", 0.0, math.inf, closed=(False, False))
     check_int(head_dim, "head_dim", minimum=2)
     r = _rotary_dim(head_dim, rotary_dim)
     kind, p = _scaling_kind(scaling)
@@ -178,7 +178,7 @@ def rope_frequencies(
     """
     omega = _inverse_frequencies(head_dim, base, rotary_dim, scaling)
     xp = create_namespace(backend)
-    return xp.asarray(omega, dtype=resolve_dtype(dtype, xp=xp), device=device)
+    return xp.asarray(omega, dtype=check_float_dtype(dtype, xp=xp), device=device)
 
 
 def apply_rope(
@@ -295,10 +295,7 @@ def _check_positions(positions: Array, x: Array, *, xp: Any) -> None:
         raise TypeError(msg)
     target = tuple(x.shape[:-1])
     shape = tuple(positions.shape)
-    fits = len(shape) <= len(target) and all(
-        s in (1, t) for s, t in zip(reversed(shape), reversed(target), strict=False)
-    )
-    if not shape or shape[-1] != target[-1] or not fits:
+    if not shape or shape[-1] != target[-1] or not broadcasts_to(shape, target):
         msg = (
             f"`positions` must have shape (..., L) broadcastable to x.shape[:-1] = "
             f"{shape_str(target)}, got {shape_str(positions.shape)}"

@@ -27,16 +27,23 @@ from typing import Any
 import array_api_compat
 
 from .. import backends
-from .._array import Array, Namespace, check_array, index_dtype, namespace, resolve_dtype
+from .._array import (
+    Array,
+    Namespace,
+    check_array,
+    check_broadcasts_to,
+    check_float_dtype,
+    index_dtype,
+    namespace,
+)
 
 __all__ = [
     "MASK32",
     "Words",
     "bound_like",
-    "broadcast_into",
-    "check_float_dtype",
     "check_key",
     "check_shape",
+    "float_dtype",
     "hash_counters",
     "shuffled_indices",
     "threefry2x32",
@@ -182,29 +189,13 @@ def check_shape(shape: Any, name: str = "shape") -> tuple[int, ...]:
     return dims
 
 
-def check_float_dtype(dtype: Any, xp: Namespace) -> Any:
-    """`dtype` as a real floating dtype of `xp`, or a ValueError naming `dtype`."""
-    resolved = resolve_dtype(dtype, xp=xp)
-    try:
-        is_float = bool(xp.isdtype(resolved, "real floating"))
-    except (TypeError, ValueError, AttributeError):
-        is_float = False
-    if not is_float:
-        msg = f"`dtype` must be a real floating dtype such as 'float32', got {dtype!r}"
-        raise ValueError(msg)
+def float_dtype(dtype: Any, xp: Namespace) -> Any:
+    """`dtype` as the real floating dtype of `xp` that the draws will have (a TypeError naming
+    `dtype` if it is not real floating, as :func:`mlprims._array.check_float_dtype`)."""
+    resolved = check_float_dtype(dtype, xp=xp)
     # JAX without jax_enable_x64 turns float64 into float32 (warning about it itself); we
     # follow, so the numbers stay the ones jax.random draws in the same setting.
     return xp.asarray(0.0, dtype=resolved).dtype
-
-
-def broadcast_into(shape: tuple[int, ...], other: tuple[int, ...], name: str) -> None:
-    """ValueError unless an array of shape `other` broadcasts to exactly `shape` (JAX's rule)."""
-    fits = len(other) <= len(shape) and all(
-        o in (1, s) for o, s in zip(other[::-1], shape[::-1], strict=False)
-    )
-    if not fits:
-        msg = f"`{name}` of shape {tuple(other)} does not broadcast to the shape {shape} drawn"
-        raise ValueError(msg)
 
 
 def unit_floats(key: Array, shape: Any, dtype: Any) -> tuple[Namespace, Array]:
@@ -219,7 +210,7 @@ def unit_floats(key: Array, shape: Any, dtype: Any) -> tuple[Namespace, Array]:
     """
     xp, words, k = check_key(key)
     dims = check_shape(shape)
-    dtype = check_float_dtype(dtype, xp)
+    dtype = float_dtype(dtype, xp)
     y0, y1 = hash_counters(k, dims, words=words)
     info = xp.finfo(dtype)
     nmant = round(-math.log2(float(info.eps)))
@@ -240,7 +231,7 @@ def bound_like(value: Any, name: str, like: Array, xp: Namespace) -> Array:
         return xp.asarray(value, dtype=like.dtype, device=array_api_compat.device(like))
     check_array(value, name)
     backends.of(like, value)
-    broadcast_into(tuple(like.shape), tuple(value.shape), name)
+    check_broadcasts_to(value.shape, like.shape, name, target_name="the shape drawn")
     return xp.astype(value, like.dtype)
 
 

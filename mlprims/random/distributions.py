@@ -10,17 +10,19 @@ from typing import Any
 from .. import backends
 from .._array import (
     Array,
+    broadcasts_to,
     check_array,
     check_axis,
+    check_broadcasts_to,
     check_floating,
     check_in_range,
     namespace,
+    shape_str,
 )
 from .._special import erfinv
 from ._common import Shape, as_int, device_of
 from ._threefry import (
     bound_like,
-    broadcast_into,
     check_key,
     check_shape,
     shuffled_indices,
@@ -119,7 +121,7 @@ def bernoulli(key: Array, /, p: float | Array = 0.5, shape: Shape | None = None)
         check_floating(p, "p", xp=xp)
         dtype, p_shape = p.dtype, tuple(p.shape)
     dims = p_shape if shape is None else check_shape(shape)
-    broadcast_into(dims, p_shape, "p")
+    check_broadcasts_to(p_shape, dims, "p", target_name="`shape`")
     _, u = unit_floats(key, dims, dtype)
     return u < p
 
@@ -233,7 +235,12 @@ def categorical(
     ax = check_axis(axis, logits.ndim)
     batch = tuple(logits.shape[:ax]) + tuple(logits.shape[ax + 1 :])
     dims = batch if shape is None else check_shape(shape)
-    broadcast_into(dims, batch, "logits")
+    if not broadcasts_to(batch, dims):
+        msg = (
+            f"`logits` must have batch axes (all but `axis`) that broadcast to `shape` = "
+            f"{shape_str(dims)}, got {shape_str(batch)}"
+        )
+        raise ValueError(msg)
     prefix = dims[: len(dims) - len(batch)]  # leading sample axes
     drawn = list(dims[len(prefix) :])
     drawn.insert(ax, logits.shape[ax])

@@ -497,3 +497,33 @@ class TestInit:
             init_batch_norm(3, dtype="int32")
         with pytest.raises(ValueError, match="`normalized_shape`"):
             init_layer_norm((3, 0))
+
+
+class TestCreationArguments:
+    """The creation functions check `dtype` and their switches as every family does."""
+
+    @pytest.mark.parametrize("dtype", ["int32", "bool"])
+    def test_dtype_is_checked_like_random(self, dtype: str) -> None:
+        message = "`dtype` must be a real floating dtype such as 'float32'"  # random's wording
+        with pytest.raises(TypeError, match=message):
+            mlprims.random.normal(mlprims.random.key(0), (2,), dtype=dtype)
+        for create in (init_batch_norm, init_layer_norm):
+            with pytest.raises(TypeError, match=message):
+                create(2, dtype=dtype)
+
+    @pytest.mark.parametrize(
+        ("create", "option"),
+        [
+            (init_batch_norm, "affine"),
+            (init_batch_norm, "track_running_stats"),
+            (init_layer_norm, "elementwise_affine"),
+            (init_layer_norm, "bias"),
+        ],
+    )
+    def test_switches_are_bools(self, create, option: str) -> None:
+        with pytest.raises(TypeError, match=f"`{option}` must be True or False, got 1"):
+            create(2, **{option: 1})
+
+    def test_training_is_a_bool(self) -> None:
+        with pytest.raises(TypeError, match="`training` must be True or False, got 1"):
+            batch_norm(np.ones((2, 2)), np.zeros(2), np.ones(2), training=1)

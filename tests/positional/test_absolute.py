@@ -224,3 +224,31 @@ def test_jax_32_bit_defaults(jax_without_x64) -> None:
     np.testing.assert_array_equal(np.asarray(out), np.asarray(table)[[5, 0, 2]])
     pe = jax.jit(lambda p: sinusoidal_position_encoding(3, 4, positions=p))(positions)
     assert_close(np.asarray(pe), reference_sinusoidal(np.array([5, 0, 2]), 4), "float32")
+
+
+class TestArgumentTypes:
+    """A non-number where a number belongs is a TypeError, out of range a ValueError."""
+
+    @pytest.mark.parametrize("base", ["10000", None])
+    def test_sinusoidal_base_must_be_a_number(self, base) -> None:
+        # before: ValueError
+        with pytest.raises(TypeError, match="`base` must be a number"):
+            sinusoidal_position_encoding(3, 4, base=base)
+
+    @pytest.mark.parametrize("std", ["0.02", None])
+    def test_learned_std_must_be_a_number(self, std) -> None:
+        # before: ValueError
+        with pytest.raises(TypeError, match="`std` must be a number"):
+            init_learned_position_table(mlprims.random.key(0), 4, 4, std=std)
+
+    @pytest.mark.parametrize("std", [-1.0, math.inf, math.nan])
+    def test_learned_std_must_be_non_negative_and_finite(self, std: float) -> None:
+        with pytest.raises(ValueError, match=r"`std` must be in \[0.0, inf\)"):
+            init_learned_position_table(mlprims.random.key(0), 4, 4, std=std)
+
+    @pytest.mark.parametrize("dtype", ["int32", "bool"])
+    def test_integer_dtypes_are_type_errors(self, dtype: str) -> None:
+        with pytest.raises(TypeError, match="`dtype` must be a real floating dtype"):
+            sinusoidal_position_encoding(3, 4, dtype=dtype)
+        with pytest.raises(TypeError, match="`dtype` must be a real floating dtype"):
+            init_learned_position_table(mlprims.random.key(0), 4, 4, dtype=dtype)

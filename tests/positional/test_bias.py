@@ -254,3 +254,21 @@ def test_jax_32_bit_defaults(jax_without_x64) -> None:
     alibi = alibi_bias(3, 4, 4, backend="jax")
     assert alibi.dtype == jnp.float32
     assert_close(np.asarray(alibi), alibi_bias(3, 4, 4), "float32")
+
+
+class TestCreationDtype:
+    """A creation function given a non-floating dtype raises; it used to round silently."""
+
+    @pytest.mark.parametrize("dtype", ["int32", "int64", "bool"])
+    def test_alibi_slopes_refuses_integer_dtypes(self, xb, dtype: str) -> None:
+        # before: alibi_slopes(4, dtype="int32") returned [0 0 0 0]
+        with pytest.raises(TypeError, match="`dtype` must be a real floating dtype"):
+            alibi_slopes(4, dtype=dtype, backend=xb.backend.name)
+
+    def test_alibi_slopes_unknown_name(self) -> None:
+        with pytest.raises(ValueError, match="`dtype` must name a dtype"):
+            alibi_slopes(4, dtype="float31")
+
+    def test_bidirectional_must_be_a_bool(self) -> None:
+        with pytest.raises(TypeError, match="`bidirectional` must be True or False, got 1"):
+            t5_relative_position_bucket(np.arange(3), bidirectional=1)  # type: ignore[arg-type]

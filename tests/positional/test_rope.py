@@ -327,3 +327,32 @@ def test_jax_32_bit_defaults(jax_without_x64) -> None:
     out = step(jnp.asarray(x), jnp.asarray(11, dtype=jnp.int32))
     assert out.dtype == jnp.float32
     assert_close(np.asarray(out), reference_rope(x, np.arange(11, 16), "interleaved"), "float32")
+
+
+class TestArgumentTypes:
+    """A non-floating dtype and a non-number where a number belongs are TypeErrors."""
+
+    @pytest.mark.parametrize("dtype", ["int32", "int64", "bool"])
+    def test_rope_frequencies_refuses_integer_dtypes(self, xb, dtype: str) -> None:
+        # before: rope_frequencies(4, dtype="int32") returned [1 0]
+        with pytest.raises(TypeError, match="`dtype` must be a real floating dtype"):
+            rope_frequencies(4, dtype=dtype, backend=xb.backend.name)
+
+    @pytest.mark.parametrize("base", ["10000", None, [10000.0]])
+    def test_base_must_be_a_number(self, base) -> None:
+        # before: ValueError
+        with pytest.raises(TypeError, match="`base` must be a number"):
+            rope_frequencies(4, base=base)
+        with pytest.raises(TypeError, match="`base` must be a number"):
+            apply_rope(np.zeros((2, 4)), base=base)
+
+    @pytest.mark.parametrize("base", [0.0, -1.0, math.inf, math.nan])
+    def test_base_must_be_positive_and_finite(self, base: float) -> None:
+        with pytest.raises(ValueError, match=r"`base` must be in \(0.0, inf\)"):
+            rope_frequencies(4, base=base)
+
+    def test_scaling_values_must_be_numbers(self) -> None:
+        with pytest.raises(TypeError, match=r"`scaling\['factor'\]` must be a number"):
+            rope_frequencies(4, scaling={"type": "linear", "factor": "2"})
+        halved = rope_frequencies(4, scaling={"type": "linear", "factor": np.float32(2)})
+        np.testing.assert_array_equal(halved, rope_frequencies(4) / 2)

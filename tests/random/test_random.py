@@ -276,8 +276,13 @@ class TestUniform:
 
     @pytest.mark.parametrize("dtype", ["int32", "uint32", "bool", "complex64"])
     def test_bad_dtype(self, dtype: str) -> None:
-        with pytest.raises(ValueError, match="`dtype`"):
-            random.uniform(random.key(0), (2,), dtype=dtype)
+        # A dtype that is not floating is a TypeError, as in every creation function (it was a
+        # ValueError here and a TypeError in init_batch_norm); an unknown name a ValueError.
+        for draw in (random.uniform, random.normal, random.gumbel):
+            with pytest.raises(TypeError, match="`dtype` must be a real floating dtype"):
+                draw(random.key(0), (2,), dtype=dtype)
+        with pytest.raises(ValueError, match="`dtype` must name a dtype"):
+            random.uniform(random.key(0), (2,), dtype="float31")
 
     def test_bounds_of_the_wrong_shape(self) -> None:
         with pytest.raises(ValueError, match="`minval`"):
