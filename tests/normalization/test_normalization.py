@@ -1,8 +1,8 @@
 """batch_norm, layer_norm, rms_norm, group_norm, and the init functions.
 
-References are float64 NumPy written here (never calling mlprims), torch.nn.functional and the
-torch.nn BatchNorm modules; the Keras/Flax BatchNorm update rule is written out as well, to
-prove the momentum conversion documented in batch_norm.
+References are the float64 NumPy oracles of mlprims.testing.oracles.normalization,
+torch.nn.functional and the torch.nn BatchNorm modules; the Keras/Flax BatchNorm update rule is
+written out as well, to prove the momentum conversion documented in batch_norm.
 """
 
 from __future__ import annotations
@@ -26,6 +26,12 @@ from mlprims import (
     rms_norm,
 )
 from mlprims.testing import assert_close
+from mlprims.testing.oracles.normalization import (
+    batch_norm_reference,
+    group_norm_reference,
+    layer_norm_reference,
+    rms_norm_reference,
+)
 from mlprims.testing.strategies import float_arrays
 
 DTYPES = ("float32", "float64")
@@ -39,47 +45,7 @@ LAYOUTS = {
 }
 
 
-# --- float64 NumPy references ----------------------------------------------------------
-
-
-def ref_batch_norm(x, rm, rv, w, b, *, training, momentum=0.1, eps=1e-5, axis=1):
-    """Per channel over every other axis; returns (y, running_mean, running_var)."""
-    xm = np.moveaxis(np.asarray(x, np.float64), axis, -1)  # (..., C)
-    flat = xm.reshape(-1, xm.shape[-1])
-    if training:
-        n = flat.shape[0]
-        mean, var = flat.mean(axis=0), flat.var(axis=0)
-        if rm is not None:
-            rm = (1 - momentum) * rm + momentum * mean
-            rv = (1 - momentum) * rv + momentum * var * n / (n - 1)
-    else:
-        mean, var = rm, rv
-    y = (xm - mean) / np.sqrt(var + eps)
-    y = y * (1.0 if w is None else w) + (0.0 if b is None else b)
-    return np.moveaxis(y, -1, axis), rm, rv
-
-
-def ref_layer_norm(x, k, w=None, b=None, eps=1e-5):
-    x = np.asarray(x, np.float64)
-    axes = tuple(range(x.ndim - k, x.ndim))
-    y = (x - x.mean(axis=axes, keepdims=True)) / np.sqrt(x.var(axis=axes, keepdims=True) + eps)
-    return y * (1.0 if w is None else w) + (0.0 if b is None else b)
-
-
-def ref_rms_norm(x, k, w=None, eps=1e-7):
-    x = np.asarray(x, np.float64)
-    axes = tuple(range(x.ndim - k, x.ndim))
-    return x / np.sqrt((x**2).mean(axis=axes, keepdims=True) + eps) * (1.0 if w is None else w)
-
-
-def ref_group_norm(x, g, w=None, b=None, eps=1e-5):
-    x = np.asarray(x, np.float64)
-    n, c = x.shape[:2]
-    grouped = x.reshape(n, g, -1)
-    y = (grouped - grouped.mean(-1, keepdims=True)) / np.sqrt(grouped.var(-1, keepdims=True) + eps)
-    shape = (1, c) + (1,) * (x.ndim - 2)
-    y = y.reshape(x.shape)
-    return y * (1.0 if w is None else w.reshape(shape)) + (0.0 if b is None else b.reshape(shape))
+# --- inputs ----------------------------------------------------------------------------
 
 
 def _params(rng, c, dtype):
@@ -108,7 +74,7 @@ class TestBatchNorm:
             out = xb.to_numpy(
                 xb.run(batch_norm, *arrays, training=training, momentum=0.3, axis=axis)
             )
-            want = ref_batch_norm(x, rm, rv, w, b, training=training, momentum=0.3, axis=axis)
+            want = batch_norm_reference(x, rm, rv, w, b, training=training, momentum=0.3, axis=axis)
             assert type(out).__name__ == "BatchNormOutput"
             for got, expected in zip(out, want, strict=True):
                 assert got.dtype == np.dtype(dtype)
@@ -118,7 +84,7 @@ class TestBatchNorm:
         x = np.random.default_rng(1).normal(5.0, 3.0, (6, 4, 3))
         out = xb.run(batch_norm, xb.asarray(x), None, None, training=True)
         assert out.running_mean is None and out.running_var is None
-        want = ref_batch_norm(x, None, None, None, None, training=True)[0]
+        want = batch_norm_reference(x, None, None, training=True)[0]
         assert_close(xb.to_numpy(out.output), want)
 
     @pytest.mark.parametrize("backend", ["numpy", "torch", "jax"])  # strict has no float16
@@ -129,7 +95,7 @@ class TestBatchNorm:
         out = batch_norm(be.asarray(x), *map(be.asarray, (rm, rv, w, b)), training=True)
         got = [be.to_numpy(a) for a in out]
         assert got[0].dtype == np.float16 and got[1].dtype == np.float32
-        want = ref_batch_norm(x, rm, rv, w, b, training=True)
+        want = batch_norm_reference(x, rm, rv, w, b, training=True)
         assert_close(got[0], want[0], "float16")
         assert_close(got[2], want[2], "float32", scale=10)
 
@@ -302,16 +268,16 @@ class TestLayerNorm:
         got = xb.run(layer_norm, xb.asarray(x), shape[-k:], xb.asarray(w), xb.asarray(b))
         got = xb.to_numpy(got)
         assert got.dtype == np.dtype(dtype)
-        assert_close(got, ref_layer_norm(x, k, w, b), dtype)
+        assert_close(got, layer_norm_reference(x, shape[-k:], w, b), dtype)
         plain = xb.to_numpy(xb.run(layer_norm, xb.asarray(x), shape[-k:], eps=1e-3))
-        assert_close(plain, ref_layer_norm(x, k, eps=1e-3), dtype)
+        assert_close(plain, layer_norm_reference(x, shape[-k:], eps=1e-3), dtype)
 
     def test_large_mean_accuracy(self, xb) -> None:
         """float32 rows with mean 1e4, std 1e-2: ours within 1e-5 of float64, torch and plain
         two-pass far off (measured here: torch 0.13, plain two-pass 0.088, ours 5e-7)."""
         rng = np.random.default_rng(0)
         x = (1e4 + 1e-2 * rng.standard_normal((64, 768))).astype(np.float32)
-        exact = ref_layer_norm(x, 1)
+        exact = layer_norm_reference(x, 768)
         ours = xb.to_numpy(xb.run(layer_norm, xb.asarray(x), 768))
         ours_error = np.abs(ours - exact).max()
         torch_error = np.abs(F.layer_norm(_t(x), (768,)).numpy() - exact).max()
@@ -345,7 +311,7 @@ class TestLayerNorm:
         for backend in (np.asarray, torch.from_numpy):
             got = np.asarray(layer_norm(backend(x), 16))
             assert got.dtype == np.float16
-            assert_close(got, ref_layer_norm(x, 1), "float16")
+            assert_close(got, layer_norm_reference(x, 16), "float16")
 
     @given(x=float_arrays(shape=(4, 7), dtype="float64"))
     def test_rows_have_mean_0_and_variance_1(self, x) -> None:
@@ -387,7 +353,7 @@ class TestRmsNorm:
         got = xb.to_numpy(xb.run(rms_norm, xb.asarray(x), (4, 5), xb.asarray(w)))
         eps = float(np.finfo(dtype).eps)
         assert got.dtype == np.dtype(dtype)
-        assert_close(got, ref_rms_norm(x, 2, w, eps=eps), dtype)
+        assert_close(got, rms_norm_reference(x, (4, 5), w, eps=eps), dtype)
 
     @pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
     def test_matches_torch_functional(self, dtype: str) -> None:
@@ -431,7 +397,7 @@ class TestGroupNorm:
         w, b = (rng.normal(size=6).astype(dtype) for _ in range(2))
         got = xb.to_numpy(xb.run(group_norm, xb.asarray(x), 3, xb.asarray(w), xb.asarray(b)))
         assert got.dtype == np.dtype(dtype)
-        assert_close(got, ref_group_norm(x, 3, w, b), dtype, scale=2)
+        assert_close(got, group_norm_reference(x, 3, w, b), dtype, scale=2)
 
     @pytest.mark.parametrize("groups", [1, 2, 6])
     def test_matches_torch_functional(self, groups: int) -> None:

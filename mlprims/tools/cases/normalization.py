@@ -1,4 +1,5 @@
-"""Check cases for mlprims.normalization: each against a float64 NumPy formula written here."""
+"""Check cases for mlprims.normalization, against the float64 oracles of
+:mod:`mlprims.testing.oracles.normalization` (shared with the tests)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,15 @@ import numpy as np
 
 from ..._array import namespace
 from ...normalization import batch_norm, group_norm, layer_norm, rms_norm
+from ...testing.oracles.normalization import (
+    batch_norm_reference,
+    group_norm_reference,
+    layer_norm_reference,
+    rms_norm_reference,
+)
 from ..registry import Case, register
 
 __all__: list[str] = []
-
-
-def _moments(x: np.ndarray, axes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-    return x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True)
 
 
 def _batch_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -25,23 +28,6 @@ def _batch_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
     }
 
 
-def _batch_reference(x, running_mean, running_var, weight, bias, *, training, channels_last):
-    """Torch's BatchNorm in float64: biased variance to normalise, unbiased in the running one."""
-    if channels_last:
-        x = np.moveaxis(x, 1, -1)
-    axes = (0, 1, 2) if channels_last else (0, 2, 3)
-    shape = (1, 1, 1, 3) if channels_last else (1, 3, 1, 1)
-    if training:
-        mean, var = _moments(x, axes)
-        n = x.size // 3
-        running_mean = 0.9 * running_mean + 0.1 * mean.reshape(3)
-        running_var = 0.9 * running_var + 0.1 * var.reshape(3) * n / (n - 1)
-    else:
-        mean, var = running_mean.reshape(shape), running_var.reshape(shape)
-    y = (x - mean) / np.sqrt(var + 1e-5) * weight.reshape(shape) + bias.reshape(shape)
-    return y, running_mean, running_var
-
-
 def _batch_case(name: str, *, training: bool, channels_last: bool) -> Case:
     def run(x, running_mean, running_var, weight, bias):
         if channels_last:
@@ -50,8 +36,13 @@ def _batch_case(name: str, *, training: bool, channels_last: bool) -> Case:
         out = batch_norm(x, running_mean, running_var, weight, bias, training=training, axis=axis)
         return tuple(out)
 
-    def reference(**arrays):
-        return _batch_reference(**arrays, training=training, channels_last=channels_last)
+    def reference(x, running_mean, running_var, weight, bias):
+        if channels_last:
+            x = np.moveaxis(x, 1, -1)
+        axis = -1 if channels_last else 1
+        return batch_norm_reference(
+            x, running_mean, running_var, weight, bias, training=training, axis=axis
+        )
 
     return Case(name=name, make_inputs=_batch_inputs, run=run, reference=reference)
 
@@ -60,12 +51,6 @@ def _large_mean_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
     # Rows with mean 1e4 and std 1e-2: E[x^2] - E[x]^2 and even torch's float32 layer_norm
     # lose the answer here; the shifted two-pass algorithm keeps it.
     return {"x": 1e4 + 1e-2 * rng.standard_normal((8, 256))}
-
-
-def _layer_reference(x, weight=None, bias=None):
-    mean, var = _moments(x, (-1,))
-    y = (x - mean) / np.sqrt(var + 1e-5)
-    return y if weight is None else y * weight + bias
 
 
 register(_batch_case("batch_norm(train)", training=True, channels_last=False))
@@ -80,7 +65,7 @@ register(
             "bias": rng.normal(size=16),
         },
         run=lambda x, weight, bias: layer_norm(x, 16, weight, bias),
-        reference=_layer_reference,
+        reference=lambda x, weight, bias: layer_norm_reference(x, 16, weight, bias),
     )
 )
 register(
@@ -88,7 +73,7 @@ register(
         name="layer_norm(mean=1e4,std=1e-2)",
         make_inputs=_large_mean_inputs,
         run=lambda x: layer_norm(x, 256),
-        reference=_layer_reference,
+        reference=lambda x: layer_norm_reference(x, 256),
         dtypes=("float32",),  # the float32 case is the point; float64 is covered above
         atol={"float32": 1e-5},
     )
@@ -101,17 +86,9 @@ register(
             "weight": rng.normal(size=8),
         },
         run=lambda x, weight: rms_norm(x, 8, weight, eps=1e-6),
-        reference=lambda x, weight: x / np.sqrt((x**2).mean(-1, keepdims=True) + 1e-6) * weight,
+        reference=lambda x, weight: rms_norm_reference(x, 8, weight, eps=1e-6),
     )
 )
-
-
-def _group_reference(x, weight, bias):
-    n, c = x.shape[:2]
-    grouped = x.reshape(n, 2, -1)  # (N, G, C/G * H * W)
-    mean, var = _moments(grouped, (2,))
-    y = ((grouped - mean) / np.sqrt(var + 1e-5)).reshape(x.shape)
-    return y * weight.reshape(1, c, 1, 1) + bias.reshape(1, c, 1, 1)
 
 
 register(
@@ -123,6 +100,6 @@ register(
             "bias": rng.normal(size=4),
         },
         run=lambda x, weight, bias: group_norm(x, 2, weight, bias),
-        reference=_group_reference,
+        reference=lambda x, weight, bias: group_norm_reference(x, 2, weight, bias),
     )
 )
