@@ -15,11 +15,13 @@ from .._array import (
     Namespace,
     broadcast_shapes,
     check_array,
+    check_bool,
     check_broadcasts_to,
     check_choice,
     check_floating,
     check_in_range,
     check_int,
+    check_number,
     shape_str,
 )
 
@@ -33,7 +35,6 @@ __all__ = [
     "auto_block_size",
     "causal_offset",
     "check_block_size",
-    "check_bool",
     "check_dropout",
     "check_heads",
     "check_inputs",
@@ -150,14 +151,6 @@ def check_mask_and_bias(
 CAUSAL_ALIGNS = ("top_left", "bottom_right")
 
 
-def check_bool(value: Any, name: str) -> bool:
-    """TypeError unless `value` is True or False."""
-    if not isinstance(value, bool):
-        msg = f"`{name}` must be True or False, got {value!r}"
-        raise TypeError(msg)
-    return value
-
-
 def causal_offset(is_causal: bool, causal_align: str, dims: Dims) -> int | None:
     """Query i may see keys j <= i + offset (None: not causal); validates both options."""
     check_bool(is_causal, "is_causal")
@@ -169,12 +162,7 @@ def causal_offset(is_causal: bool, causal_align: str, dims: Dims) -> int | None:
 
 def check_scale(scale: Any, h: int) -> float:
     """`scale` as a float; None means 1 / sqrt(H)."""
-    if scale is None:
-        return 1.0 / math.sqrt(h)
-    if isinstance(scale, bool) or not isinstance(scale, (int, float)):
-        msg = f"`scale` must be a Python number or None (1/sqrt(H)), got {type(scale).__name__}"
-        raise TypeError(msg)
-    return float(scale)
+    return 1.0 / math.sqrt(h) if scale is None else check_number(scale, "scale")
 
 
 def check_dropout(dropout_p: Any, key: Any, q: Array) -> float:

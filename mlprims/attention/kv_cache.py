@@ -17,10 +17,10 @@ from .._array import (
     Array,
     Namespace,
     check_array,
+    check_float_dtype,
     check_int,
     create_namespace,
     index_dtype,
-    resolve_dtype,
     shape_str,
 )
 
@@ -76,7 +76,7 @@ def init_kv_cache(
     h = check_int(head_dim, "head_dim", minimum=1)
     hv = h if value_dim is None else check_int(value_dim, "value_dim", minimum=1)
     xp = create_namespace(backend)
-    dtype = resolve_dtype(dtype, xp=xp)
+    dtype = check_float_dtype(dtype, xp=xp)
     return {
         "k": xp.zeros((*batch_axes, kv, m, h), dtype=dtype),
         "v": xp.zeros((*batch_axes, kv, m, hv), dtype=dtype),

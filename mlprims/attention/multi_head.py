@@ -27,10 +27,11 @@ from .._array import (
     Array,
     Namespace,
     check_array,
+    check_bool,
+    check_float_dtype,
     check_floating,
     check_int,
     namespace,
-    resolve_dtype,
 )
 from . import _checks as checks
 from .kv_cache import check_cache, write_cache
@@ -128,15 +129,12 @@ def init_multi_head_attention(
             raise ValueError(msg)
         head_dim = d_model // n
     h = check_int(head_dim, "head_dim", minimum=1)
-    checks.check_bool(bias, "bias")
+    check_bool(bias, "bias")
     target = backends.of(key) if backend is None else backends.get(backend)
     if target.name != backends.of(key).name:  # the bits are identical everywhere: move the key
         key = target.asarray(backends.of(key).to_numpy(key))
     xp = target.xp
-    dtype = resolve_dtype(dtype, xp=xp)
-    if not xp.isdtype(dtype, "real floating"):
-        msg = f"`dtype` must be a real floating dtype, got {dtype}"
-        raise TypeError(msg)
+    dtype = check_float_dtype(dtype, xp=xp)
 
     keys = random.split(key, 4)  # (4, 2): one key per weight matrix
     k_q, k_k, k_v, k_o = (keys[i, :] for i in range(4))
@@ -256,8 +254,8 @@ def multi_head_attention(
     source = query if key_value is None else key_value
     n, kv = checks.check_heads(num_heads, num_kv_heads)
     checks.check_params(params, query, source, n, kv)
-    checks.check_bool(is_causal, "is_causal")
-    checks.check_bool(return_weights, "return_weights")
+    check_bool(is_causal, "is_causal")
+    check_bool(return_weights, "return_weights")
     dropout_p = checks.check_dropout(dropout_p, key, query)
 
     q = _split_heads(_linear(query, params["wq"], params.get("bq")), n, xp=xp)  # (B..., N, T, H)

@@ -9,7 +9,7 @@ from typing import Any
 
 from array_api_compat import device as device_of
 
-from .._array import Array, Namespace, index_dtype, namespace, statistics_dtype
+from .._array import Array, Namespace, check_bool, index_dtype, namespace, statistics_dtype
 from . import _checks as checks
 from ._common import Rules, group, ungroup
 from ._dense import dense_attention
@@ -118,7 +118,7 @@ def scaled_dot_product_attention(
     scale = checks.check_scale(scale, dims.h)
     dropout_p = checks.check_dropout(dropout_p, key, q)
     block = checks.check_block_size(block_size, dims)
-    checks.check_bool(return_weights, "return_weights")
+    check_bool(return_weights, "return_weights")
     out, weights = attend(
         q,
         k,

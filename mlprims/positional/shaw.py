@@ -28,6 +28,7 @@ from .._array import (
     check_choice,
     check_floating,
     check_int,
+    check_number,
     create_namespace,
     index_dtype,
     namespace,
@@ -266,11 +267,7 @@ def relative_attention(
                 f"got {shape_str(table.shape)}"
             )
             raise ValueError(msg)
-    if scale is None:
-        scale = 1.0 / math.sqrt(head_dim)
-    elif isinstance(scale, bool) or not isinstance(scale, (int, float)):
-        msg = f"`scale` must be a number or None, got {type(scale).__name__}"
-        raise TypeError(msg)
+    scale = 1.0 / math.sqrt(head_dim) if scale is None else check_number(scale, "scale")
     if mask is not None:
         if mask.dtype != xp.bool:
             msg = f"`mask` must be a boolean array (True = attend), got dtype {mask.dtype}"
@@ -292,7 +289,7 @@ def relative_attention(
     # Key term: scale · q_i · a^K[r(i, j)], a bias on the scores scale · q_i · k_j
     q_table = xp.matmul(q, xp.matrix_transpose(table_k))  # (..., T, R): q_i · a^K[r]
     gather = xp.broadcast_to(index, (*q_table.shape[:-1], length_k))  # (..., T, S)
-    bias = xp.take_along_axis(q_table, gather, axis=-1) * float(scale)  # (..., T, S)
+    bias = xp.take_along_axis(q_table, gather, axis=-1) * scale  # (..., T, S)
     out, weights = scaled_dot_product_attention(
         q,
         k,
@@ -301,7 +298,7 @@ def relative_attention(
         bias=bias,
         is_causal=is_causal,
         causal_align=causal_align,
-        scale=float(scale),
+        scale=scale,
         return_weights=True,
         block_size=None,
     )  # (..., T, Hv), (..., T, S); a masked-out row is 0

@@ -282,6 +282,19 @@ class TestKVCache:
         assert int(xb.to_numpy(cache["index"])) == 0 and cache["index"].ndim == 0
         assert not np.any(xb.to_numpy(cache["k"]))
 
+    @pytest.mark.parametrize(
+        ("batch", "dtype", "error", "match"),
+        [
+            (2, "int32", TypeError, r"`dtype` must be a real floating dtype"),
+            (2, "float3", ValueError, r"`dtype` must name a dtype"),
+            ((2, 0), "float32", ValueError, r"`batch` must be >= 1"),
+            ([2], "float32", TypeError, r"`batch` must be an int or a tuple"),
+        ],
+    )
+    def test_init_bad_input(self, batch, dtype, error, match) -> None:
+        with pytest.raises(error, match=match):
+            mlprims.init_kv_cache(batch, 2, 8, 4, dtype=dtype)
+
     def test_decoding_token_by_token_equals_full_causal(self, xb) -> None:
         rng = np.random.default_rng(27)
         params = random_params(rng, 12, 4, 2, 3)

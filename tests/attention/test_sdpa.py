@@ -149,6 +149,10 @@ class TestScaledDotProductAttention:
         out = run_sdpa(xb, q, k, v, np.array(False), block_size=(2, 2))
         assert np.all(out == 0)
 
+    def test_scale_may_be_a_numpy_scalar(self) -> None:
+        q, k, v = np.random.default_rng(17).standard_normal((3, 2, 4, 3))
+        assert_close(sdpa(q, k, v, scale=np.float32(0.5)), sdpa(q, k, v, scale=0.5), "float64")
+
     def test_bottom_right_causal_with_more_queries_than_keys(self, xb) -> None:
         rng = np.random.default_rng(4)
         q, k, v = rng.standard_normal((1, 6, 2)), *rng.standard_normal((2, 1, 4, 2))
