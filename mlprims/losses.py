@@ -14,6 +14,7 @@ from ._array import (
     Namespace,
     check_array,
     check_axis,
+    check_broadcasts_to,
     check_choice,
     check_floating,
     check_in_range,
@@ -296,7 +297,7 @@ def binary_cross_entropy_with_logits(
     for name, a in (("weight", weight), ("pos_weight", pos_weight)):
         if a is not None:
             check_floating(a, name, xp=xp)
-            _check_broadcasts(a, logits.shape, name)
+            check_broadcasts_to(a.shape, logits.shape, name, target_name="the shape of `logits`")
 
     dtype = logits.dtype
     work = statistics_dtype(dtype, xp=xp)
@@ -314,16 +315,3 @@ def binary_cross_entropy_with_logits(
         count = math.prod(logits.shape)
         loss = total / count if count else xp.full_like(total, xp.nan)
     return xp.astype(loss, dtype)
-
-
-def _check_broadcasts(a: Array, shape: tuple[int, ...], name: str) -> None:
-    """ValueError unless `a` broadcasts to `shape` without changing it."""
-    ok = a.ndim <= len(shape) and all(
-        s_a in (1, s) for s_a, s in zip(reversed(a.shape), reversed(shape), strict=False)
-    )
-    if not ok:
-        msg = (
-            f"`{name}` must broadcast to the shape of `logits`, {shape_str(shape)}, "
-            f"got {shape_str(a.shape)}"
-        )
-        raise ValueError(msg)

@@ -11,7 +11,15 @@ from collections.abc import Sequence
 
 from array_api_compat import device
 
-from .._array import Array, Namespace, check_axis, floating_namespace, statistics_dtype
+from .._array import (
+    Array,
+    Namespace,
+    check_axes,
+    check_axis,
+    check_bool,
+    floating_namespace,
+    statistics_dtype,
+)
 
 __all__: list[str] = ["log_softmax", "logsumexp", "softmax"]
 
@@ -159,22 +167,11 @@ def logsumexp(
     1000.6931
     """
     xp = floating_namespace(x)
-    if not isinstance(keepdims, bool):
-        msg = f"`keepdims` must be a bool, got {type(keepdims).__name__}"
-        raise TypeError(msg)
-    if axis is None:
-        axes = tuple(range(x.ndim))
-    elif isinstance(axis, Sequence) and not isinstance(axis, str):
-        axes = tuple(check_axis(a, x.ndim) for a in axis)
-        if len(set(axes)) != len(axes):
-            msg = f"`axis` must not repeat an axis, got {tuple(axis)}"
-            raise ValueError(msg)
-    else:
-        if x.ndim == 0:
-            msg = "`x` must have at least one axis for logsumexp over `axis`; got a 0-d array"
-            raise ValueError(msg)
-        axes = (check_axis(axis, x.ndim),)
-    return logsumexp_core(x, axes, keepdims, xp=xp)
+    check_bool(keepdims, "keepdims")
+    if x.ndim == 0 and isinstance(axis, int):
+        msg = "`x` must have at least one axis for logsumexp over `axis`; got a 0-d array"
+        raise ValueError(msg)
+    return logsumexp_core(x, check_axes(axis, x.ndim), keepdims, xp=xp)
 
 
 def _check_softmax_axis(x: Array, axis: int) -> int:
