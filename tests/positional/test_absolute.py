@@ -15,28 +15,10 @@ from mlprims import (
     sinusoidal_position_encoding,
 )
 from mlprims.testing import assert_close
-
-
-def reference_sinusoidal(
-    positions: np.ndarray,
-    dim: int,
-    base: float = 10000.0,
-    layout: str = "interleaved",
-    spacing: str = "paper",
-) -> np.ndarray:
-    """The formulas of Vaswani et al. (and fairseq's spacing), one column at a time, float64."""
-    positions = np.asarray(positions, dtype=np.float64)
-    out = np.zeros((*positions.shape, dim))
-    half = dim // 2
-    for i in range(half):
-        if spacing == "paper":
-            omega = 1.0 / base ** (2 * i / dim)
-        else:
-            omega = math.exp(-i * math.log(base) / max(half - 1, 1))
-        sin_col, cos_col = (2 * i, 2 * i + 1) if layout == "interleaved" else (i, half + i)
-        out[..., sin_col] = np.sin(positions * omega)
-        out[..., cos_col] = np.cos(positions * omega)
-    return out
+from mlprims.testing.oracles.positional import (
+    learned_position_encoding_reference,
+    sinusoidal_position_encoding_reference,
+)
 
 
 class TestSinusoidalPositionEncoding:
@@ -56,7 +38,9 @@ class TestSinusoidalPositionEncoding:
             backend=xb.backend.name,
         )
         assert str(xb.to_numpy(out).dtype) == dtype
-        expected = reference_sinusoidal(np.arange(50), 16, layout=layout, spacing=spacing)
+        expected = sinusoidal_position_encoding_reference(
+            np.arange(50), 16, layout=layout, spacing=spacing
+        )
         assert_close(xb.to_numpy(out), expected, dtype, scale=4.0)
 
     @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -70,7 +54,8 @@ class TestSinusoidalPositionEncoding:
             base=100.0,
             dtype=dtype,
         )
-        assert_close(xb.to_numpy(out), reference_sinusoidal(positions, 6, base=100.0), dtype)
+        expected = sinusoidal_position_encoding_reference(positions, 6, base=100.0)
+        assert_close(xb.to_numpy(out), expected, dtype)
 
     def test_float16_result_uses_float32_angles(self, xb_half) -> None:
         xb = xb_half
@@ -81,7 +66,7 @@ class TestSinusoidalPositionEncoding:
         got = xb.to_numpy(out)
         assert got.dtype == np.float16
         # float16 angles near 3000 would be off by up to a radian; float32 ones by 1e-4
-        assert_close(got, reference_sinusoidal(positions, 8), "float16")
+        assert_close(got, sinusoidal_position_encoding_reference(positions, 8), "float16")
 
     def test_concat_is_a_column_permutation_of_interleaved(self) -> None:
         inter = sinusoidal_position_encoding(9, 10, dtype="float64")
@@ -150,7 +135,7 @@ class TestLearnedPositionEncoding:
         table = rng.standard_normal((10, 5)).astype(dtype)
         positions = np.array([[0, 9, 3], [3, 3, 1]])
         out = xb.run(learned_position_encoding, xb.asarray(table), xb.asarray(positions))
-        expected = np.stack([[table[p] for p in row] for row in positions])
+        expected = learned_position_encoding_reference(table, positions)
         assert_close(xb.to_numpy(out), expected, dtype, rtol=0, atol=0)
 
     def test_scalar_position_and_int32_positions(self, xb) -> None:
@@ -223,7 +208,8 @@ def test_jax_32_bit_defaults(jax_without_x64) -> None:
     out = jax.jit(learned_position_encoding)(table, positions)
     np.testing.assert_array_equal(np.asarray(out), np.asarray(table)[[5, 0, 2]])
     pe = jax.jit(lambda p: sinusoidal_position_encoding(3, 4, positions=p))(positions)
-    assert_close(np.asarray(pe), reference_sinusoidal(np.array([5, 0, 2]), 4), "float32")
+    expected = sinusoidal_position_encoding_reference(np.array([5, 0, 2]), 4)
+    assert_close(np.asarray(pe), expected, "float32")
 
 
 class TestArgumentTypes:

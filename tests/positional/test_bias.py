@@ -1,4 +1,4 @@
-"""T5 bucketed relative bias and ALiBi (mlprims/position_bias.py)."""
+"""T5 bucketed relative bias and ALiBi (mlprims/positional/bias.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,12 @@ from mlprims import (
     t5_relative_position_bucket,
 )
 from mlprims.testing import assert_close
+from mlprims.testing.oracles.positional import (
+    alibi_bias_reference,
+    alibi_slopes_reference,
+    t5_position_bias_reference,
+    t5_relative_position_bucket_reference,
+)
 
 T5_CONFIGS = [(True, 32, 128), (False, 32, 128), (True, 64, 256), (False, 16, 50), (True, 320, 800)]
 
@@ -41,19 +47,6 @@ def hf_t5_bucket(relative_position, bidirectional=True, num_buckets=32, max_dist
     )
     relative_buckets += torch.where(is_small, relative_position, relative_position_if_large)
     return relative_buckets
-
-
-def ofirpress_slopes(n: int) -> list[float]:
-    """get_slopes of ofirpress/attention_with_linear_biases, transcribed."""
-
-    def power_of_2(n):
-        start = 2 ** (-(2 ** -(math.log2(n) - 3)))
-        return [start * start**i for i in range(n)]
-
-    if math.log2(n).is_integer():
-        return power_of_2(n)
-    closest = 2 ** math.floor(math.log2(n))
-    return power_of_2(closest) + ofirpress_slopes(2 * closest)[0::2][: n - closest]
 
 
 def hf_bloom_slopes(num_heads: int) -> torch.Tensor:
@@ -89,6 +82,19 @@ class TestT5RelativePositionBucket:
             torch.from_numpy(positions), bidirectional, num_buckets, max_distance
         )
         np.testing.assert_array_equal(xb.to_numpy(out), expected.numpy())
+
+    @pytest.mark.parametrize(("bidirectional", "num_buckets", "max_distance"), T5_CONFIGS)
+    def test_oracle_matches_hugging_face(self, bidirectional, num_buckets, max_distance) -> None:
+        """The NumPy oracle that `mlprims check` uses buckets exactly as transformers does."""
+        positions = np.arange(-1000, 1001)
+        options = {
+            "bidirectional": bidirectional,
+            "num_buckets": num_buckets,
+            "max_distance": max_distance,
+        }
+        expected = hf_t5_bucket(torch.from_numpy(positions), **options)
+        oracle = t5_relative_position_bucket_reference(positions, **options)
+        np.testing.assert_array_equal(oracle, expected.numpy())
 
     def test_keeps_int32_and_shape(self, xb) -> None:
         positions = np.arange(-40, 40, dtype=np.int32).reshape(8, 10)
@@ -128,6 +134,14 @@ class TestT5PositionBias:
         np.testing.assert_array_equal(got, table[buckets].transpose(2, 0, 1))
         assert_toeplitz(got)
 
+    @pytest.mark.parametrize("causal_align", ["top_left", "bottom_right"])
+    def test_agrees_with_the_oracle(self, xb, causal_align: str) -> None:
+        table = np.random.default_rng(4).standard_normal((16, 2))
+        options = {"bidirectional": False, "max_distance": 20, "causal_align": causal_align}
+        out = xb.run(t5_position_bias, xb.asarray(table), 7, 30, **options)
+        expected = t5_position_bias_reference(table, 7, 30, **options)
+        np.testing.assert_array_equal(xb.to_numpy(out), expected)
+
     def test_bottom_right_is_the_last_rows_of_the_square_bias(self, xb) -> None:
         table = xb.asarray(np.random.default_rng(1).standard_normal((32, 2)))
         square = xb.to_numpy(xb.run(t5_position_bias, table, 9, 9, bidirectional=False))
@@ -164,7 +178,7 @@ class TestAlibiSlopes:
     @pytest.mark.parametrize("num_heads", [*range(1, 34), 48, 96])
     def test_matches_the_paper_code(self, num_heads: int) -> None:
         ours = alibi_slopes(num_heads, dtype="float64")
-        np.testing.assert_allclose(ours, ofirpress_slopes(num_heads), rtol=1e-15)
+        np.testing.assert_allclose(ours, alibi_slopes_reference(num_heads), rtol=1e-15)
 
     @pytest.mark.parametrize("num_heads", [1, 6, 8, 12, 40, 71])
     def test_matches_hugging_face_bloom(self, xb, num_heads: int) -> None:
@@ -196,14 +210,7 @@ class TestAlibiBias:
             backend=xb.backend.name,
         )
         got = xb.to_numpy(out)
-        shift = 0 if align == "top_left" else length_k - length_q
-        slopes = ofirpress_slopes(6)
-        expected = np.array(
-            [
-                [[-m * abs(j - (i + shift)) for j in range(length_k)] for i in range(length_q)]
-                for m in slopes
-            ]
-        )
+        expected = alibi_bias_reference(6, length_q, length_k, causal_align=align)
         assert str(got.dtype) == dtype
         assert_close(got, expected, dtype)
         assert_toeplitz(got)

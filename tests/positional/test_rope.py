@@ -12,6 +12,11 @@ from hypothesis import strategies as st
 
 from mlprims import apply_rope, convert_rope_weights, rope_frequencies
 from mlprims.testing import assert_close
+from mlprims.testing.oracles.positional import (
+    apply_rope_complex_reference,
+    apply_rope_reference,
+    rope_frequencies_reference,
+)
 
 LLAMA3 = {
     "rope_type": "llama3",
@@ -22,59 +27,22 @@ LLAMA3 = {
 }
 
 
-def reference_frequencies(rotary_dim: int, base: float = 10000.0) -> np.ndarray:
-    return np.array([base ** (-2.0 * i / rotary_dim) for i in range(rotary_dim // 2)])
-
-
-def reference_rope(
-    x: np.ndarray,
-    positions: np.ndarray,
-    style: str,
-    rotary_dim: int | None = None,
-    base: float = 10000.0,
-    omega: np.ndarray | None = None,
-) -> np.ndarray:
-    """Rotate each pair by position * omega_i, one pair at a time, in float64."""
-    x = np.asarray(x, dtype=np.float64)
-    r = x.shape[-1] if rotary_dim is None else rotary_dim
-    omega = reference_frequencies(r, base) if omega is None else omega
-    angles = np.asarray(positions, dtype=np.float64)[..., None] * omega  # (..., L, r/2)
-    out = np.broadcast_to(x, np.broadcast_shapes(x.shape, (*angles.shape[:-1], 1))).copy()
-    source = out.copy()
-    for i in range(r // 2):
-        first, second = (i, i + r // 2) if style == "half" else (2 * i, 2 * i + 1)
-        a, b = source[..., first], source[..., second]
-        c, s = np.cos(angles[..., i]), np.sin(angles[..., i])
-        out[..., first] = a * c - b * s
-        out[..., second] = a * s + b * c
-    return out
-
-
-def complex_rope(x: np.ndarray, positions: np.ndarray, base: float = 10000.0) -> np.ndarray:
-    """Meta Llama's form: consecutive pairs as complex numbers, times e^{i·p·ω}."""
-    z = x[..., 0::2] + 1j * x[..., 1::2]
-    z = z * np.exp(
-        1j * np.asarray(positions, float)[..., None] * reference_frequencies(x.shape[-1], base)
-    )
-    return np.stack([z.real, z.imag], axis=-1).reshape(x.shape)
-
-
 class TestRopeFrequencies:
     def test_values_and_partial_rotation(self) -> None:
         np.testing.assert_allclose(
-            rope_frequencies(64, dtype="float64"), reference_frequencies(64), rtol=1e-15
+            rope_frequencies(64, dtype="float64"), rope_frequencies_reference(64), rtol=1e-15
         )
         np.testing.assert_allclose(
             rope_frequencies(64, rotary_dim=16, base=500000.0, dtype="float64"),
-            reference_frequencies(16, 500000.0),
+            rope_frequencies_reference(16, base=500000.0),
             rtol=1e-15,
         )
 
     def test_linear_scaling_divides_frequencies(self) -> None:
         scaled = rope_frequencies(32, scaling={"type": "linear", "factor": 4.0}, dtype="float64")
-        np.testing.assert_allclose(scaled, reference_frequencies(32) / 4.0, rtol=1e-15)
+        np.testing.assert_allclose(scaled, rope_frequencies_reference(32) / 4.0, rtol=1e-15)
         assert_close(
-            rope_frequencies(32, scaling={"rope_type": "default"}), reference_frequencies(32)
+            rope_frequencies(32, scaling={"rope_type": "default"}), rope_frequencies_reference(32)
         )
 
     def test_llama3_scaling_matches_hugging_face(self) -> None:
@@ -92,7 +60,7 @@ class TestRopeFrequencies:
         ours = rope_frequencies(dim, base=base, scaling=LLAMA3, backend="torch").numpy()
         np.testing.assert_allclose(ours, expected, rtol=2e-6)
         # all three regimes occur
-        scale = reference_frequencies(dim, base) / ours
+        scale = rope_frequencies_reference(dim, base=base) / ours
         assert np.isclose(scale, 1).any() and np.isclose(scale, 8).any()
         assert ((scale > 1.01) & (scale < 7.99)).any()
 
@@ -126,7 +94,8 @@ class TestApplyRope:
         x = np.random.default_rng(0).standard_normal((2, 3, 20, 8)).astype(dtype)
         out = xb.to_numpy(xb.run(apply_rope, xb.asarray(x), style=style))
         assert out.dtype == x.dtype
-        assert_close(out, reference_rope(x, np.arange(20), style), dtype, scale=4.0)
+        expected = apply_rope_reference(x, np.arange(20), style=style)
+        assert_close(out, expected, dtype, scale=4.0)
 
     @pytest.mark.parametrize("style", ["half", "interleaved"])
     def test_positions_offset_and_partial_rotation(self, xb, style: str) -> None:
@@ -142,7 +111,7 @@ class TestApplyRope:
             rotary_dim=8,
             base=500.0,
         )
-        expected = reference_rope(x, positions + 3, style, rotary_dim=8, base=500.0)
+        expected = apply_rope_reference(x, positions + 3, style=style, rotary_dim=8, base=500.0)
         assert_close(xb.to_numpy(out), expected, "float64")
         np.testing.assert_array_equal(xb.to_numpy(out)[..., 8:], x[..., 8:])
 
@@ -155,14 +124,14 @@ class TestApplyRope:
     def test_interleaved_is_complex_multiplication(self, xb) -> None:
         x = np.random.default_rng(3).standard_normal((3, 7, 16))
         out = xb.run(apply_rope, xb.asarray(x), style="interleaved")
-        assert_close(xb.to_numpy(out), complex_rope(x, np.arange(7)), "float64")
+        assert_close(xb.to_numpy(out), apply_rope_complex_reference(x, np.arange(7)), "float64")
 
     def test_float16_keeps_dtype_and_rotates_in_float32(self, xb_half) -> None:
         xb = xb_half
         x = np.random.default_rng(4).standard_normal((6, 8)).astype(np.float16)
         out = xb.to_numpy(xb.run(apply_rope, xb.asarray(x), offset=2000))
         assert out.dtype == np.float16
-        assert_close(out, reference_rope(x, np.arange(2000, 2006), "half"), "float16")
+        assert_close(out, apply_rope_reference(x, np.arange(2000, 2006)), "float16")
 
     def test_linear_scaling_is_position_interpolation(self, xb) -> None:
         x = xb.asarray(np.random.default_rng(5).standard_normal((9, 8)))
@@ -326,7 +295,8 @@ def test_jax_32_bit_defaults(jax_without_x64) -> None:
     step = jax.jit(lambda x, offset: apply_rope(x, offset=offset, style="interleaved"))
     out = step(jnp.asarray(x), jnp.asarray(11, dtype=jnp.int32))
     assert out.dtype == jnp.float32
-    assert_close(np.asarray(out), reference_rope(x, np.arange(11, 16), "interleaved"), "float32")
+    expected = apply_rope_reference(x, np.arange(11, 16), style="interleaved")
+    assert_close(np.asarray(out), expected, "float32")
 
 
 class TestArgumentTypes:

@@ -1,8 +1,8 @@
-"""Check cases for the positional encodings: float64 NumPy references written from the papers."""
+"""Check cases for the positional encodings, against the float64 oracles of
+:mod:`mlprims.testing.oracles.positional` and, for Shaw et al.'s attention,
+:mod:`mlprims.testing.oracles.attention` (shared with the tests)."""
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 
@@ -16,20 +16,21 @@ from ...positional import (
     t5_position_bias,
     t5_relative_position_bucket,
 )
+from ...testing.oracles.attention import relative_attention_reference
+from ...testing.oracles.positional import (
+    alibi_bias_reference,
+    apply_rope_reference,
+    learned_position_encoding_reference,
+    sinusoidal_position_encoding_reference,
+    t5_position_bias_reference,
+    t5_relative_position_bucket_reference,
+)
 from ..registry import Case, register
 
 __all__: list[str] = []
 
 # float32 angles p·ω carry an error of about p · 6e-8 radians: a little over the default atol
 _ANGLE_ATOL = {"float16": 2e-3, "float32": 1e-5, "float64": 1e-12}
-
-
-def _sinusoidal(positions: np.ndarray, dim: int) -> np.ndarray:
-    out = np.zeros((positions.size, dim))
-    for i in range(dim // 2):
-        angle = positions / 10000.0 ** (2 * i / dim)
-        out[:, 2 * i], out[:, 2 * i + 1] = np.sin(angle), np.cos(angle)
-    return out
 
 
 register(
@@ -39,7 +40,7 @@ register(
         run=lambda positions: sinusoidal_position_encoding(
             64, 32, positions=positions, dtype=positions.dtype
         ),
-        reference=lambda positions: _sinusoidal(positions, 32),
+        reference=lambda positions: sinusoidal_position_encoding_reference(positions, 32),
         atol=_ANGLE_ATOL,
     )
 )
@@ -52,21 +53,9 @@ register(
             "positions": rng.integers(0, 16, size=(3, 5)),
         },
         run=lambda table, positions: learned_position_encoding(table, positions),
-        reference=lambda table, positions: table[positions],
+        reference=learned_position_encoding_reference,
     )
 )
-
-
-def _rope(x: np.ndarray, style: str, rotary_dim: int) -> np.ndarray:
-    out = x.copy()
-    length = x.shape[-2]
-    for i in range(rotary_dim // 2):
-        angle = np.arange(length) / 10000.0 ** (2 * i / rotary_dim)
-        a_i, b_i = (i, i + rotary_dim // 2) if style == "half" else (2 * i, 2 * i + 1)
-        a, b = x[..., a_i], x[..., b_i]
-        out[..., a_i] = a * np.cos(angle) - b * np.sin(angle)
-        out[..., b_i] = a * np.sin(angle) + b * np.cos(angle)
-    return out
 
 
 for _style, _rotary in (("half", 16), ("interleaved", 16), ("half", 8)):
@@ -75,28 +64,12 @@ for _style, _rotary in (("half", 16), ("interleaved", 16), ("half", 8)):
             name=f"apply_rope({_style}{'' if _rotary == 16 else f', rotary_dim={_rotary}'})",
             make_inputs=lambda rng: {"x": rng.standard_normal((2, 3, 48, 16))},
             run=lambda x, s=_style, r=_rotary: apply_rope(x, style=s, rotary_dim=r),
-            reference=lambda x, s=_style, r=_rotary: _rope(x, s, r),
+            reference=lambda x, s=_style, r=_rotary: apply_rope_reference(
+                x, np.arange(x.shape[-2]), style=s, rotary_dim=r
+            ),
             atol=_ANGLE_ATOL,
         )
     )
-
-
-def _shaw(q, k, v, table_k, table_v, max_k: int = 2) -> np.ndarray:
-    """Shaw et al. eqs. (3)-(5), causal, one (query, key) pair at a time."""
-    out = np.zeros((*q.shape[:-1], v.shape[-1]))
-    for b in np.ndindex(q.shape[:-2]):
-        for i in range(q.shape[-2]):
-            rows = [min(max(j - i, -max_k), max_k) + max_k for j in range(i + 1)]
-            scores = np.array(
-                [q[b][i] @ (k[b][j] + table_k[rows[j]]) for j in range(i + 1)]
-            ) / math.sqrt(q.shape[-1])
-            weights = np.exp(scores - scores.max())
-            weights /= weights.sum()
-            out[b][i] = sum(
-                w * (v[b][j] + table_v[r])
-                for j, (w, r) in enumerate(zip(weights, rows, strict=True))
-            )
-    return out
 
 
 register(
@@ -112,20 +85,11 @@ register(
         run=lambda q, k, v, table_k, table_v: relative_attention(
             q, k, v, table_k, table_v, max_relative_position=2, is_causal=True
         ),
-        reference=_shaw,
+        reference=lambda q, k, v, table_k, table_v: relative_attention_reference(
+            q, k, v, table_k, table_v, 2, allowed=np.tril(np.ones((6, 6), dtype=bool))
+        ),
     )
 )
-
-
-def _t5_bucket(rp: int, num_buckets: int = 32, max_distance: int = 128) -> int:
-    """T5's bidirectional bucket of one key-minus-query distance, in float32 like T5."""
-    half = num_buckets // 2
-    offset = half if rp > 0 else 0
-    d, exact = abs(rp), half // 2
-    if d < exact:
-        return offset + d
-    scaled = np.log(np.float32(d) / np.float32(exact)) / np.float32(math.log(max_distance / exact))
-    return offset + min(exact + int(scaled * np.float32(half - exact)), half - 1)
 
 
 register(
@@ -133,9 +97,7 @@ register(
         name="t5_relative_position_bucket",
         make_inputs=lambda rng: {"relative_position": np.arange(-300, 301)},
         run=lambda relative_position: t5_relative_position_bucket(relative_position),
-        reference=lambda relative_position: np.array(
-            [_t5_bucket(int(r)) for r in relative_position]
-        ),
+        reference=t5_relative_position_bucket_reference,
         dtypes=("float32",),  # integer in, integer out: one run per backend
     )
 )
@@ -145,21 +107,9 @@ register(
         name="t5_position_bias",
         make_inputs=lambda rng: {"table": rng.standard_normal((32, 4))},
         run=lambda table: t5_position_bias(table, 10, 40),
-        reference=lambda table: np.stack(
-            [
-                [[table[_t5_bucket(j - i), h] for j in range(40)] for i in range(10)]
-                for h in range(4)
-            ]
-        ),
+        reference=lambda table: t5_position_bias_reference(table, 10, 40),
     )
 )
-
-
-def _alibi(num_heads: int, length_q: int, length_k: int) -> np.ndarray:
-    """-m_h · |j - i| with the paper's slopes (12 heads: 8 of 2^(-h), 4 of 2^(-h/2), h odd)."""
-    slopes = [2.0**-h for h in range(1, 9)] + [2.0 ** (-h / 2) for h in (1, 3, 5, 7)]
-    distance = np.abs(np.arange(length_k)[None, :] - np.arange(length_q)[:, None])
-    return -np.array(slopes[:num_heads])[:, None, None] * distance
 
 
 register(
@@ -168,6 +118,6 @@ register(
         # no array argument: `like` only tells the case which backend and dtype to build in
         make_inputs=lambda rng: {"like": np.zeros(1)},
         run=lambda like: alibi_bias(12, 9, 20, dtype=like.dtype, backend=backends.of(like)),
-        reference=lambda like: _alibi(12, 9, 20),
+        reference=lambda like: alibi_bias_reference(12, 9, 20),
     )
 )
