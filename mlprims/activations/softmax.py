@@ -8,6 +8,7 @@ so an all ``-inf`` slice raises no warning on NumPy.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from array_api_compat import device
 
@@ -24,17 +25,36 @@ from .._array import (
 __all__: list[str] = ["log_softmax", "logsumexp", "softmax"]
 
 
-def _shifted(x: Array, axes: int | tuple[int, ...], *, xp: Namespace) -> tuple[Array, Array, Array]:
-    """``(x - m, m, sum(exp(x - m)))`` with ``m`` the maximum over `axes`, 0 where infinite.
+class _Shifted(NamedTuple):
+    """A slice's values shifted by its maximum, and what the three functions need from them."""
 
-    Replacing an infinite maximum by 0 (as torch's logsumexp does) keeps an all ``-inf``
-    slice at ``exp(-inf) = 0`` instead of ``exp(-inf + inf) = NaN``.
+    shifted: Array  # x - m, 0 throughout an undefined slice
+    m: Array  # the maximum over the axes (kept, size 1), 0 where it is not finite
+    total: Array  # sum(exp(shifted)): in [1, n], or 0 for an all -inf slice
+    undefined: Array  # the slice holds a NaN or +inf: its softmax is NaN (inf - inf)
+    maximum: Array  # the maximum itself: NaN or +inf where undefined
+
+
+def _shifted(x: Array, axes: int | tuple[int, ...], *, xp: Namespace) -> _Shifted:
+    """Shift each slice over `axes` by its maximum ``m`` so that ``exp`` never overflows.
+
+    Three kinds of slices need care, all without branching on values (``jax.jit``) and
+    without a NumPy warning:
+
+    * all ``-inf`` (every class masked): ``m = -inf`` is replaced by 0 (as torch's logsumexp
+      does), so ``exp(x - m)`` is ``exp(-inf) = 0`` instead of ``exp(-inf + inf) = NaN``;
+    * holding a NaN: ``max`` propagates NaN (the standard says so), so ``m`` is NaN;
+    * holding ``+inf``: ``x - m`` would be ``inf - inf = NaN``, as torch and JAX compute.
+
+    The last two are `undefined`: their shifted values are set to 0 (no overflow, no invalid
+    operation) and each function puts NaN (``+inf`` for logsumexp) there at the end.
     """
-    m = xp.max(x, axis=axes, keepdims=True)
-    m = xp.where(xp.isinf(m), xp.zeros_like(m), m)
-    shifted = x - m
+    maximum = xp.max(x, axis=axes, keepdims=True)  # NaN if the slice holds one
+    undefined = xp.isnan(maximum) | (maximum == xp.inf)
+    m = xp.where(xp.isfinite(maximum), maximum, 0.0)
+    shifted = xp.where(undefined, 0.0, x - m)
     total = xp.sum(xp.exp(shifted), axis=axes, keepdims=True)
-    return shifted, m, total
+    return _Shifted(shifted, m, total, undefined, maximum)
 
 
 def softmax_core(x: Array, axis: int, *, xp: Namespace) -> Array:
@@ -42,9 +62,10 @@ def softmax_core(x: Array, axis: int, *, xp: Namespace) -> Array:
     if x.shape[axis] == 0:  # nothing to normalise (and max() of an empty axis fails)
         return xp.asarray(x, copy=True)
     z = xp.astype(x, statistics_dtype(x.dtype, xp=xp))
-    shifted, _, total = _shifted(z, axis, xp=xp)
+    s = _shifted(z, axis, xp=xp)
     # total is >= 1 unless the whole slice is -inf (then exp(shifted) is 0 there anyway)
-    out = xp.exp(shifted) / xp.where(total == 0, xp.ones_like(total), total)
+    out = xp.exp(s.shifted) / xp.where(s.total == 0, 1.0, s.total)
+    out = xp.where(s.undefined, xp.nan, out)  # a NaN or +inf makes the whole slice NaN
     return xp.astype(out, x.dtype)
 
 
@@ -53,22 +74,24 @@ def log_softmax_core(x: Array, axis: int, *, xp: Namespace) -> Array:
     if x.shape[axis] == 0:  # nothing to normalise (and max() of an empty axis fails)
         return xp.asarray(x, copy=True)
     z = xp.astype(x, statistics_dtype(x.dtype, xp=xp))
-    shifted, _, total = _shifted(z, axis, xp=xp)
-    out = shifted - xp.log(xp.where(total == 0, xp.ones_like(total), total))
+    s = _shifted(z, axis, xp=xp)
+    out = s.shifted - xp.log(xp.where(s.total == 0, 1.0, s.total))
+    out = xp.where(s.undefined, xp.nan, out)  # a NaN or +inf makes the whole slice NaN
     return xp.astype(out, x.dtype)
 
 
 def logsumexp_core(x: Array, axes: tuple[int, ...], keepdims: bool, *, xp: Namespace) -> Array:
-    """Log-sum-exp over `axes`; an all ``-inf`` slice gives ``-inf``."""
+    """Log-sum-exp over `axes`; an all ``-inf`` slice gives ``-inf``, a NaN NaN, else ``+inf``
+    gives ``+inf``."""
     z = xp.astype(x, statistics_dtype(x.dtype, xp=xp))
     if any(z.shape[a] == 0 for a in axes):  # the log of an empty sum; max() would fail
         shape = tuple(1 if a in axes else s for a, s in enumerate(z.shape))
         out = xp.full(shape, -xp.inf, dtype=z.dtype, device=device(z))
     else:
-        _, m, total = _shifted(z, axes, xp=xp)
-        positive = total > 0
-        safe = xp.where(positive, total, xp.ones_like(total))
-        out = xp.where(positive, m + xp.log(safe), xp.full_like(total, -xp.inf))
+        s = _shifted(z, axes, xp=xp)
+        empty = s.total == 0  # every term is exp(-inf)
+        out = xp.where(empty, -xp.inf, s.m + xp.log(xp.where(empty, 1.0, s.total)))
+        out = xp.where(s.undefined, s.maximum, out)  # NaN if the slice holds one, else +inf
     if not keepdims:
         out = xp.squeeze(out, axis=axes) if axes else out
     return xp.astype(out, x.dtype)
@@ -123,7 +146,8 @@ def log_softmax(x: Array, /, *, axis: int = -1) -> Array:
     Computed as ``(x - m) - log(sum(exp(x - m)))`` with ``m`` the maximum, never as
     ``log(softmax(x))``. A slice that is entirely ``-inf`` gives ``-inf`` everywhere (torch and
     JAX give NaN): the log of our softmax 0, and ``x - logsumexp(x)`` with ``logsumexp = -inf``
-    read as "every element is impossible". float16/bfloat16 are computed in float32.
+    read as "every element is impossible". A slice holding NaN or ``+inf`` is NaN throughout
+    (as torch and JAX). float16/bfloat16 are computed in float32.
 
     Examples
     --------
@@ -156,9 +180,9 @@ def logsumexp(
     Notes
     -----
     ``m + log(sum(exp(x - m)))`` with ``m`` the maximum, replaced by 0 where it is infinite
-    (torch's rule), so an all ``-inf`` slice gives ``-inf`` and a slice holding ``+inf`` gives
-    ``+inf``. Matches ``jax.scipy.special.logsumexp`` too. Reducing an empty axis gives
-    ``-inf`` (the log of an empty sum).
+    (torch's rule), so an all ``-inf`` slice gives ``-inf``, a slice holding NaN gives NaN and
+    one holding ``+inf`` (and no NaN) gives ``+inf``. Matches ``jax.scipy.special.logsumexp``
+    too. Reducing an empty axis gives ``-inf`` (the log of an empty sum).
 
     Examples
     --------

@@ -453,3 +453,48 @@ class TestSwiglu:
 def test_exported_from_the_top_level() -> None:
     for name in ("relu", "gelu", "softmax", "logsumexp", "swiglu", "softplus"):
         assert getattr(mlprims, name) is globals()[name]
+
+
+class TestNonFiniteSlices:
+    """A NaN is never lost (logsumexp gave -inf for [1, nan]); a slice holding NaN or +inf has
+    a NaN softmax throughout (softmax([inf, 1]) gave [nan, 0]), as torch and JAX."""
+
+    ROWS = (
+        (1.0, np.nan),
+        (np.nan, np.nan),
+        (np.inf, np.nan),
+        (-np.inf, np.nan),
+        (np.inf, 1.0),
+        (np.inf, 1000.0),
+        (np.inf, np.inf),
+        (np.inf, -np.inf),
+    )
+
+    def test_logsumexp(self, xb) -> None:
+        torch = pytest.importorskip("torch")
+        x = np.array(self.ROWS)
+        got = xb.to_numpy(xb.run(logsumexp, xb.asarray(x)))
+        expected = torch.logsumexp(torch.from_numpy(x), dim=-1).numpy()
+        np.testing.assert_array_equal(got, expected)  # NaN where a NaN is, else +inf
+        np.testing.assert_array_equal(got, [np.nan] * 4 + [np.inf] * 4)
+
+    @pytest.mark.parametrize("fn", [softmax, log_softmax])
+    def test_softmax_slice_is_nan_throughout(self, xb, fn) -> None:
+        torch = pytest.importorskip("torch")
+        x = np.array([*self.ROWS, [0.0, -np.inf], [-np.inf, -np.inf]])
+        got = xb.to_numpy(xb.run(fn, xb.asarray(x)))
+        expected = getattr(torch, fn.__name__)(torch.from_numpy(x), dim=-1).numpy()
+        np.testing.assert_array_equal(got[:-1], expected[:-1])
+        assert np.isnan(got[: len(self.ROWS)]).all()
+        assert not np.isnan(got[-1]).any()  # all -inf: our documented 0 (log: -inf), not NaN
+
+    @pytest.mark.parametrize("dtype", ["float16", "float32"])
+    def test_other_axes_and_half_precision(self, xb, dtype: str) -> None:
+        if not hasattr(xb.xp, dtype):
+            pytest.skip(f"{xb.backend.name} has no {dtype}")
+        x = np.array([[1.0, np.inf, 5.0], [np.nan, 2.0, 6.0]], dtype=dtype)  # columns: slices
+        for fn in (softmax, log_softmax):
+            got = xb.to_numpy(xb.run(fn, xb.asarray(x), axis=0))
+            assert np.isnan(got[:, :2]).all() and not np.isnan(got[:, 2]).any()
+        got = xb.to_numpy(xb.run(logsumexp, xb.asarray(x), axis=0))
+        np.testing.assert_allclose(got, [np.nan, np.inf, 6.313262], rtol=1e-3)
