@@ -14,6 +14,8 @@ each exposing the same names (the :class:`Backend` protocol):
 ``while_loop``     ``lax.while_loop`` on JAX, a Python loop elsewhere
 ``top_k``          the k largest values along the last axis, ties broken by the lower index
 ``segment_sum``    sum rows that share a segment id (``index_add_``, ``segment_sum``, ``add.at``)
+``stop_gradient``  `x` cut from autodiff: ``detach`` on torch, ``lax.stop_gradient`` on JAX,
+                   identity elsewhere (for state such as running statistics)
 =================  ===========================================================================
 
 Backend modules are imported lazily, so importing :mod:`mlprims` never imports a framework the
@@ -190,6 +192,24 @@ class Backend(Protocol):
         -------
         array, shape ``(num_segments, ...)``, dtype of `data`
             Zero for a segment with no rows.
+        """
+
+    def stop_gradient(self, x: Array, /) -> Array:
+        """`x` with the same values, but no gradient flows through it.
+
+        For state that is updated, never differentiated (batch norm's running statistics):
+        torch updates such buffers outside autograd, and a result that kept the graph would
+        grow memory each step and fail on the next ``backward()``.
+
+        Parameters
+        ----------
+        x : array
+
+        Returns
+        -------
+        array
+            ``x.detach()`` on torch, ``jax.lax.stop_gradient(x)`` on JAX, `x` itself on NumPy
+            and array_api_strict (no autodiff).
         """
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "jit",
     "name",
     "segment_sum",
+    "stop_gradient",
     "to_numpy",
     "top_k",
     "while_loop",
@@ -71,3 +72,8 @@ def segment_sum(data: jax.Array, segment_ids: jax.Array, num_segments: int, /) -
     """``jax.ops.segment_sum`` (a scatter-add); ids out of range are dropped."""
     check_segment_sum(data, segment_ids, num_segments)
     return jax.ops.segment_sum(data, segment_ids, num_segments=num_segments)
+
+
+def stop_gradient(x: jax.Array, /) -> jax.Array:
+    """``jax.lax.stop_gradient``: the same values, a zero derivative."""
+    return jax.lax.stop_gradient(x)

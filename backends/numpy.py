@@ -26,6 +26,7 @@ __all__ = [
     "jit",
     "name",
     "segment_sum",
+    "stop_gradient",
     "to_numpy",
     "top_k",
     "while_loop",
@@ -80,3 +81,8 @@ def segment_sum(data: np.ndarray, segment_ids: np.ndarray, num_segments: int, /)
     out = np.zeros((num_segments, *data.shape[1:]), dtype=data.dtype)
     np.add.at(out, segment_ids[valid], data[valid])  # unbuffered: repeated ids accumulate
     return out
+
+
+def stop_gradient(x: np.ndarray, /) -> np.ndarray:
+    """`x` itself: NumPy has no autodiff."""
+    return x

@@ -27,6 +27,7 @@ __all__ = [
     "jit",
     "name",
     "segment_sum",
+    "stop_gradient",
     "to_numpy",
     "top_k",
     "while_loop",
@@ -74,3 +75,8 @@ def segment_sum(data: Any, segment_ids: Any, num_segments: int, /) -> Any:
     """
     check_segment_sum(data, segment_ids, num_segments)
     return segment_sum_one_hot(data, segment_ids, num_segments, xp=xp)
+
+
+def stop_gradient(x: Any, /) -> Any:
+    """`x` itself: array_api_strict has no autodiff."""
+    return x

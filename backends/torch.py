@@ -29,6 +29,7 @@ __all__ = [
     "jit",
     "name",
     "segment_sum",
+    "stop_gradient",
     "to_numpy",
     "top_k",
     "while_loop",
@@ -91,3 +92,8 @@ def segment_sum(
     out = torch.zeros((num_segments, *data.shape[1:]), dtype=data.dtype, device=data.device)
     # In place into our own fresh buffer, never into an input.
     return out.index_add_(0, segment_ids[valid].to(torch.int64), data[valid])
+
+
+def stop_gradient(x: torch.Tensor, /) -> torch.Tensor:
+    """``x.detach()``: the same storage, outside the autograd graph."""
+    return x.detach()

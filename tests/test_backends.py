@@ -195,6 +195,24 @@ class TestSegmentSum:
             xb.backend.segment_sum(xb.asarray(np.zeros(3)), xb.asarray(np.zeros(3, np.int64)), -1)
 
 
+class TestStopGradient:
+    def test_same_values(self, xb) -> None:
+        a = np.array([[1.0, -2.0], [np.inf, np.nan]])
+        out = xb.run(xb.backend.stop_gradient, xb.asarray(a))
+        np.testing.assert_array_equal(xb.to_numpy(out), a)
+
+    def test_torch_detaches(self) -> None:
+        torch = pytest.importorskip("torch")
+        x = torch.ones(3, requires_grad=True)
+        y = backends.get("torch").stop_gradient(x * 2.0)
+        assert not y.requires_grad and y.grad_fn is None
+
+    def test_jax_has_a_zero_derivative(self) -> None:
+        jax = pytest.importorskip("jax")
+        stop_gradient = backends.get("jax").stop_gradient
+        assert float(jax.grad(lambda x: stop_gradient(x * x) + x)(3.0)) == 1.0
+
+
 class TestHarness:
     """The JAX precision fixture must not leak into later tests (they run in file order)."""
 

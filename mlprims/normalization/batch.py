@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from .. import backends
 from .._array import (
     Array,
     check_bool,
@@ -95,6 +96,8 @@ def batch_norm(
 
     The output uses the *biased* batch variance, the running variance stores the *unbiased* one
     (torch's convention). Evaluation computes ``(x - running_mean) / sqrt(running_var + eps)``.
+    The returned running statistics are state, never differentiated: no gradient flows into
+    them (the backend's ``stop_gradient``), as torch updates its buffers outside autograd.
     Training needs ``n > 1``. torch's ``momentum=None`` (a cumulative average using the module's
     ``num_batches_tracked``) is not supported, as that counter would be one more piece of state:
     passing ``momentum=1 / (t + 1)`` at training step ``t = 0, 1, ...`` gives the same numbers
@@ -154,6 +157,10 @@ def batch_norm(
             unbiased = xp.astype(xp.reshape(var, (channels,)) * (n / (n - 1)), running_var.dtype)
             new_mean = (1.0 - momentum) * running_mean + momentum * batch_mean
             new_var = (1.0 - momentum) * running_var + momentum * unbiased
+            # State, not a function of the loss: on torch a statistic that kept the graph
+            # would make the next step's backward() fail and memory grow with every step.
+            stop_gradient = backends.of(x).stop_gradient
+            new_mean, new_var = stop_gradient(new_mean), stop_gradient(new_var)
     else:
         mu = xp.reshape(xp.astype(running_mean, dtype), per_channel)
         var = xp.reshape(xp.astype(running_var, dtype), per_channel)

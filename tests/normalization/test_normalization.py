@@ -493,3 +493,36 @@ class TestCreationArguments:
     def test_training_is_a_bool(self) -> None:
         with pytest.raises(TypeError, match="`training` must be True or False, got 1"):
             batch_norm(np.ones((2, 2)), np.zeros(2), np.ones(2), training=1)
+
+
+class TestRunningStatisticsCarryNoGradient:
+    """Running statistics are state: torch updates its buffers outside autograd. Ours kept the
+    graph of every past `x` (memory grew each step), and a backward() through an evaluation
+    step after a training step raised "Trying to backward through the graph a second time"."""
+
+    def test_training_steps_with_backward_on_torch(self) -> None:
+        weight = torch.ones(3, requires_grad=True)
+        bias = torch.zeros(3, requires_grad=True)
+        mean, var = torch.zeros(3), torch.ones(3)
+        module = torch.nn.BatchNorm1d(3)
+        for step, training in enumerate([True, True, False]):
+            x = torch.randn(8, 3, generator=torch.Generator().manual_seed(step))
+            x.requires_grad_(True)
+            out, mean, var = batch_norm(x, mean, var, weight, bias, training=training)
+            assert not mean.requires_grad and not var.requires_grad
+            (out**2).sum().backward()  # the evaluation step raised
+            module.train(training)
+            module(x.detach())
+        torch.testing.assert_close(mean, module.running_mean)
+        torch.testing.assert_close(var, module.running_var)
+        assert weight.grad is not None and bias.grad is not None
+
+    def test_no_gradient_reaches_x_through_the_statistics_on_jax(self) -> None:
+        jax = pytest.importorskip("jax")
+        x = jax.numpy.asarray(np.random.default_rng(0).standard_normal((8, 3)))
+
+        def through_statistics(x):
+            _, mean, var = batch_norm(x, jax.numpy.zeros(3), jax.numpy.ones(3), training=True)
+            return mean.sum() + var.sum()
+
+        np.testing.assert_array_equal(np.asarray(jax.grad(through_statistics)(x)), 0.0)
