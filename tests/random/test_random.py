@@ -1,8 +1,9 @@
 """mlprims.random: Threefry-2x32 equal to jax.random on every backend, plus statistics.
 
 References are the installed ``jax.random`` (in its default partitionable Threefry mode) and
-a plain-Python Threefry written here from the Random123 specification, so a change in JAX's
-streams shows up as a failure here.
+the NumPy Threefry of mlprims.testing.oracles.random, written from the Random123 specification
+and checked here against its known answers and against jax.random, so a change in JAX's streams
+shows up as a failure here (and the oracles ``mlprims check`` uses stay right).
 """
 
 from __future__ import annotations
@@ -22,6 +23,17 @@ from mlprims._array import namespace
 from mlprims._special import erfinv
 from mlprims.random import _threefry
 from mlprims.testing import assert_close
+from mlprims.testing.oracles.random import (
+    bernoulli_reference,
+    bits_reference,
+    categorical_reference,
+    fold_in_reference,
+    normal_reference,
+    permutation_reference,
+    split_reference,
+    threefry2x32_reference,
+    uniform_reference,
+)
 
 jr = jax.random
 SEEDS = (0, 1, 42, 2**32 - 1)
@@ -51,20 +63,6 @@ def _assert_equal(actual, expected) -> None:
     np.testing.assert_array_equal(actual, expected)
 
 
-def _threefry_python(key: tuple[int, int], counter: tuple[int, int]) -> tuple[int, int]:
-    """Threefry-2x32, 20 rounds, on Python ints (Random123's threefry2x32_R(20, ...))."""
-    rotations = ((13, 15, 26, 6), (17, 29, 16, 24))
-    ks = (key[0], key[1], key[0] ^ key[1] ^ 0x1BD11BDA)
-    x0, x1 = (counter[0] + ks[0]) & M32, (counter[1] + ks[1]) & M32
-    for i in range(5):
-        for r in rotations[i % 2]:
-            x0 = (x0 + x1) & M32
-            x1 = (((x1 << r) | (x1 >> (32 - r))) & M32) ^ x0
-        x0 = (x0 + ks[(i + 1) % 3]) & M32
-        x1 = (x1 + ks[(i + 2) % 3] + i + 1) & M32
-    return x0, x1
-
-
 KNOWN_ANSWERS = [  # Random123 kat_vectors, threefry2x32 with 20 rounds: (key, counter, out)
     ((0, 0), (0, 0), (0x6B200159, 0x99BA4EFE)),
     ((M32, M32), (M32, M32), (0x1CB996FC, 0xBB002BE7)),
@@ -74,8 +72,9 @@ KNOWN_ANSWERS = [  # Random123 kat_vectors, threefry2x32 with 20 rounds: (key, c
 
 class TestThreefry:
     @pytest.mark.parametrize(("key", "counter", "expected"), KNOWN_ANSWERS)
-    def test_known_answers_in_python(self, key, counter, expected) -> None:
-        assert _threefry_python(key, counter) == expected
+    def test_known_answers_of_the_oracle(self, key, counter, expected) -> None:
+        y0, y1 = threefry2x32_reference(key, counter[0], counter[1])
+        assert (int(y0), int(y1)) == expected
 
     def test_known_answers_on_every_backend(self, xb) -> None:
         keys = np.array([k for k, _, _ in KNOWN_ANSWERS], dtype=np.uint32)  # (3, 2)
@@ -93,6 +92,35 @@ class TestThreefry:
 
     def test_fold_in_zero_is_the_hash_of_counter_zero(self) -> None:
         assert random.fold_in(random.key(0), 0).tolist() == [0x6B200159, 0x99BA4EFE]
+
+
+class TestOracles:
+    """The NumPy oracles (which ``mlprims check`` compares every backend with) give jax.random's
+    streams, in both float widths."""
+
+    @pytest.mark.parametrize("seed", SEEDS)
+    def test_keys_and_bits_equal_jax(self, seed: int) -> None:
+        key = np.asarray(_jkey(seed))
+        _assert_equal(bits_reference(key, (3, 5)), jr.bits(_jkey(seed), (3, 5), jnp.uint32))
+        _assert_equal(split_reference(key, 3), jr.split(_jkey(seed), 3))
+        _assert_equal(fold_in_reference(key, 12345), jr.fold_in(_jkey(seed), 12345))
+        _assert_equal(permutation_reference(key, 300), jr.permutation(_jkey(seed), 300))
+
+    @pytest.mark.parametrize("seed", SEEDS)
+    @pytest.mark.parametrize("dtype", ["float32", "float64"])
+    def test_floats_equal_jax(self, seed: int, dtype: str) -> None:
+        key, jkey = np.asarray(_jkey(seed)), _jkey(seed)
+        uniform = uniform_reference(key, (4, 6), dtype=dtype)
+        np.testing.assert_array_equal(uniform, jr.uniform(jkey, (4, 6), dtype=dtype))
+        p = np.linspace(0.0, 1.0, 6, dtype=dtype)
+        expected = jr.bernoulli(jkey, p, (4, 6))
+        _assert_equal(bernoulli_reference(key, p, (4, 6), dtype=dtype), expected)
+        logits = np.random.default_rng(seed % 2**32).standard_normal((50, 6)).astype(dtype)
+        _assert_equal(categorical_reference(key, logits, dtype=dtype), jr.categorical(jkey, logits))
+
+    def test_normal_within_float32_rounding_of_jax(self) -> None:
+        expected = jr.normal(_jkey(3), (50,), dtype=jnp.float32)
+        assert_close(normal_reference(np.asarray(_jkey(3)), (50,)), np.asarray(expected), "float32")
 
 
 class TestKey:
@@ -212,11 +240,9 @@ class TestBits:
             assert out.dtype == np.uint32
 
     @given(seed=st.integers(0, 2**64 - 1), size=st.integers(0, 70))
-    def test_equals_a_python_threefry(self, seed: int, size: int) -> None:
+    def test_equals_the_oracle(self, seed: int, size: int) -> None:
         key = random.key(seed)
-        pairs = [_threefry_python(tuple(key.tolist()), (0, i)) for i in range(size)]
-        expected = [y0 ^ y1 for y0, y1 in pairs]
-        assert random.bits(key, size).tolist() == expected
+        assert random.bits(key, size).tolist() == bits_reference(key, (size,)).tolist()
 
     @pytest.mark.parametrize(("shape", "error"), [((2, -1), ValueError), (-3, ValueError),
                                                   ((2.0,), TypeError), ("3", TypeError),
