@@ -1,7 +1,20 @@
 """Float64 NumPy references, one module per family of :mod:`mlprims`.
 
 Each is written independently of the primitive it checks (a formula, a loop, a different
-algorithm), uses NumPy only, and is shared by ``tests/`` and ``mlprims check``.
+algorithm), imports NumPy and the standard library only (so ``mlprims check`` runs without the
+frameworks), and is shared by ``tests/`` and ``mlprims check``. Each is named after the primitive
+it matches, ``<primitive>_reference``, takes the primitive's options by the same names, and
+returns float64 (integers and booleans where the primitive returns them).
+
+================= ===============================================================================
+``activations``   formulas (sigmoid through tanh, GELU through math.erf), softmax in long double
+``attention``     full score matrices, a masked softmax row by row; Shaw et al. as a loop
+``losses``        torch's cross-entropy one element of the batch at a time; BCE by logaddexp
+``normalization`` NumPy's mean and variance over the normalised axes, torch's conventions
+``positional``    sinusoids and RoPE pair by pair (and as complex products), T5 buckets, ALiBi
+``random``        Threefry-2x32 on NumPy words from the Random123 specification, JAX's layout
+``special``       math.erf element by element
+================= ===============================================================================
 """
 
 __all__: list[str] = []
