@@ -16,6 +16,7 @@ from mlprims import (
     t5_relative_position_bucket,
 )
 from mlprims.testing import assert_close
+from mlprims.testing.oracles.attention import sdpa_reference
 from mlprims.testing.oracles.positional import (
     alibi_bias_reference,
     alibi_slopes_reference,
@@ -158,9 +159,7 @@ class TestT5PositionBias:
         out = xb.run(
             scaled_dot_product_attention, *(xb.asarray(a) for a in (q, k, v)), bias=bias, scale=1.0
         )
-        scores = q @ k.transpose(0, 1, 3, 2) + xb.to_numpy(bias)  # T5 does not scale
-        weights = np.exp(scores - scores.max(-1, keepdims=True))
-        expected = weights / weights.sum(-1, keepdims=True) @ v
+        expected, _ = sdpa_reference(q, k, v, bias=xb.to_numpy(bias), scale=1.0)  # T5: no scale
         assert_close(xb.to_numpy(out), expected, "float64")
 
     def test_bad_arguments(self) -> None:
@@ -233,10 +232,7 @@ class TestAlibiBias:
             is_causal=True,
         )
         bloom = hf_bloom_slopes(4).double().numpy()[:, None, None] * np.arange(5)[None, None, :]
-        scores = q @ k.transpose(0, 1, 3, 2) / math.sqrt(8) + bloom
-        scores = np.where(np.tril(np.ones((5, 5), bool)), scores, -np.inf)
-        weights = np.exp(scores - scores.max(-1, keepdims=True))
-        expected = weights / weights.sum(-1, keepdims=True) @ v
+        expected, _ = sdpa_reference(q, k, v, bias=bloom, is_causal=True)
         assert_close(xb.to_numpy(ours), expected, "float32")  # BLOOM's slopes are float32
 
     def test_bad_arguments(self) -> None:
