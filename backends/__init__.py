@@ -161,8 +161,8 @@ class Backend(Protocol):
     def top_k(self, x: Array, k: int, /) -> tuple[Array, Array]:
         """The `k` largest values along the last axis, largest first, and their indices.
 
-        Ties are broken the same way on every backend, the lower index first; NaN ranks above
-        every number (as ``torch.topk`` and ``jax.lax.top_k``).
+        Ties are broken the same way on every backend, the lower index first, with -0.0 and
+        0.0 one value; NaN ranks above every number (as ``torch.topk`` and ``jax.lax.top_k``).
 
         Parameters
         ----------

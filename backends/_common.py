@@ -9,6 +9,7 @@ __all__ = [
     "check_segment_sum",
     "check_top_k",
     "fori_loop_python",
+    "one_zero",
     "segment_sum_one_hot",
     "top_k_by_sorting",
     "top_k_from_threshold",
@@ -61,9 +62,19 @@ def check_segment_sum(data: Array, segment_ids: Array, num_segments: int) -> Non
         raise ValueError(msg)
 
 
+def one_zero(x: Array, *, xp: Any) -> Array:
+    """`x` with every -0.0 made 0.0, the key top-k ranks by: -0.0 and 0.0 are one value.
+
+    Comparisons already say ``-0.0 == 0.0``, but a sort by bit pattern (``jax.lax.top_k``'s
+    total order, radix sorts on GPUs) puts -0.0 below 0.0, which changes the tie order.
+    ``x + 0.0`` would do the same eagerly, but XLA folds it away under ``jax.jit``.
+    """
+    return xp.where(x == 0, xp.zeros_like(x), x)
+
+
 def top_k_by_sorting(x: Array, k: int, *, xp: Any) -> tuple[Array, Array]:
     """The generic top-k: a stable descending argsort keeps the lower index first among ties."""
-    indices = xp.argsort(x, axis=-1, descending=True, stable=True)[..., :k]
+    indices = xp.argsort(one_zero(x, xp=xp), axis=-1, descending=True, stable=True)[..., :k]
     return xp.take_along_axis(x, indices, axis=-1), indices
 
 
@@ -87,7 +98,7 @@ def top_k_from_threshold(x: Array, kth: Array, k: int, *, xp: Any) -> tuple[Arra
     indices = xp.reshape(xp.nonzero(chosen)[-1], (*x.shape[:-1], k))
     values = xp.take_along_axis(x, indices, axis=-1)
     # NaN sorts first in a descending sort; the stable sort keeps lower indices first.
-    order = xp.argsort(values, axis=-1, descending=True, stable=True)
+    order = xp.argsort(one_zero(values, xp=xp), axis=-1, descending=True, stable=True)
     return xp.take_along_axis(values, order, axis=-1), xp.take_along_axis(indices, order, axis=-1)
 
 

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as xp
 import numpy as np
 
-from ._common import check_segment_sum, check_top_k
+from ._common import check_segment_sum, check_top_k, one_zero
 
 __all__ = [
     "asarray",
@@ -63,9 +63,14 @@ def while_loop(cond: Callable[[Any], Any], body: Callable[[Any], Any], init: Any
 
 
 def top_k(x: jax.Array, k: int, /) -> tuple[jax.Array, jax.Array]:
-    """``jax.lax.top_k``: already sorted, lower index first among ties, NaN ranked largest."""
+    """``jax.lax.top_k``: already sorted, lower index first among ties, NaN ranked largest.
+
+    It ranks -0.0 below 0.0 (top-2 of ``[-0., 1., 0.]`` would be indices [1, 2]), so it ranks
+    `x` with one zero and the values are taken from `x` itself.
+    """
     check_top_k(x, k)
-    return jax.lax.top_k(x, k)
+    _, indices = jax.lax.top_k(one_zero(x, xp=xp), k)
+    return xp.take_along_axis(x, indices, axis=-1), indices
 
 
 def segment_sum(data: jax.Array, segment_ids: jax.Array, num_segments: int, /) -> jax.Array:

@@ -129,7 +129,7 @@ class TestTopK:
         a=hnp.arrays(
             np.float64,
             hnp.array_shapes(min_dims=1, max_dims=3, max_side=7),
-            elements=st.sampled_from([0.0, 1.0, 2.0, -1.0, np.inf, -np.inf, np.nan]),
+            elements=st.sampled_from([0.0, -0.0, 1.0, 2.0, -1.0, np.inf, -np.inf, np.nan]),
         ),
         data=st.data(),
     )
@@ -145,6 +145,17 @@ class TestTopK:
         np.testing.assert_array_equal(xb.to_numpy(indices), [1, 2])
         zeros_top = xb.backend.top_k(xb.asarray(np.zeros(100)), 5)[1]
         np.testing.assert_array_equal(xb.to_numpy(zeros_top), np.arange(5))
+
+    def test_signed_zeros_are_one_value(self, xb) -> None:
+        # JAX ranked -0.0 below 0.0 and returned [1, 2] where the others returned [1, 0]
+        x = np.array([[-0.0, 1.0, 0.0], [0.0, -0.0, -1.0]])
+        values, indices = xb.run(xb.backend.top_k, xb.asarray(x), 2)
+        np.testing.assert_array_equal(xb.to_numpy(indices), [[1, 0], [0, 1]])
+        np.testing.assert_array_equal(
+            np.signbit(xb.to_numpy(values)), [[False, True], [False, True]]
+        )
+        _, indices = xb.run(xb.backend.top_k, xb.asarray(np.array([-0.0, -0.0, 0.0, 1.0])), 3)
+        np.testing.assert_array_equal(xb.to_numpy(indices), [3, 0, 1])
 
     def test_integers(self, xb) -> None:
         values, indices = xb.backend.top_k(xb.asarray(np.array([[5, 1, 5, 7]])), 3)
