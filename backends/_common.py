@@ -51,8 +51,11 @@ def check_top_k(x: Array, k: int) -> None:
 
 def check_segment_sum(data: Array, segment_ids: Array, num_segments: int) -> None:
     """Validate the arguments of ``segment_sum`` (shapes and static values only)."""
-    if isinstance(num_segments, bool) or not isinstance(num_segments, int) or num_segments < 0:
-        msg = f"`num_segments` must be a non-negative int, got {num_segments!r}"
+    if isinstance(num_segments, bool) or not isinstance(num_segments, int):
+        msg = f"`num_segments` must be an int, got {type(num_segments).__name__}"
+        raise TypeError(msg)
+    if num_segments < 0:
+        msg = f"`num_segments` must be >= 0, got {num_segments}"
         raise ValueError(msg)
     if data.ndim < 1 or segment_ids.ndim != 1 or segment_ids.shape[0] != data.shape[0]:
         msg = (

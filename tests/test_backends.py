@@ -202,8 +202,11 @@ class TestSegmentSum:
             )
 
     def test_bad_num_segments(self, xb) -> None:
-        with pytest.raises(ValueError, match="`num_segments`"):
-            xb.backend.segment_sum(xb.asarray(np.zeros(3)), xb.asarray(np.zeros(3, np.int64)), -1)
+        data, ids = xb.asarray(np.zeros(3)), xb.asarray(np.zeros(3, np.int64))
+        with pytest.raises(ValueError, match="`num_segments` must be >= 0, got -1"):
+            xb.backend.segment_sum(data, ids, -1)
+        with pytest.raises(TypeError, match="`num_segments` must be an int, got float"):
+            xb.backend.segment_sum(data, ids, 2.0)  # was a ValueError
 
 
 class TestStopGradient:
