@@ -290,7 +290,7 @@ def permutation(key: Array, /, x: int | Array, *, axis: int = 0) -> Array:
     backends.of(key, array)
     if array.ndim == 0:
         msg = "`x` must be an int or an array with at least one axis, got a 0-d array"
-        raise TypeError(msg)
+        raise ValueError(msg)  # as choice's `a`: a shape, not a kind, is wrong
     ax = check_axis(axis, array.ndim)
     return namespace(array).take(array, shuffled_indices(key, array.shape[ax]), axis=ax)
 

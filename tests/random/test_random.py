@@ -436,8 +436,10 @@ class TestPermutation:
     def test_bad_input(self) -> None:
         with pytest.raises(ValueError, match="`x`"):
             random.permutation(random.key(0), -2)
-        with pytest.raises(TypeError, match="`x`"):
-            random.permutation(random.key(0), np.float64(3.0).reshape(()))
+        with pytest.raises(ValueError, match="`x` must be an int or an array with at least one"):
+            random.permutation(random.key(0), np.float64(3.0).reshape(()))  # was a TypeError
+        with pytest.raises(ValueError, match="`a` must be a non-negative int or an array with"):
+            random.choice(random.key(0), np.float64(3.0).reshape(()), replace=False)
 
 
 class TestChoice:
