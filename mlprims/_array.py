@@ -26,6 +26,7 @@ __all__ = [
     "check_bool",
     "check_broadcasts_to",
     "check_choice",
+    "check_dtype",
     "check_float_dtype",
     "check_floating",
     "check_in_range",
@@ -98,12 +99,31 @@ def check_same_framework(a: Any, name: str, *, xp: Namespace, like: str = "x") -
         raise TypeError(msg)
 
 
+_KINDS = {
+    "bool": "a boolean",
+    "integral": "an integer",
+    "signed integer": "a signed integer",
+    "unsigned integer": "an unsigned integer",
+    "real floating": "a real floating",
+}
+
+
+def check_dtype(
+    x: Any, name: str, kinds: str | tuple[str, ...], *, xp: Namespace, why: str = ""
+) -> None:
+    """TypeError unless `x` is an array whose dtype is of one of `kinds` (``xp.isdtype`` kinds:
+    ``"integral"`` excludes bool). `why` is added after "dtype" in the message."""
+    check_array(x, name)
+    kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
+    if not xp.isdtype(x.dtype, kinds):
+        wanted = " or ".join(_KINDS.get(kind, kind) for kind in kinds)
+        msg = f"`{name}` must have {wanted} dtype{why}, got {x.dtype}"
+        raise TypeError(msg)
+
+
 def check_floating(x: Any, name: str, *, xp: Namespace) -> None:
     """TypeError unless `x` is an array of a real floating dtype."""
-    check_array(x, name)
-    if not xp.isdtype(x.dtype, "real floating"):
-        msg = f"`{name}` must have a real floating dtype, got {x.dtype}"
-        raise TypeError(msg)
+    check_dtype(x, name, "real floating", xp=xp)
 
 
 def floating_namespace(x: Array, name: str = "x") -> Namespace:

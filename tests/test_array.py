@@ -9,6 +9,7 @@ from mlprims._array import (
     check_axes,
     check_bool,
     check_broadcasts_to,
+    check_dtype,
     check_float_dtype,
     check_in_range,
     check_number,
@@ -80,6 +81,22 @@ class TestFloatDtype:
     def test_unknown_name_is_a_value_error(self, xb) -> None:
         with pytest.raises(ValueError, match="`table_dtype` must name a dtype"):
             check_float_dtype("float31", xp=xb.xp, name="table_dtype")
+
+
+class TestArrayDtype:
+    def test_kinds(self, xb) -> None:
+        xp = xb.xp
+        check_dtype(xb.asarray(np.arange(3)), "positions", ("integral", "real floating"), xp=xp)
+        with pytest.raises(
+            TypeError, match="`positions` must have an integer or a real floating dtype, got"
+        ):
+            check_dtype(
+                xb.asarray(np.ones(3, bool)), "positions", ("integral", "real floating"), xp=xp
+            )
+        with pytest.raises(TypeError, match=r"`d` must have a signed integer dtype \(k - q\), got"):
+            check_dtype(xb.asarray(np.ones(3)), "d", "signed integer", xp=xp, why=" (k - q)")
+        with pytest.raises(TypeError, match="`d` must be an array"):
+            check_dtype([1, 2], "d", "integral", xp=xp)
 
 
 class TestScalars:

@@ -16,6 +16,7 @@ from .._array import (
     Namespace,
     check_array,
     check_choice,
+    check_dtype,
     check_float_dtype,
     check_floating,
     check_in_range,
@@ -136,11 +137,7 @@ def sinusoidal_position_encoding(
                 f"got {shape_str(positions.shape)}"
             )
             raise ValueError(msg)
-        if xp.isdtype(positions.dtype, "bool") or not xp.isdtype(
-            positions.dtype, ("integral", "real floating")
-        ):
-            msg = f"`positions` must have an integer or real floating dtype, got {positions.dtype}"
-            raise TypeError(msg)
+        check_dtype(positions, "positions", ("integral", "real floating"), xp=xp)
         pos = xp.astype(positions, angle_dtype)
 
     half = dim // 2
@@ -242,9 +239,7 @@ def learned_position_encoding(table: Array, positions: Array, /) -> Array:
     if table.ndim != 2:
         msg = f"`table` must have shape (P, D), got {shape_str(table.shape)}"
         raise ValueError(msg)
-    if xp.isdtype(positions.dtype, "bool") or not xp.isdtype(positions.dtype, "integral"):
-        msg = f"`positions` must have an integer dtype, got {positions.dtype}"
-        raise TypeError(msg)
+    check_dtype(positions, "positions", "integral", xp=xp)
     rows, dim = table.shape
     outside = (positions < 0) | (positions >= rows)
     if concrete_any(outside, xp=xp):  # None (unknown) under jax.jit

@@ -17,8 +17,8 @@ from array_api_compat import device as array_device
 
 from .._array import (
     Array,
-    check_array,
     check_bool,
+    check_dtype,
     check_float_dtype,
     check_floating,
     check_int,
@@ -94,14 +94,10 @@ def t5_relative_position_bucket(
     >>> mlprims.t5_relative_position_bucket(np.array([-200, -20, -1, 0, 1, 20])).tolist()
     [15, 10, 1, 0, 17, 26]
     """
-    xp = namespace(relative_position)
-    check_array(relative_position, "relative_position")
-    if not xp.isdtype(relative_position.dtype, "signed integer"):
-        msg = (
-            "`relative_position` must have a signed integer dtype (key - query), "
-            f"got {relative_position.dtype}"
-        )
-        raise TypeError(msg)
+    xp = namespace(relative_position, names=("relative_position",))
+    check_dtype(
+        relative_position, "relative_position", "signed integer", xp=xp, why=" (key - query)"
+    )
     max_exact = _check_t5_buckets(bidirectional, num_buckets, max_distance)
     dtype = relative_position.dtype
     n = num_buckets

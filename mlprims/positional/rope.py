@@ -30,6 +30,7 @@ from .._array import (
     broadcasts_to,
     check_array,
     check_choice,
+    check_dtype,
     check_float_dtype,
     check_floating,
     check_in_range,
@@ -288,11 +289,7 @@ def _check_offset(offset: Any, *, xp: Any) -> bool:
 
 def _check_positions(positions: Array, x: Array, *, xp: Any) -> None:
     check_array(positions, "positions")
-    if xp.isdtype(positions.dtype, "bool") or not xp.isdtype(
-        positions.dtype, ("integral", "real floating")
-    ):
-        msg = f"`positions` must have an integer or real floating dtype, got {positions.dtype}"
-        raise TypeError(msg)
+    check_dtype(positions, "positions", ("integral", "real floating"), xp=xp)
     target = tuple(x.shape[:-1])
     shape = tuple(positions.shape)
     if not shape or shape[-1] != target[-1] or not broadcasts_to(shape, target):
