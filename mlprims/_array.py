@@ -135,10 +135,12 @@ def floating_namespace(x: Array, name: str = "x") -> Namespace:
 
 
 def check_int(value: Any, name: str, *, minimum: int | None = None) -> int:
-    """`value` as an int, or TypeError / ValueError naming `name`."""
-    if isinstance(value, bool) or not isinstance(value, int):
+    """`value` as an int (a Python or NumPy integer, not a bool), or TypeError / ValueError
+    naming `name`."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         msg = f"`{name}` must be an int, got {type(value).__name__}"
         raise TypeError(msg)
+    value = int(value)
     if minimum is not None and value < minimum:
         msg = f"`{name}` must be >= {minimum}, got {value}"
         raise ValueError(msg)

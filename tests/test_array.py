@@ -12,6 +12,7 @@ from mlprims._array import (
     check_dtype,
     check_float_dtype,
     check_in_range,
+    check_int,
     check_number,
     concrete_any,
     namespace,
@@ -105,6 +106,15 @@ class TestScalars:
         for value in (1, 0, None, "yes", np.bool_(True)):
             with pytest.raises(TypeError, match=r"`flag` must be True or False, got"):
                 check_bool(value, "flag")
+
+    def test_int(self) -> None:
+        assert type(check_int(np.int64(3), "dim")) is int  # NumPy integers too, as numbers
+        with pytest.raises(TypeError, match="`dim` must be an int, got float"):
+            check_int(3.0, "dim")
+        with pytest.raises(TypeError, match="`dim` must be an int, got bool"):
+            check_int(True, "dim")
+        with pytest.raises(ValueError, match="`dim` must be >= 1, got 0"):
+            check_int(np.int32(0), "dim", minimum=1)
 
     def test_number(self) -> None:
         assert check_number(2, "std") == 2.0
