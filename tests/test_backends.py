@@ -231,11 +231,11 @@ class TestHarness:
     """The JAX precision fixture must not leak into later tests (they run in file order)."""
 
     def test_jax_without_x64_gives_32_bit_defaults(self, jax_without_x64) -> None:
-        import jax.numpy as jnp
+        jnp = pytest.importorskip("jax.numpy")
 
         assert jnp.asarray(1.0).dtype == jnp.float32
 
     def test_x64_is_back_on_afterwards(self) -> None:
-        import jax.numpy as jnp
+        jnp = pytest.importorskip("jax.numpy")
 
         assert jnp.asarray(1.0).dtype == jnp.float64

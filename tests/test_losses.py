@@ -38,8 +38,8 @@ def _probabilities(shape, seed: int = 1) -> np.ndarray:
 
 def _torch_ce(logits, target, axis=-1, weight=None, **kw):
     """torch.nn.functional.cross_entropy with our class axis moved to torch's dim 1."""
-    import torch
-    import torch.nn.functional as F
+    torch = pytest.importorskip("torch")
+    F = pytest.importorskip("torch.nn.functional")
 
     x = torch.from_numpy(np.moveaxis(logits, axis, 1) if logits.ndim > 1 else logits)
     if np.issubdtype(target.dtype, np.floating) and target.ndim > 1:
@@ -280,7 +280,7 @@ class TestCrossEntropyBadInput:
             cross_entropy(logits, target.tolist())
 
     def test_mixed_frameworks_name_the_argument(self) -> None:
-        import torch
+        torch = pytest.importorskip("torch")
 
         logits, target, weight = _class_inputs("float64")
         with pytest.raises(TypeError, match="`target` must be an array of the same framework"):
@@ -326,8 +326,8 @@ class TestBinaryCrossEntropyWithLogits:
 
     @pytest.mark.parametrize("reduction", REDUCTIONS)
     def test_matches_torch(self, xb, reduction) -> None:
-        import torch
-        import torch.nn.functional as F
+        torch = pytest.importorskip("torch")
+        F = pytest.importorskip("torch.nn.functional")
 
         x, y, weight, pos_weight = _bce_inputs("float32", seed=6)
         got = xb.run(

@@ -68,8 +68,8 @@ LIMITS = {
 
 
 def _torch_op(name: str):
-    import torch
-    import torch.nn.functional as F
+    torch = pytest.importorskip("torch")
+    F = pytest.importorskip("torch.nn.functional")
 
     return {
         "relu": F.relu,
@@ -88,8 +88,8 @@ def _torch_op(name: str):
 
 
 def _jax_op(name: str):
-    import jax
-    import jax.numpy as jnp
+    jax = pytest.importorskip("jax")
+    jnp = pytest.importorskip("jax.numpy")
 
     return {
         "relu": jax.nn.relu,
@@ -122,7 +122,7 @@ class TestElementwise:
 
     @pytest.mark.parametrize("name", list(ELEMENTWISE))
     def test_matches_torch(self, xb, name: str) -> None:
-        import torch
+        torch = pytest.importorskip("torch")
 
         fn, options, _ = ELEMENTWISE[name]
         x = activation_inputs("float32")
@@ -133,7 +133,7 @@ class TestElementwise:
     @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
     @pytest.mark.parametrize("name", list(ELEMENTWISE))
     def test_matches_jax_nn(self, name: str, dtype: str) -> None:
-        import jax.numpy as jnp
+        jnp = pytest.importorskip("jax.numpy")
 
         fn, options, _ = ELEMENTWISE[name]
         x = activation_inputs(dtype)

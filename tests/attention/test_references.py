@@ -18,8 +18,8 @@ class TestReferences:
         "case", ["plain", "bool_mask", "float_mask", "causal", "gqa", "scale", "gqa_causal_mask"]
     )
     def test_torch_sdpa(self, case) -> None:
-        import torch
-        import torch.nn.functional as F
+        torch = pytest.importorskip("torch")
+        F = pytest.importorskip("torch.nn.functional")
 
         rng = np.random.default_rng(5)
         n, kv = (6, 2) if case.startswith("gqa") else (4, 4)
@@ -45,9 +45,9 @@ class TestReferences:
         assert_close(sdpa(q, k, v, **ours).numpy(), expected.numpy(), "float32", scale=3.0)
 
     def test_torch_bottom_right_causal(self) -> None:
-        import torch
-        import torch.nn.functional as F
-        from torch.nn.attention.bias import causal_lower_right
+        torch = pytest.importorskip("torch")
+        F = pytest.importorskip("torch.nn.functional")
+        causal_lower_right = pytest.importorskip("torch.nn.attention.bias").causal_lower_right
 
         rng = np.random.default_rng(6)
         q, k, v = (torch.from_numpy(rng.standard_normal((1, 2, t, 4))) for t in (3, 6, 6))
@@ -56,8 +56,8 @@ class TestReferences:
         assert_close(out.numpy(), expected.numpy(), "float64")
 
     def test_torch_gradients_match_sdpa(self) -> None:
-        import torch
-        import torch.nn.functional as F
+        torch = pytest.importorskip("torch")
+        F = pytest.importorskip("torch.nn.functional")
 
         rng = np.random.default_rng(14)
         q, k, v = (torch.from_numpy(rng.standard_normal((2, 4, 7, 3))) for _ in "qkv")
@@ -74,8 +74,8 @@ class TestReferences:
             assert_close(ours, theirs, "float64")
 
     def test_gradients_are_finite_with_an_empty_row(self) -> None:
-        import jax
-        import jax.numpy as jnp
+        jax = pytest.importorskip("jax")
+        jnp = pytest.importorskip("jax.numpy")
 
         rng = np.random.default_rng(15)
         q, k, v = (jnp.asarray(rng.standard_normal((2, 5, 3))) for _ in "qkv")
@@ -92,8 +92,8 @@ class TestReferences:
 
     @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
     def test_half_precision_matches_sdpa_in_float32(self, dtype) -> None:
-        import torch
-        import torch.nn.functional as F
+        torch = pytest.importorskip("torch")
+        F = pytest.importorskip("torch.nn.functional")
 
         rng = np.random.default_rng(7)
         q, k, v = (
@@ -108,7 +108,7 @@ class TestReferences:
         assert_close(out.float().numpy(), expected.numpy(), dtype)
 
     def test_half_precision_numpy_and_jax(self) -> None:
-        import jax.numpy as jnp
+        jnp = pytest.importorskip("jax.numpy")
 
         rng = np.random.default_rng(8)
         q, k, v = (rng.standard_normal((2, 3, 12, 8)).astype(np.float16) for _ in "qkv")
@@ -120,8 +120,8 @@ class TestReferences:
 
     @pytest.mark.parametrize("case", ["plain", "mask_bias", "causal", "gqa"])
     def test_jax_dot_product_attention(self, case) -> None:
-        import jax
-        import jax.numpy as jnp
+        jax = pytest.importorskip("jax")
+        jnp = pytest.importorskip("jax.numpy")
 
         rng = np.random.default_rng(9)
         n, kv = (4, 2) if case == "gqa" else (2, 2)

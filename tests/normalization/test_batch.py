@@ -11,8 +11,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-import torch
-import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -27,6 +25,9 @@ from mlprims import (
 from mlprims.testing import assert_close
 from mlprims.testing.oracles.normalization import batch_norm_reference
 from mlprims.testing.strategies import float_arrays
+
+torch = pytest.importorskip("torch")  # torch.nn is the reference of most tests here
+F = pytest.importorskip("torch.nn.functional")
 
 DTYPES = ("float32", "float64")
 
@@ -94,8 +95,8 @@ class TestBatchNorm:
         assert_close(got[2], want[2], "float32", scale=10)
 
     def test_jax_32_bit_defaults_keep_float32(self, jax_without_x64) -> None:
-        import jax
-        import jax.numpy as jnp
+        jax = pytest.importorskip("jax")
+        jnp = pytest.importorskip("jax.numpy")
 
         x = jnp.asarray(np.random.default_rng(8).normal(size=(6, 3, 2)), dtype=jnp.float32)
         stats = jnp.zeros(3, dtype=jnp.float32), jnp.ones(3, dtype=jnp.float32)

@@ -9,8 +9,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-import torch
-import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -28,6 +26,9 @@ from mlprims.testing.oracles.normalization import (
     rms_norm_reference,
 )
 from mlprims.testing.strategies import float_arrays
+
+torch = pytest.importorskip("torch")  # torch.nn is the reference of most tests here
+F = pytest.importorskip("torch.nn.functional")
 
 DTYPES = ("float32", "float64")
 

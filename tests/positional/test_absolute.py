@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 import pytest
-import torch
 
 import mlprims.random
 from mlprims import (
@@ -19,6 +18,8 @@ from mlprims.testing.oracles.positional import (
     learned_position_encoding_reference,
     sinusoidal_position_encoding_reference,
 )
+
+torch = pytest.importorskip("torch")  # the references are torch code
 
 
 class TestSinusoidalPositionEncoding:
@@ -200,8 +201,8 @@ class TestInitLearnedPositionTable:
 
 def test_jax_32_bit_defaults(jax_without_x64) -> None:
     """With JAX's defaults (int32 positions, float32), under jit."""
-    import jax
-    import jax.numpy as jnp
+    jax = pytest.importorskip("jax")
+    jnp = pytest.importorskip("jax.numpy")
 
     table = jnp.asarray(np.arange(12.0).reshape(6, 2), dtype=jnp.float32)
     positions = jnp.asarray([5, 0, 2], dtype=jnp.int32)

@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 import pytest
-import torch
 
 from mlprims import (
     alibi_bias,
@@ -23,6 +22,8 @@ from mlprims.testing.oracles.positional import (
     t5_position_bias_reference,
     t5_relative_position_bucket_reference,
 )
+
+torch = pytest.importorskip("torch")  # the references are torch code
 
 T5_CONFIGS = [(True, 32, 128), (False, 32, 128), (True, 64, 256), (False, 16, 50), (True, 320, 800)]
 
@@ -246,8 +247,8 @@ class TestAlibiBias:
 
 def test_jax_32_bit_defaults(jax_without_x64) -> None:
     """With JAX's defaults (int32 indices, float32), under jit, as users run it."""
-    import jax
-    import jax.numpy as jnp
+    jax = pytest.importorskip("jax")
+    jnp = pytest.importorskip("jax.numpy")
 
     table = jnp.asarray(np.random.default_rng(0).standard_normal((32, 2)), dtype=jnp.float32)
     bias = jax.jit(lambda t: t5_position_bias(t, 5, 300, bidirectional=False))(table)

@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 import pytest
-import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -17,6 +16,8 @@ from mlprims.testing.oracles.positional import (
     apply_rope_reference,
     rope_frequencies_reference,
 )
+
+torch = pytest.importorskip("torch")  # the references are torch code
 
 LLAMA3 = {
     "rope_type": "llama3",
@@ -288,8 +289,8 @@ class TestConvertRopeWeights:
 
 def test_jax_32_bit_defaults(jax_without_x64) -> None:
     """With JAX's defaults (int32 positions, float32), under jit, with a traced offset."""
-    import jax
-    import jax.numpy as jnp
+    jax = pytest.importorskip("jax")
+    jnp = pytest.importorskip("jax.numpy")
 
     x = np.random.default_rng(7).standard_normal((2, 5, 8)).astype(np.float32)
     step = jax.jit(lambda x, offset: apply_rope(x, offset=offset, style="interleaved"))

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import math
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
 from hypothesis import given
@@ -35,6 +33,8 @@ from mlprims.testing.oracles.random import (
     uniform_reference,
 )
 
+jax = pytest.importorskip("jax")  # jax.random is the reference of every test here
+jnp = pytest.importorskip("jax.numpy")
 jr = jax.random
 SEEDS = (0, 1, 42, 2**32 - 1)
 SHAPES = ((), (1,), (7,), (2, 3), (3, 1, 5), (0,), (4, 0))
@@ -173,7 +173,7 @@ class TestArguments:
         assert random.bits(key, (np.int64(2), 3)).shape == (2, 3)
 
     def test_mixed_backends_are_a_type_error(self) -> None:
-        import torch
+        torch = pytest.importorskip("torch")
 
         key = random.key(0, backend="torch")
         with pytest.raises(TypeError, match="mixed"):
@@ -268,7 +268,7 @@ class TestUniform:
         _assert_equal(out, jr.uniform(_jkey(3), (5, 7), dtype=jnp.float64))
 
     def test_16_bit_floats_equal_jax(self) -> None:
-        import torch
+        torch = pytest.importorskip("torch")
 
         key = np.array(_jkey(3))  # a writable copy for torch
         for dtype in ("float16", "bfloat16"):
