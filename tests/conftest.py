@@ -5,36 +5,60 @@ Every test that takes the ``xb`` fixture runs once per backend under test:
 ==================  ============================================================================
 ``numpy``           NumPy arrays
 ``numpy_readonly``  NumPy arrays marked read-only: a primitive that writes into an input fails
-``array_api_strict`` only the standard: anything non-standard a primitive uses fails
+``array_api_strict`` only the standard, without data-dependent shapes or boolean indexing
+                    (JAX cannot trace them): anything else a primitive uses fails
 ``torch``           PyTorch tensors (CPU)
 ``jax``             JAX arrays, eager
-``jax_jit``         JAX arrays, the primitive traced by ``jax.jit`` (arrays traced, options static)
+``jax_jit``         JAX arrays, every public primitive traced by ``jax.jit`` (arrays traced,
+                    everything else constant)
 ==================  ============================================================================
 
 Choose a subset with ``MLPRIMS_BACKENDS=numpy,torch``. A backend whose framework is missing is
 skipped with a reason naming it, except under ``CI`` where every backend must be installed and a
-missing one fails.
+missing one fails; the same holds for ``pytest.importorskip`` (the only way a test file imports
+torch or JAX): under ``CI`` its skip is a failure.
+
+``jax_jit`` needs nothing from the test: while a test that takes ``xb`` (or ``xb_half``) runs in
+that mode, every public function of ``mlprims`` and ``mlprims.random`` is replaced, in those
+namespaces and in the test module's globals (``from mlprims import softmax``), by a wrapper that
+calls it under ``jax.jit`` (see :func:`_under_jit`): JAX arrays traced, everything else
+constant; a creation function making JAX arrays (``backend="jax"``) is traced with everything
+constant. A call with NumPy, torch or strict arrays has nothing to trace and runs directly; so
+does a primitive called by another one (only the test's own call is traced, as a whole).
+A test module lists private helpers to trace the same way in ``TRACED_IN_JIT_MODE``;
+``xb.run(fn, ...)`` traces any other callable (a lambda) the same way. A test
+of what only eager arrays can do (errors that read array values) is marked
+``@pytest.mark.eager_only(reason=...)``: nothing is wrapped for it, and it still runs.
+
+array_api_strict runs with ``data_dependent_shapes=False`` and ``boolean_indexing=False`` for
+the whole session, so the rule "no output shape may depend on array values" is checked off JAX.
 
 JAX runs with ``jax_enable_x64`` on in the tests (set here, in the test setup, never by the
 library) so that float64 agreement can be checked; tests that need JAX's 32-bit defaults use the
 ``jax_without_x64`` fixture.
 
 Hypothesis profiles: ``ci`` (derandomized), ``dev`` (few examples, the default outside CI) and
-``thorough``; choose with ``MLPRIMS_HYPOTHESIS_PROFILE``.
+``thorough``; choose with ``MLPRIMS_HYPOTHESIS_PROFILE``. Tests never set ``max_examples``
+themselves (``tests/test_harness.py`` checks).
 """
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
+import pickle
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from types import FunctionType, ModuleType
 from typing import Any
 
 import numpy as np
 import pytest
+from array_api_compat import is_array_api_obj
 from hypothesis import HealthCheck, settings
 
+import mlprims
 import mlprims.backends
 
 ALL_BACKENDS = ("numpy", "numpy_readonly", "array_api_strict", "torch", "jax", "jax_jit")
@@ -62,6 +86,20 @@ if importlib.util.find_spec("jax") is not None:
     import jax
 
     jax.config.update("jax_enable_x64", True)  # test setup only: float64 agreement needs it
+
+if importlib.util.find_spec("array_api_strict") is not None:
+    import array_api_strict
+
+    # What JAX cannot trace (unique, nonzero, x[mask], ...) fails on array_api_strict too.
+    array_api_strict.set_array_api_strict_flags(data_dependent_shapes=False, boolean_indexing=False)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "eager_only(reason): in jax_jit mode, call the primitives eagerly (nothing is wrapped "
+        "by jax.jit); for checks that read array values, which a trace cannot",
+    )
 
 
 def _selected() -> list[str]:
@@ -113,29 +151,22 @@ class BackendUnderTest:
             return tree
         return self.backend.to_numpy(tree)
 
+    def traced(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """`fn` as this mode runs it: under ``jax.jit`` on ``jax_jit`` (see :func:`_under_jit`)."""
+        if not self.is_jit or hasattr(fn, "traces"):
+            return fn
+        return _public_wrappers().get(fn) or _under_jit(fn)  # keep the compiled ones
+
     def run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Call ``fn(*args, **kwargs)``; on ``jax_jit`` the arrays are traced, the rest static."""
-        if not self.is_jit:
-            return fn(*args, **kwargs)
-        return _jit_call(fn, args, kwargs)
+        """Call ``fn(*args, **kwargs)``; on ``jax_jit`` the arrays are traced, the rest constant.
+
+        A public primitive is already traced in ``jax_jit`` mode, called directly or not; `run`
+        is needed only for other callables (a lambda, a private helper).
+        """
+        return self.traced(fn)(*args, **kwargs)
 
     def __repr__(self) -> str:
         return self.name
-
-
-def _jit_call(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    """Trace `fn` with every JAX array in `args`/`kwargs` as an argument and the rest constant."""
-    leaves, tree = jax.tree_util.tree_flatten((args, kwargs))
-    traced = [i for i, leaf in enumerate(leaves) if isinstance(leaf, jax.Array)]
-
-    def call(*arrays: Any) -> Any:
-        filled = list(leaves)
-        for i, a in zip(traced, arrays, strict=True):
-            filled[i] = a
-        a, kw = jax.tree_util.tree_unflatten(tree, filled)
-        return fn(*a, **kw)
-
-    return jax.jit(call)(*(leaves[i] for i in traced))
 
 
 def _make(name: str) -> BackendUnderTest:
@@ -164,7 +195,207 @@ def xb_half(request: pytest.FixtureRequest) -> BackendUnderTest:
 @pytest.fixture
 def jax_without_x64() -> Iterator[None]:
     """Run a test with JAX's defaults (32-bit floats and int32 indices), as users have them."""
-    if importlib.util.find_spec("jax") is None:
-        pytest.skip("jax is not installed here")
+    jax = pytest.importorskip("jax")
     with jax.enable_x64(False):
         yield
+
+
+# ------------------------------------------------------ jax_jit: every public primitive traced
+
+#: Public functions that are not primitives: they read the default backend, which a trace
+#: would freeze.
+NOT_TRACED = ("get_backend",)
+
+#: The public functions, by (namespace, name), as imported: what jax_jit mode wraps. Classes
+#: (``BatchNormOutput``, ``use``) and submodules are not wrapped: they compute nothing.
+PUBLIC_FUNCTIONS: dict[tuple[ModuleType, str], FunctionType] = {
+    (namespace, name): getattr(namespace, name)
+    for namespace in (mlprims, mlprims.random)
+    for name in namespace.__all__
+    if isinstance(getattr(namespace, name), FunctionType) and name not in NOT_TRACED
+}
+
+
+@pytest.fixture(autouse=True)
+def _trace_primitives_in_jit_mode(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In ``jax_jit`` mode, replace every public function by its :func:`_under_jit` wrapper.
+
+    Patched: the ``mlprims`` and ``mlprims.random`` namespaces, which tests call through, and
+    the test module's globals. Not patched: the family modules the library calls internally.
+    A test module may list more of its globals (private helpers) in ``TRACED_IN_JIT_MODE``.
+    """
+    fixtures = [name for name in ("xb", "xb_half") if name in request.fixturenames]
+    if not fixtures or request.node.get_closest_marker("eager_only") is not None:
+        return
+    if not request.getfixturevalue(fixtures[0]).is_jit:
+        return
+    wrappers = _public_wrappers()
+    for (namespace, name), fn in PUBLIC_FUNCTIONS.items():
+        monkeypatch.setattr(namespace, name, wrappers[fn])
+    extra = getattr(request.module, "TRACED_IN_JIT_MODE", ())
+    for name, value in vars(request.module).items():
+        if isinstance(value, FunctionType) and value in wrappers:
+            monkeypatch.setattr(request.module, name, wrappers[value])
+        elif isinstance(value, FunctionType) and value in extra:
+            monkeypatch.setattr(request.module, name, _under_jit(value))
+
+
+@functools.cache
+def _public_wrappers() -> dict[FunctionType, Callable[..., Any]]:
+    """One wrapper per public function for the session, so jax.jit's cache is kept."""
+    return {fn: _under_jit(fn) for fn in PUBLIC_FUNCTIONS.values()}
+
+
+_inside = False  # True during a wrapped call: the calls it makes to wrapped functions run directly
+
+
+def _under_jit(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`fn` called under ``jax.jit``: JAX arrays among its (nested) arguments traced, the rest
+    (options, Python numbers, None, NumPy arrays) constant; results come back as `fn` gave them.
+
+    Traced: a call with a JAX array among its arguments, and a call with no array at all that
+    creates JAX arrays (``backend="jax"``, or JAX the default backend): everything is constant
+    there, as in a user's jitted model. Run directly: a call with NumPy, torch or strict arrays
+    (nothing to trace; their results must not be kept by jax.jit's cache), and a call made by a
+    wrapped function (``init_multi_head_attention`` calling ``mlprims.random.split``): only the
+    test's own call is traced, as a whole. jax.jit compiles once per array shapes and
+    constants; the wrapper keeps that cache across calls.
+    """
+
+    @jax.jit
+    def trace(inputs: _Split) -> _Split:
+        args, kwargs = inputs.rebuild()
+        return _Split((fn(*args, **kwargs),))
+
+    @functools.wraps(fn)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        global _inside
+        if _inside:
+            return fn(*args, **kwargs)
+        inputs = _Split((args, kwargs))
+        if not inputs.arrays:
+            others = inputs.constants.others
+            if any(map(is_array_api_obj, others)) or not _creates_jax_arrays(kwargs):
+                return fn(*args, **kwargs)
+        _inside = True
+        try:
+            (result,) = trace(inputs).rebuild()
+        finally:
+            _inside = False
+        return result
+
+    call.traces = fn  # type: ignore[attr-defined]  # marks a wrapper (tests/test_harness.py)
+    return call
+
+
+def _creates_jax_arrays(kwargs: dict[str, Any]) -> bool:
+    """Whether a creation function called with these options makes JAX arrays."""
+    try:
+        backend = mlprims.backends.get(kwargs.get("backend") or mlprims.get_backend())
+    except (ValueError, TypeError, ImportError):  # a bad `backend`: the function says so
+        return False
+    return bool(backend.name == "jax")
+
+
+class _Split:
+    """An object taken apart for jax.jit: its JAX arrays (traced) and everything else.
+
+    It is a JAX pytree whose children are the arrays; the rest travels in the pytree structure
+    (:class:`_Constants`), where jax.jit keys its cache on it, as it does for static arguments.
+    """
+
+    def __init__(self, obj: Any) -> None:
+        leaves, tree = jax.tree_util.tree_flatten(obj)
+        where = tuple(isinstance(leaf, jax.Array) for leaf in leaves)
+        self.arrays = [leaf for leaf in leaves if isinstance(leaf, jax.Array)]
+        others = [leaf for leaf in leaves if not isinstance(leaf, jax.Array)]
+        self.constants = _Constants(tree, where, others)
+
+    def rebuild(self) -> Any:
+        arrays, others = iter(self.arrays), iter(self.constants.others)
+        leaves = [next(arrays) if is_array else next(others) for is_array in self.constants.where]
+        return jax.tree_util.tree_unflatten(self.constants.tree, leaves)
+
+    @classmethod
+    def _unflatten(cls, constants: _Constants, arrays: Any) -> _Split:
+        split = cls.__new__(cls)
+        split.arrays, split.constants = list(arrays), constants
+        return split
+
+
+class _Constants:
+    """The structure and non-array leaves of a :class:`_Split`, compared by pickled value.
+
+    Pickling tells apart what ``==`` does not (``0.0``, ``-0.0``, ``0``, ``False``), so a call
+    never reuses a trace made for another constant; what cannot be pickled (a module, a lambda)
+    equals only itself.
+    """
+
+    def __init__(self, tree: Any, where: tuple[bool, ...], others: list[Any]) -> None:
+        self.tree, self.where, self.others = tree, where, others
+
+    @functools.cached_property
+    def _key(self) -> tuple[Any, ...]:
+        return (self.tree, self.where, *map(_value_key, self.others))
+
+    def __hash__(self) -> int:
+        return hash(self._key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Constants) and self._key == other._key
+
+
+class _Itself:
+    """Equal only to a wrapper of the same object."""
+
+    def __init__(self, obj: Any) -> None:
+        self.obj = obj
+
+    def __hash__(self) -> int:
+        return id(self.obj)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Itself) and other.obj is self.obj
+
+
+def _value_key(obj: Any) -> Any:
+    try:
+        return type(obj), pickle.dumps(obj)
+    except Exception:  # pickle fails in many ways (modules, lambdas, local functions)
+        return _Itself(obj)
+
+
+if importlib.util.find_spec("jax") is not None:
+    jax.tree_util.register_pytree_node(
+        _Split, lambda split: (split.arrays, split.constants), _Split._unflatten
+    )
+
+
+# ---------------------------------------------------------- CI: a missing framework is a failure
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    _fail_if_a_framework_is_missing(report)
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Any:
+    report = yield
+    _fail_if_a_framework_is_missing(report)  # a module-level pytest.importorskip
+    return report
+
+
+def _fail_if_a_framework_is_missing(report: pytest.TestReport | pytest.CollectReport) -> None:
+    """Under ``CI``, turn the skip of ``pytest.importorskip`` into a failure."""
+    if not os.environ.get("CI") or not report.skipped:
+        return
+    longrepr = report.longrepr
+    reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+    if "could not import" in reason:
+        report.outcome = "failed"
+        report.longrepr = f"CI must install every framework the tests import: {reason}"
