@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,6 +34,7 @@ __all__ = [
     "check_int",
     "check_number",
     "check_same_framework",
+    "check_shape",
     "concrete_any",
     "create_namespace",
     "finfo_eps",
@@ -189,6 +191,34 @@ def check_in_range(
         msg = f"`{name}` must be in {interval}, got {value}"
         raise ValueError(msg)
     return value
+
+
+def check_shape(
+    shape: Any, name: str = "shape", *, minimum: int = 0, nonempty: bool = False
+) -> tuple[int, ...]:
+    """`shape` (an int for a 1-d shape, or a sequence of ints) as a tuple of ints.
+
+    A value that is not a shape is a TypeError; a size below `minimum`, or ``()`` when
+    `nonempty`, a ValueError. NumPy integers count as ints, bools do not.
+    """
+    items = (shape,) if hasattr(shape, "__index__") else shape
+    dims = None
+    if isinstance(items, Sequence) and not isinstance(items, str):
+        if not any(isinstance(d, bool) for d in items):
+            try:
+                dims = tuple(operator.index(d) for d in items)
+            except TypeError:
+                dims = None
+    if dims is None:
+        msg = f"`{name}` must be an int or a tuple of ints, got {shape!r}"
+        raise TypeError(msg)
+    if nonempty and not dims:
+        msg = f"`{name}` must have at least one size, got ()"
+        raise ValueError(msg)
+    if any(d < minimum for d in dims):
+        msg = f"`{name}` must have sizes >= {minimum}, got {shape_str(dims)}"
+        raise ValueError(msg)
+    return dims
 
 
 def check_choice(value: Any, name: str, choices: Sequence[Any]) -> Any:

@@ -14,6 +14,7 @@ from mlprims._array import (
     check_in_range,
     check_int,
     check_number,
+    check_shape,
     concrete_any,
     namespace,
     resolve_dtype,
@@ -143,6 +144,20 @@ class TestAxesAndShapes:
             check_axes((0, 3), 3)
         with pytest.raises(TypeError, match="`axis` must be an int"):
             check_axes(1.0, 3)
+
+    def test_shape(self) -> None:
+        assert check_shape(3) == (3,)
+        assert check_shape((np.int64(2), 0)) == (2, 0)
+        assert check_shape(()) == ()
+        for bad in (2.0, (2, True), "23", None, (2, 3.0)):
+            with pytest.raises(TypeError, match="`shape` must be an int or a tuple of ints"):
+                check_shape(bad)
+        with pytest.raises(ValueError, match=r"`shape` must have sizes >= 0, got \(2, -1\)"):
+            check_shape((2, -1))
+        with pytest.raises(ValueError, match=r"`S` must have sizes >= 1, got \(3, 0\)"):
+            check_shape((3, 0), "S", minimum=1)
+        with pytest.raises(ValueError, match="`S` must have at least one size"):
+            check_shape((), "S", nonempty=True)
 
     def test_broadcasts_to(self) -> None:
         check_broadcasts_to((5,), (8, 5), "weight")

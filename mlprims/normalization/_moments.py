@@ -41,6 +41,7 @@ from .._array import (
     check_floating,
     check_in_range,
     check_same_framework,
+    check_shape,
     create_namespace,
     namespace,
     shape_str,
@@ -91,18 +92,7 @@ def shifted_moments(x: Array, axes: Sequence[int], *, xp: Namespace) -> Moments:
 
 def shape_argument(normalized_shape: Any) -> tuple[int, ...]:
     """`normalized_shape` as a non-empty tuple of positive ints."""
-    if isinstance(normalized_shape, int) and not isinstance(normalized_shape, bool):
-        normalized_shape = (normalized_shape,)
-    if not isinstance(normalized_shape, Sequence) or not all(
-        isinstance(s, int) and not isinstance(s, bool) for s in normalized_shape
-    ):
-        msg = f"`normalized_shape` must be an int or a tuple of ints, got {normalized_shape!r}"
-        raise TypeError(msg)
-    shape = tuple(normalized_shape)
-    if not shape or min(shape) < 1:
-        msg = f"`normalized_shape` must be non-empty with sizes >= 1, got {shape_str(shape)}"
-        raise ValueError(msg)
-    return shape
+    return check_shape(normalized_shape, "normalized_shape", minimum=1, nonempty=True)
 
 
 def check_trailing(x: Array, normalized_shape: Any) -> tuple[Namespace, tuple[int, ...]]:

@@ -37,9 +37,9 @@ import operator
 from typing import Any
 
 from .. import backends
-from .._array import Array, check_array, create_namespace
+from .._array import Array, check_array, check_shape, create_namespace
 from ._common import Shape, as_int, device_of
-from ._threefry import MASK32, check_key, check_shape, hash_counters, threefry2x32
+from ._threefry import MASK32, check_key, hash_counters, threefry2x32
 
 __all__ = [
     "bernoulli",

@@ -19,7 +19,6 @@ keys and bits (``torch.uint32`` on torch). JAX works in ``uint32`` whether or no
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +32,7 @@ from .._array import (
     check_array,
     check_broadcasts_to,
     check_float_dtype,
+    check_shape,
     index_dtype,
     namespace,
 )
@@ -42,7 +42,6 @@ __all__ = [
     "Words",
     "bound_like",
     "check_key",
-    "check_shape",
     "float_dtype",
     "hash_counters",
     "shuffled_indices",
@@ -168,25 +167,6 @@ def check_key(key: Any) -> tuple[Namespace, Words, Array]:
         raise ValueError(msg)
     words = words_for(key, xp)
     return xp, words, words.from_user(key)
-
-
-def check_shape(shape: Any, name: str = "shape") -> tuple[int, ...]:
-    """`shape` (an int or a sequence of ints) as a tuple of non-negative ints."""
-    items = (shape,) if hasattr(shape, "__index__") else shape  # an int is a 1-d shape
-    if isinstance(items, Sequence) and not any(isinstance(d, bool) for d in items):
-        try:
-            dims = tuple(operator.index(d) for d in items)
-        except TypeError:
-            dims = None
-    else:
-        dims = None
-    if dims is None:
-        msg = f"`{name}` must be an int or a tuple of ints, got {shape!r}"
-        raise TypeError(msg)
-    if any(d < 0 for d in dims):
-        msg = f"`{name}` must contain non-negative sizes, got {dims}"
-        raise ValueError(msg)
-    return dims
 
 
 def float_dtype(dtype: Any, xp: Namespace) -> Any:

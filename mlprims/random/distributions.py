@@ -16,6 +16,7 @@ from .._array import (
     check_broadcasts_to,
     check_floating,
     check_in_range,
+    check_shape,
     namespace,
     shape_str,
 )
@@ -24,7 +25,6 @@ from ._common import Shape, as_int, device_of
 from ._threefry import (
     bound_like,
     check_key,
-    check_shape,
     shuffled_indices,
     unit_floats,
 )
