@@ -65,10 +65,10 @@ def _summary(rows: Sequence[Row]) -> str:
     used = list(dict.fromkeys(r.backend for r in rows))
     primitives = len({r.primitive for r in rows})
     verdict = "all agree" if not failed else f"{failed} FAILED"
-    return (
-        f"{len(rows)} checks of {primitives} cases on {len(used)} backends "
-        f"({', '.join(used)}): {verdict}"
-    )
+    cases = "case" if primitives == 1 else "cases"
+    on = "backend" if len(used) == 1 else "backends"
+    where = f"{len(used)} {on} ({', '.join(used)})"
+    return f"{len(rows)} checks of {primitives} {cases} on {where}: {verdict}"
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -127,4 +127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     check.add_argument("--json", metavar="PATH", help="also write the rows as JSON to PATH")
     args = parser.parse_args(argv)
-    return _check(args)
+    try:
+        return _check(args)
+    except BrokenPipeError:  # `mlprims check --list | head`: the reader left, nothing to report
+        sys.stderr.close()
+        return 0

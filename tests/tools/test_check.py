@@ -69,7 +69,7 @@ def test_wrong_and_crashing_cases_fail_with_exit_code_1(toy_registry, capsys, tm
     assert code == 1
     printed = capsys.readouterr().out
     assert "FAIL" in printed and "AttributeError" in printed
-    assert "7 checks of 4 cases on 1 backends (numpy): 4 FAILED" in printed
+    assert "7 checks of 4 cases on 1 backend (numpy): 4 FAILED" in printed
     rows = json.loads(out_file.read_text())
     verdicts = {(r["primitive"], r["dtype"]): r["passed"] for r in rows}
     assert verdicts == {
@@ -200,7 +200,7 @@ class TestOptions:
         args = ["check", "--backends", "numpy", "--primitives", "square", "--failed-only"]
         assert cli.main(args) == 0
         assert capsys.readouterr().out.splitlines() == [
-            "2 checks of 1 cases on 1 backends (numpy): all agree"
+            "2 checks of 1 case on 1 backend (numpy): all agree"
         ]
 
     def test_primitives_select_a_family_and_a_case(self, monkeypatch) -> None:
