@@ -1,169 +1,136 @@
-"""Benchmark: mlprims layer_norm / batch_norm against the fused framework ops, in one process.
+"""Benchmark: mlprims layer_norm / batch_norm against the fused framework ops and plain jnp.
 
     python benchmarks/bench_normalization.py            # the sizes of ARRAY-API-NOTES
-    python benchmarks/bench_normalization.py --quick    # smaller sizes, fewer repeats
+    python benchmarks/bench_normalization.py --quick    # smaller sizes: proves the script runs
 
-torch: ``F.layer_norm`` / ``F.batch_norm`` (fused kernels) against ours eager and ours under
-``torch.compile``. JAX: plain ``jnp`` code under ``jax.jit`` (what a JAX user writes without
-Flax) against ours under ``jax.jit``. Medians of repeated runs after warm-up; ratio = ours /
-reference, so below 1 is faster. Targets: eager within 2.5x of the fused torch op, compiled
-within 1.2x. CPU timings depend heavily on the machine and on its load; rerun when in doubt.
+Each case is ours against a reference (timing, memory and RESULTS.md: benchmarks/harness.py):
+
+- torch: ``F.layer_norm`` / ``F.batch_norm`` (fused kernels, eager) against ours eager and ours
+  under ``torch.compile``; batch_norm in training mode (batch statistics, running statistics
+  updated);
+- JAX: plain ``jnp`` code under ``jax.jit`` (what a JAX user writes without Flax) against ours
+  under ``jax.jit``.
+
+Sizes: layer_norm (32, 512, 768), batch_norm (64, 256, 28, 28); quick (8, 128, 768) and
+(16, 64, 28, 28). Targets (issue 10): eager within 2.5x of the fused torch op, compiled and
+jitted within 1.2x.
 """
 
 from __future__ import annotations
 
-import argparse
-import os
-import statistics
-import time
-import warnings
-from collections.abc import Callable
-from typing import Any
+from functools import partial
 
-# Compile in this process: a pool of compile workers would compete for the CPU with the timings.
-os.environ.setdefault("TORCHINDUCTOR_COMPILE_THREADS", "1")
-
-import jax
-import jax.numpy as jnp
-import numpy as np
-import torch
-import torch.nn.functional as F
-
-from mlprims import batch_norm, layer_norm
-
-TARGETS = {"mlprims eager": 2.5, "mlprims torch.compile": 1.2, "mlprims": 1.2}
-warnings.filterwarnings("ignore", module="torch._dynamo")  # lru_cache notes from array_api_compat
+from harness import Case, main
 
 
-def medians_ms(
-    fns: dict[str, Callable[[], Any]], repeat: int, block: Callable[[Any], Any] = lambda r: r
-) -> dict[str, float]:
-    """Median wall time in ms of each function, after two warm-up calls (compilation).
+def torch_layer_norm(shape: tuple[int, ...], *, compiled: bool):
+    import torch
+    import torch.nn.functional as F
 
-    The functions take turns, one call each per round, so a change of machine load during the
-    measurement hits them alike and the ratios stay meaningful on a shared machine.
-    """
-    for fn in fns.values():
-        for _ in range(2):
-            block(fn())
-    times: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(repeat):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            block(fn())
-            times[name].append(time.perf_counter() - start)
-    return {name: 1e3 * statistics.median(t) for name, t in times.items()}
+    from mlprims import layer_norm
 
-
-def report(case: str, ms: dict[str, float], targets: dict[str, float]) -> None:
-    """One block per case: the first entry is the reference, ratios are to it."""
-    print(f"\n{case}")
-    reference = next(iter(ms.values()))
-    for name, value in ms.items():
-        ratio = value / reference
-        target = targets.get(name)
-        goal = ""
-        if target is not None:
-            goal = f"  (target <= {target}x: {'met' if ratio <= target else 'NOT met'})"
-        print(f"  {name:<34} {value:9.2f} ms  {ratio:5.2f}x{goal}")
-
-
-def bench_torch(ln_shape: tuple[int, ...], bn_shape: tuple[int, ...], repeat: int) -> None:
     torch.manual_seed(0)
-    d = ln_shape[-1]
-    x, w, b = torch.randn(ln_shape), torch.randn(d), torch.randn(d)
-    compiled_ln = torch.compile(lambda x, w, b: layer_norm(x, d, w, b))
-    ms = medians_ms(
-        {
-            "F.layer_norm (fused, reference)": lambda: F.layer_norm(x, (d,), w, b),
-            "mlprims eager": lambda: layer_norm(x, d, w, b),
-            "mlprims torch.compile": lambda: compiled_ln(x, w, b),
-        },
-        repeat,
+    d = shape[-1]
+    x, w, b = torch.randn(shape), torch.randn(d), torch.randn(d)
+
+    def ours(x, w, b):
+        return layer_norm(x, d, w, b)
+
+    if compiled:
+        ours = torch.compile(ours)
+    return (lambda: ours(x, w, b)), (lambda: F.layer_norm(x, (d,), w, b))
+
+
+def torch_batch_norm(shape: tuple[int, ...], *, compiled: bool):
+    import torch
+    import torch.nn.functional as F
+
+    from mlprims import batch_norm
+
+    torch.manual_seed(0)
+    c = shape[1]
+    x, w, b = torch.randn(shape), torch.randn(c), torch.randn(c)
+    mean, var = torch.zeros(c), torch.ones(c)
+
+    def ours(x, mean, var, w, b):
+        return batch_norm(x, mean, var, w, b, training=True)
+
+    if compiled:
+        ours = torch.compile(ours)
+    return (
+        lambda: ours(x, mean, var, w, b),
+        lambda: F.batch_norm(x, mean, var, w, b, training=True),
     )
-    threads = torch.get_num_threads()
-    report(
-        f"layer_norm {ln_shape} float32, torch {torch.__version__}, {threads} threads", ms, TARGETS
-    )
-
-    c = bn_shape[1]
-    x, w, b = torch.randn(bn_shape), torch.randn(c), torch.randn(c)
-    rm, rv = torch.zeros(c), torch.ones(c)
-
-    def ours(x, rm, rv, w, b):
-        return batch_norm(x, rm, rv, w, b, training=True)
-
-    compiled_bn = torch.compile(ours)
-    ms = medians_ms(
-        {
-            "F.batch_norm (fused, reference)": lambda: F.batch_norm(x, rm, rv, w, b, True),
-            "mlprims eager": lambda: ours(x, rm, rv, w, b),
-            "mlprims torch.compile": lambda: compiled_bn(x, rm, rv, w, b),
-        },
-        repeat,
-    )
-    report(f"batch_norm train {bn_shape} float32, torch", ms, TARGETS)
 
 
-def bench_jax(ln_shape: tuple[int, ...], bn_shape: tuple[int, ...], repeat: int) -> None:
-    rng = np.random.default_rng(0)
-    d = ln_shape[-1]
-    x = jnp.asarray(rng.standard_normal(ln_shape), dtype=jnp.float32)
+def jax_layer_norm(shape: tuple[int, ...]):
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    from mlprims import layer_norm
+
+    d = shape[-1]
+    x = jnp.asarray(np.random.default_rng(0).standard_normal(shape), dtype=jnp.float32)
     w, b = jnp.ones(d, jnp.float32), jnp.zeros(d, jnp.float32)
 
     @jax.jit
-    def plain_ln(x, w, b):  # what one writes in jnp: two-pass, no shift
+    def plain(x, w, b):  # what one writes in jnp: two-pass, no shift
         mean = jnp.mean(x, axis=-1, keepdims=True)
         var = jnp.var(x, axis=-1, keepdims=True)
         return (x - mean) * jax.lax.rsqrt(var + 1e-5) * w + b
 
-    ours_ln = jax.jit(lambda x, w, b: layer_norm(x, d, w, b))
-    ms = medians_ms(
-        {"plain jnp (reference)": lambda: plain_ln(x, w, b), "mlprims": lambda: ours_ln(x, w, b)},
-        repeat,
-        jax.block_until_ready,
-    )
-    report(f"layer_norm {ln_shape} float32, jax {jax.__version__}, both under jax.jit", ms, TARGETS)
+    ours = jax.jit(lambda x, w, b: layer_norm(x, d, w, b))
+    return (lambda: ours(x, w, b)), (lambda: plain(x, w, b))
 
-    c = bn_shape[1]
-    x = jnp.asarray(rng.standard_normal(bn_shape), dtype=jnp.float32)
+
+def jax_batch_norm(shape: tuple[int, ...]):
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    from mlprims import batch_norm
+
+    c = shape[1]
+    x = jnp.asarray(np.random.default_rng(0).standard_normal(shape), dtype=jnp.float32)
     w, b = jnp.ones(c, jnp.float32), jnp.zeros(c, jnp.float32)
-    rm, rv = jnp.zeros(c, jnp.float32), jnp.ones(c, jnp.float32)
+    running_mean, running_var = jnp.zeros(c, jnp.float32), jnp.ones(c, jnp.float32)
     n = x.size // c
 
     @jax.jit
-    def plain_bn(x, rm, rv, w, b):
+    def plain(x, running_mean, running_var, w, b):
         mean = jnp.mean(x, axis=(0, 2, 3))
         var = jnp.var(x, axis=(0, 2, 3))
         y = (x - mean[:, None, None]) * jax.lax.rsqrt(var + 1e-5)[:, None, None]
         y = y * w[:, None, None] + b[:, None, None]
-        return y, 0.9 * rm + 0.1 * mean, 0.9 * rv + 0.1 * var * (n / (n - 1))
+        running_mean = 0.9 * running_mean + 0.1 * mean
+        running_var = 0.9 * running_var + 0.1 * var * (n / (n - 1))
+        return y, running_mean, running_var
 
-    ours_bn = jax.jit(lambda *a: tuple(batch_norm(*a, training=True)))
-    ms = medians_ms(
-        {
-            "plain jnp (reference)": lambda: plain_bn(x, rm, rv, w, b),
-            "mlprims": lambda: ours_bn(x, rm, rv, w, b),
-        },
-        repeat,
-        jax.block_until_ready,
-    )
-    report(f"batch_norm train {bn_shape} float32, jax, both under jax.jit", ms, TARGETS)
+    ours = jax.jit(lambda *a: tuple(batch_norm(*a, training=True)))
+    args = (x, running_mean, running_var, w, b)
+    return (lambda: ours(*args)), (lambda: plain(*args))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer repeats")
-    parser.add_argument("--repeat", type=int, default=None, help="timed runs per measurement")
-    args = parser.parse_args()
+def cases(args) -> list[Case]:
+    ln, bn = (32, 512, 768), (64, 256, 28, 28)  # the inputs of layer_norm and batch_norm
     if args.quick:
-        ln_shape, bn_shape, repeat = (8, 128, 768), (16, 64, 28, 28), 10
-    else:
-        ln_shape, bn_shape, repeat = (32, 512, 768), (64, 256, 28, 28), 15
-    repeat = args.repeat or repeat
-    bench_torch(ln_shape, bn_shape, repeat)
-    bench_jax(ln_shape, bn_shape, repeat)
+        ln, bn = (8, 128, 768), (16, 64, 28, 28)
+    return [
+        Case(f"layer_norm {ln}, torch eager vs F.layer_norm",
+             partial(torch_layer_norm, ln, compiled=False), target=2.5),
+        Case(f"layer_norm {ln}, torch.compile vs F.layer_norm",
+             partial(torch_layer_norm, ln, compiled=True), target=1.2),
+        Case(f"batch_norm train {bn}, torch eager vs F.batch_norm",
+             partial(torch_batch_norm, bn, compiled=False), target=2.5),
+        Case(f"batch_norm train {bn}, torch.compile vs F.batch_norm",
+             partial(torch_batch_norm, bn, compiled=True), target=1.2),
+        Case(f"layer_norm {ln}, jax.jit vs plain jnp under jax.jit",
+             partial(jax_layer_norm, ln), target=1.2),
+        Case(f"batch_norm train {bn}, jax.jit vs plain jnp under jax.jit",
+             partial(jax_batch_norm, bn), target=1.2),
+    ]  # fmt: skip
 
 
 if __name__ == "__main__":
-    main()
+    main(__file__, __doc__, cases)

@@ -1,126 +1,100 @@
-"""Benchmark: drawing 10**6 float32 uniforms with mlprims.random against each framework's own.
+"""Benchmark: drawing float32 uniforms with mlprims.random against each framework's own.
 
-    python benchmarks/bench_random.py            # 10**6 values, 15 repeats
-    python benchmarks/bench_random.py --quick    # 10**5 values, 5 repeats
+    python benchmarks/bench_random.py            # 10**6 values
+    python benchmarks/bench_random.py --quick    # 10**5 values: proves the script runs
 
 Ours is the Threefry-2x32 hash written in the array API (20 rounds of add/rotate/xor per pair
 of words, so about 120 elementwise passes over the counters); the references are NumPy's
-``default_rng().random`` (PCG64), ``torch.rand`` (mt19937) and ``jax.random.uniform`` under
-``jax.jit`` (XLA's fused Threefry). Medians after warm-up; ratio = ours / reference. CPU
-timings depend on the machine and its load; rerun when in doubt.
+``default_rng().random`` (PCG64), ``torch.rand`` (mt19937), ``jax.random.uniform`` eager and
+under ``jax.jit`` (XLA's fused Threefry); array_api_strict has no generator of its own. Timing
+and RESULTS.md: benchmarks/harness.py. The script also checks, once, that ours draws the same
+numbers as ``jax.random.uniform`` on every backend.
 """
 
 from __future__ import annotations
 
-import argparse
-import statistics
-import time
-from collections.abc import Callable
-from typing import Any
+from functools import partial
 
-import array_api_strict
-import jax
-import jax.numpy as jnp
-import numpy as np
-import torch
-
-from mlprims import random
+from harness import Case, main
 
 
-def median_ms(fn: Callable[[], Any], repeat: int, block: Callable[[Any], Any]) -> float:
-    """Median wall time of ``block(fn())`` in milliseconds, after two warm-up calls."""
-    for _ in range(2):
-        block(fn())
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        block(fn())
-        times.append(time.perf_counter() - start)
-    return 1e3 * statistics.median(times)
+def _size(args) -> int:
+    return 10**5 if args.quick else 10**6
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="10**5 values, 5 repeats")
-    args = parser.parse_args()
-    n, repeat = (10**5, 5) if args.quick else (10**6, 15)
+def cases(args) -> list[Case]:
+    n = _size(args)
 
-    def jax_block(x: Any) -> Any:
-        return x.block_until_ready()
+    def on_numpy():
+        import numpy as np
 
-    def no_block(x: Any) -> Any:
-        return x
+        from mlprims import random
 
-    rng = np.random.default_rng(0)
-    torch.manual_seed(0)
-    jax_native = jax.jit(lambda k: jax.random.uniform(k, (n,), dtype=jnp.float32))
-    jax_ours = jax.jit(lambda k: random.uniform(k, (n,)))
-    rows = [  # backend, ours, native (None: no native generator), block
-        (
-            "numpy",
-            lambda: random.uniform(random.key(0), (n,)),
-            lambda: rng.random(n, dtype=np.float32),
-            no_block,
+        key, rng = random.key(0), np.random.default_rng(0)
+        return (lambda: random.uniform(key, (n,))), (lambda: rng.random(n, dtype=np.float32))
+
+    def on_torch():
+        import torch
+
+        from mlprims import random
+
+        torch.manual_seed(0)
+        key = random.key(0, backend="torch")
+        return (lambda: random.uniform(key, (n,))), (lambda: torch.rand(n))
+
+    def on_jax(jitted: bool):
+        import jax
+        import jax.numpy as jnp
+
+        from mlprims import random
+
+        def ours(key):
+            return random.uniform(key, (n,))
+
+        def native(key):
+            return jax.random.uniform(key, (n,), dtype=jnp.float32)
+
+        if jitted:
+            ours, native = jax.jit(ours), jax.jit(native)
+        key = jax.random.PRNGKey(0)
+        return (lambda: ours(key)), (lambda: native(key))
+
+    def on_strict():
+        from mlprims import random
+
+        key = random.key(0, backend="array_api_strict")
+        return (lambda: random.uniform(key, (n,))), None
+
+    return [
+        Case(f"{n:,} uniforms, numpy vs np.random.default_rng().random", on_numpy),
+        Case(f"{n:,} uniforms, torch vs torch.rand", on_torch),
+        Case(f"{n:,} uniforms, jax eager vs jax.random.uniform", partial(on_jax, jitted=False)),
+        Case(
+            f"{n:,} uniforms, jax.jit vs jax.jit(jax.random.uniform)", partial(on_jax, jitted=True)
         ),
-        (
-            "torch",
-            lambda: random.uniform(random.key(0, backend="torch"), (n,)),
-            lambda: torch.rand(n),
-            no_block,
-        ),
-        (
-            "jax (eager)",
-            lambda: random.uniform(random.key(0, backend="jax"), (n,)),
-            lambda: jax.random.uniform(jax.random.PRNGKey(0), (n,)),
-            jax_block,
-        ),
-        (
-            "jax (jit)",
-            lambda: jax_ours(jax.random.PRNGKey(0)),
-            lambda: jax_native(jax.random.PRNGKey(0)),
-            jax_block,
-        ),
-        (
-            "array_api_strict",
-            lambda: random.uniform(random.key(0, backend="array_api_strict"), (n,)),
-            None,
-            no_block,
-        ),
+        Case(f"{n:,} uniforms, array_api_strict (no native generator)", on_strict),
     ]
-    print(
-        f"{n:,} float32 uniforms, median of {repeat} runs, torch threads: {torch.get_num_threads()}"
-    )
-    print(f"{'backend':<18}{'mlprims ms':>12}{'native ms':>12}{'ratio':>8}   native")
-    natives = {
-        "numpy": "np.random.default_rng().random",
-        "torch": "torch.rand",
-        "jax (eager)": "jax.random.uniform",
-        "jax (jit)": "jax.jit(jax.random.uniform)",
-        "array_api_strict": "-",
-    }
-    for name, ours, native, block in rows:
-        ours_ms = median_ms(ours, repeat, block)
-        if native is None:
-            print(f"{name:<18}{ours_ms:>12.2f}{'-':>12}{'-':>8}   {natives[name]}")
-            continue
-        native_ms = median_ms(native, repeat, block)
-        print(
-            f"{name:<18}{ours_ms:>12.2f}{native_ms:>12.2f}{ours_ms / native_ms:>8.1f}   "
-            f"{natives[name]}"
+
+
+def same_numbers(args) -> list[str]:
+    """Ours draws the numbers of jax.random.uniform on every backend: check it once."""
+    import jax
+    import numpy as np
+
+    from mlprims import random
+
+    n = _size(args)
+    reference = np.asarray(jax.random.uniform(jax.random.PRNGKey(0), (n,)))
+    same = {
+        backend: np.array_equal(
+            np.asarray(random.uniform(random.key(0, backend=backend), (n,))), reference
         )
-    # The numbers themselves are the same everywhere: check it once, cheaply.
-    reference = np.asarray(jax_native(jax.random.PRNGKey(0)))
-    same = [
-        np.array_equal(np.asarray(random.uniform(random.key(0), (n,))), reference),
-        np.array_equal(random.uniform(random.key(0, backend="torch"), (n,)).numpy(), reference),
-        np.array_equal(np.asarray(jax_ours(jax.random.PRNGKey(0))), reference),
-        np.array_equal(
-            np.asarray(random.uniform(random.key(0, backend=array_api_strict.__name__), (n,))),
-            reference,
-        ),
-    ]
-    print("bit-identical to jax.random.uniform on numpy, torch, jax-jit, array_api_strict:", same)
+        for backend in ("numpy", "torch", "jax", "array_api_strict")
+    }
+    jitted = jax.jit(lambda k: random.uniform(k, (n,)))(jax.random.PRNGKey(0))
+    same["jax.jit"] = np.array_equal(np.asarray(jitted), reference)
+    return [f"Bit-identical to `jax.random.uniform`: {same}."]
 
 
 if __name__ == "__main__":
-    main()
+    main(__file__, __doc__, cases, notes=same_numbers)

@@ -1,0 +1,401 @@
+"""One timer for every benchmark: our primitive and the native op, side by side in one process.
+
+A script lists its cases (what to run, nothing about timing) and hands them to :func:`main`,
+which times each pair, optionally measures peak memory, prints the rows and rewrites the
+script's own section of ``benchmarks/RESULTS.md``::
+
+    def cases(args):
+        x = torch.randn(1000)
+        return [Case("relu, torch eager", lambda: (lambda: relu(x), lambda: F.relu(x)), target=2)]
+
+    if __name__ == "__main__":
+        main(__file__, __doc__, cases)
+
+How a pair is timed (:func:`time_pair`, ``timeit`` with two statements):
+
+1. The first call of each side is timed alone and reported as "first call": it holds the
+   compilation of ``jax.jit`` / ``torch.compile``.
+2. ``warmup`` more calls of each, untimed (allocator pools, caches); the last one sets the
+   number of calls per block (enough for ``min_block`` seconds) unless ``number`` is given.
+3. ``repeat`` rounds; in each, a block of calls of one side, then a block of the other; the
+   order alternates round by round (ours-native, native-ours, ...), so that a change of load on
+   a shared machine, or what the first block leaves in the caches, falls on both alike.
+4. A side's time is the median over the rounds of block time / number; "best" is the fastest
+   round (the least disturbed). ratio = ours / native of the medians: below 1, ours is faster.
+
+JAX results are waited for (``jax.block_until_ready``) inside the timed block; torch on CPU is
+synchronous.
+
+Peak memory (``Case(memory=True)``; Linux only): tracemalloc sees neither torch's nor XLA's
+allocators, so each side runs in a fresh process (the script again, with ``--memory-child``)
+that builds the case, calls the side once (compiling, growing the pools), resets the kernel's
+peak-RSS counter (``/proc/self/clear_refs``), calls it again and reads ``VmHWM``. "peak" is the
+whole process (interpreter, framework, inputs); "call" is the peak minus the RSS just before
+the call: what the call itself needed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import functools
+import json
+import math
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# Compile in this process: a pool of compile workers would compete with the timings for the CPU.
+os.environ.setdefault("TORCHINDUCTOR_COMPILE_THREADS", "1")
+
+__all__ = ["Case", "Memory", "Row", "Timing", "main", "run_case", "time_pair", "write_section"]
+
+RESULTS = Path(__file__).resolve().with_name("RESULTS.md")
+
+Fn = Callable[[], Any]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One comparison. ``make()`` builds the inputs and returns ``(ours, native)``: two
+    functions of no argument (``native`` None when the framework has no such op)."""
+
+    name: str
+    make: Callable[[], tuple[Fn, Fn | None]]
+    target: float | None = None  # ratio ours / native to meet
+    memory: bool = False  # also measure peak memory, one fresh process per side
+    memory_target: float | None = None  # peak-memory ratio to meet
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Seconds per call: median and best over the rounds; ``first``: the first call alone."""
+
+    median: float
+    best: float
+    first: float
+    number: int  # calls per timed block
+
+
+@dataclass(frozen=True)
+class Memory:
+    """MiB: peak resident memory of the process, and what one call added to it."""
+
+    peak: float
+    call: float
+
+
+@dataclass(frozen=True)
+class Row:
+    """The result of one case: its timings and, if measured, its memory (ours, native)."""
+
+    case: str
+    ours: Timing
+    native: Timing | None
+    target: float | None = None
+    memory: tuple[Memory, Memory | None] | None = None
+    memory_target: float | None = None
+
+    @property
+    def ratio(self) -> float | None:
+        return None if self.native is None else self.ours.median / self.native.median
+
+    @property
+    def best_ratio(self) -> float | None:
+        return None if self.native is None else self.ours.best / self.native.best
+
+    @property
+    def memory_ratio(self) -> float | None:
+        if self.memory is None or self.memory[1] is None:
+            return None
+        return self.memory[0].peak / self.memory[1].peak
+
+    @property
+    def met(self) -> bool | None:
+        """Every target given is met; None when there is no target to meet."""
+        pairs = ((self.ratio, self.target), (self.memory_ratio, self.memory_target))
+        checks = [value <= goal for value, goal in pairs if value is not None and goal is not None]
+        return all(checks) if checks else None
+
+
+def _wait(result: Any) -> Any:
+    """Block until asynchronous frameworks have finished computing ``result``."""
+    if "jax" in sys.modules:
+        return sys.modules["jax"].block_until_ready(result)
+    return result
+
+
+def _timed(fn: Fn, clock: Callable[[], float], number: int = 1) -> float:
+    """Seconds per call of ``number`` calls of ``fn`` in a row."""
+    start = clock()
+    for _ in range(number):
+        _wait(fn())
+    return (clock() - start) / number
+
+
+def time_pair(
+    ours: Fn,
+    native: Fn | None,
+    *,
+    repeat: int,
+    number: int | None = None,
+    warmup: int = 1,
+    min_block: float = 0.2,
+    clock: Callable[[], float] = time.perf_counter,
+) -> tuple[Timing, Timing | None]:
+    """Time two functions of no argument, interleaved; see the module docstring."""
+    sides = [fn for fn in (ours, native) if fn is not None]
+    first = [_timed(fn, clock) for fn in sides]
+    last = first
+    for _ in range(warmup):
+        last = [_timed(fn, clock) for fn in sides]
+    numbers = [number or max(1, math.ceil(min_block / max(t, 1e-9))) for t in last]
+    rounds: list[list[float]] = [[] for _ in sides]
+    for i in range(repeat):
+        order = range(len(sides)) if i % 2 == 0 else reversed(range(len(sides)))
+        for side in order:
+            rounds[side].append(_timed(sides[side], clock, numbers[side]))
+    timings = [
+        Timing(statistics.median(r), min(r), f, n)
+        for r, f, n in zip(rounds, first, numbers, strict=True)
+    ]
+    return timings[0], (timings[1] if native is not None else None)
+
+
+def _rss_mib() -> dict[str, float]:
+    status = {}
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(("VmRSS", "VmHWM")):
+                key, value = line.split(":")
+                status[key] = int(value.split()[0]) / 1024
+    return status
+
+
+def _memory_child(case: Case, side: str) -> None:
+    """Runs in a fresh process: print the peak RSS of one call of one side as JSON."""
+    ours, native = case.make()
+    fn = ours if side == "ours" else native
+    if fn is None:
+        raise ValueError(f"case {case.name!r} has no native side to measure")
+    _wait(fn())  # compiles under jit, grows the allocators' pools
+    before = _rss_mib()["VmRSS"]
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")  # reset VmHWM to the current RSS
+    _wait(fn())
+    peak = _rss_mib()["VmHWM"]
+    print(json.dumps({"peak": peak, "call": peak - before}))
+
+
+def _memory(script: str, argv: Sequence[str], case: Case, side: str) -> Memory:
+    command = [sys.executable, script, *argv, "--memory-child", case.name, side]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        msg = f"the memory process of {case.name!r} ({side}) failed:\n{done.stderr[-2000:]}"
+        raise RuntimeError(msg)
+    return Memory(**json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def run_case(
+    case: Case,
+    *,
+    repeat: int,
+    number: int | None = None,
+    min_block: float = 0.2,
+    memory: Callable[[Case, str], Memory] | None = None,
+) -> Row:
+    """Time one case (and measure its memory with ``memory(case, side)`` if it asks)."""
+    ours, native = case.make()
+    timing = time_pair(ours, native, repeat=repeat, number=number, min_block=min_block)
+    del ours, native  # free the inputs before the memory processes start
+    peaks = None
+    if case.memory and memory is not None:
+        peaks = (memory(case, "ours"), memory(case, "native") if timing[1] else None)
+    return Row(case.name, *timing, case.target, peaks, case.memory_target)
+
+
+def _seconds(t: float) -> str:
+    unit, scale = next(((u, s) for u, s in (("s", 1.0), ("ms", 1e-3)) if t >= s), ("µs", 1e-6))
+    return f"{t / scale:.3g} {unit}"
+
+
+def _cells(row: Row) -> list[str]:
+    """The table cells of one row, in the order of ``_HEADER``."""
+    native = row.native
+    memory = "-"
+    if row.memory is not None:
+        ours_m, native_m = row.memory
+        if native_m is None:
+            memory = f"{ours_m.peak:.0f} MiB; call {ours_m.call:.0f}"
+        else:
+            memory = (
+                f"{ours_m.peak:.0f} / {native_m.peak:.0f} MiB ({row.memory_ratio:.2f}x"
+                + (f", target <= {row.memory_target}x" if row.memory_target else "")
+                + f"); call {ours_m.call:.0f} / {native_m.call:.0f}"
+            )
+    return [
+        row.case,
+        _seconds(row.ours.median),
+        _seconds(native.median) if native else "-",
+        f"{row.ratio:.2f}x" if row.ratio is not None else "-",
+        f"{row.best_ratio:.2f}x" if row.best_ratio is not None else "-",
+        f"<= {row.target}x" if row.target is not None else "-",
+        {None: "-", True: "yes", False: "**no**"}[row.met],
+        _seconds(row.ours.first) + (f" / {_seconds(native.first)}" if native else ""),
+        memory,
+    ]
+
+
+_HEADER = ["case", "ours", "native", "ratio", "best", "target", "met", "first call", "peak memory"]
+
+
+def table(rows: Sequence[Row]) -> str:
+    """A Markdown table of the rows."""
+    lines = ["| " + " | ".join(_HEADER) + " |", "|" + "---|" * len(_HEADER)]
+    lines += ["| " + " | ".join(_cells(row)) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    """One line naming the machine and the framework versions the figures depend on."""
+    cpu = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError):
+        models = re.findall(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.M)
+        cpu = models[0] if models else cpu
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    parts = [f"{cpu}, {cores} cores", f"Python {platform.python_version()}"]
+    for name in ("numpy", "torch", "jax"):
+        module = sys.modules.get(name)
+        if module is not None:
+            parts.append(f"{name} {module.__version__}")
+            if name == "torch":
+                parts[-1] += f" (threads: {module.get_num_threads()})"
+            if name == "jax":
+                parts[-1] += f" ({module.default_backend()})"
+    return "; ".join(parts)
+
+
+def section(name: str, body: str) -> str:
+    return f"<!-- begin {name} -->\n{body.strip()}\n<!-- end {name} -->"
+
+
+def write_section(path: Path, name: str, body: str) -> None:
+    """Replace the section ``name`` of the file at ``path`` (append it if absent)."""
+    new = section(name, body)
+    text = path.read_text() if path.exists() else _PREAMBLE
+    pattern = re.compile(
+        rf"<!-- begin {re.escape(name)} -->.*?<!-- end {re.escape(name)} -->", re.S
+    )
+    if pattern.search(text):
+        text = pattern.sub(lambda _: new, text, count=1)
+    else:
+        text = text.rstrip("\n") + "\n\n" + new + "\n"
+    path.write_text(text)
+
+
+_PREAMBLE = """# Benchmark results
+
+Written by the scripts in `benchmarks/` through `benchmarks/harness.py`
+(`python benchmarks/bench_attention.py`, `bench_normalization.py`, `bench_random.py`); each
+script rewrites only its own section. ours and native: median time per call over interleaved
+rounds, after warm-up; ratio = ours / native of the medians (below 1: ours is faster), best = of
+the fastest rounds; met: every target of the row is met. first call: the first call alone, which
+compiles under `jax.jit` / `torch.compile` (shorter when torch's on-disk compile cache is warm).
+peak memory: peak RSS of a fresh process per side, ours / native, and "call": what one call
+added to the RSS it started from.
+"""
+
+
+def main(
+    script: str,
+    doc: str | None,
+    cases: Callable[[argparse.Namespace], list[Case]],
+    *,
+    add_arguments: Callable[[argparse.ArgumentParser], None] | None = None,
+    notes: Callable[[argparse.Namespace], list[str]] | None = None,
+    repeat: int = 15,
+    argv: Sequence[str] | None = None,
+) -> list[Row]:
+    """The command line of a benchmark script: parse, time every case, print, write."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small sizes, few rounds")
+    parser.add_argument("--repeat", type=int, help=f"timed rounds (default {repeat}; quick 5)")
+    parser.add_argument("--number", type=int, help="calls per timed block (default: automatic)")
+    parser.add_argument("--only", help="run the cases whose name contains this (writes nothing)")
+    parser.add_argument("--list", action="store_true", help="list the cases and stop")
+    parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory processes")
+    parser.add_argument("--no-write", action="store_true", help=f"do not update {RESULTS.name}")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="the file to update")
+    parser.add_argument("--threads", type=int, help="torch.set_num_threads (default: torch's)")
+    parser.add_argument("--memory-child", nargs=2, help=argparse.SUPPRESS)
+    if add_arguments is not None:
+        add_arguments(parser)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(argv)
+    warnings.filterwarnings("ignore", module="torch._dynamo")  # notes on array_api_compat
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    all_cases = cases(args)
+    if args.list:
+        print("\n".join(case.name for case in all_cases))
+        return []
+    if args.memory_child:
+        name, side = args.memory_child
+        _memory_child(next(c for c in all_cases if c.name == name), side)
+        return []
+    chosen = [c for c in all_cases if args.only is None or args.only in c.name]
+    rounds = args.repeat or (5 if args.quick else repeat)
+    memory = None
+    if not args.no_memory and Path("/proc/self/clear_refs").exists():  # Linux
+        memory = functools.partial(_memory, script, argv)
+    start = time.perf_counter()
+    rows = []
+    print(f"{Path(script).name}: {len(chosen)} cases, {rounds} rounds each")
+    print(" | ".join(_HEADER))
+    for case in chosen:
+        row = run_case(
+            case,
+            repeat=rounds,
+            number=args.number,
+            min_block=0.02 if args.quick else 0.2,
+            memory=memory,
+        )
+        rows.append(row)
+        print(" | ".join(_cells(row)), flush=True)
+    minutes = (time.perf_counter() - start) / 60
+
+    name = Path(script).stem
+    command = " ".join(["python", f"benchmarks/{Path(script).name}", *argv])
+    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    body = [f"## {name}", ""]
+    if args.quick:
+        body += [
+            "**Quick run** (`--quick`: small sizes, few rounds): proves the script runs;",
+            "not figures to quote.",
+            "",
+        ]
+    body += [
+        f"`{command}`: {rounds} rounds per case, {minutes:.1f} min, {when}.  ",
+        f"Machine: {machine()}.",
+        "",
+        table(rows),
+    ]
+    remarks = notes(args) if notes is not None else []
+    body += ["", *remarks] if remarks else []
+    print(*remarks, f"Machine: {machine()}", sep="\n")
+    if args.only is None and not args.no_write:
+        write_section(args.results, name, "\n".join(body))
+        print(f"wrote the section {name} of {args.results}")
+    return rows
