@@ -3,6 +3,7 @@
     python benchmarks/bench_attention.py             # L = 1024 and 4096
     python benchmarks/bench_attention.py --quick     # L = 256: proves the script runs
     python benchmarks/bench_attention.py --lengths 1024 --no-compile
+    python benchmarks/bench_attention.py --compile-lengths 1024   # skip the long compile at 4096
 
 Problem (issue 10): B=4 batches, N=8 heads, D=64, float32, T = S = L. Each case is ours against
 the framework's own attention (timing, memory and RESULTS.md: benchmarks/harness.py):
@@ -10,7 +11,8 @@ the framework's own attention (timing, memory and RESULTS.md: benchmarks/harness
 - torch eager, not causal and causal: ours on torch tensors vs
   ``torch.nn.functional.scaled_dot_product_attention`` (SDPA), which skips the key blocks the
   causal mask removes;
-- torch.compile: ``torch.compile(ours)`` vs ``torch.compile(SDPA)``, not causal, causal
+- torch.compile: ``torch.compile(ours)`` vs ``torch.compile(SDPA)`` (minutes to compile ours at
+  L=4096: the query and key blocks are Python loops, unrolled into one graph), not causal, causal
   top-left (T = S = L, ``is_causal=True``) and causal bottom-right with T = L/2 queries at the
   end of S = L keys (chunked prefill; with T = S both alignments are the same mask): ours with
   ``causal_align="bottom_right"``, SDPA with ``torch.nn.attention.bias.causal_lower_right``;
@@ -57,6 +59,8 @@ def torch_pair(length: int, *, causal: bool, compiled: bool = False, align: str 
     else:
         native = partial(F.scaled_dot_product_attention, is_causal=causal)
     if compiled:  # dynamic=False: one static graph per shape, as for SDPA
+        # a graph per case: past the limit (8) torch would run ours eagerly without a word
+        torch._dynamo.config.recompile_limit = 64
         ours, native = torch.compile(ours, dynamic=False), torch.compile(native, dynamic=False)
     return (lambda: ours(q, k, v)), (lambda: native(q, k, v))
 
@@ -106,7 +110,7 @@ def cases(args) -> list[Case]:
             Case(f"torch eager, causal, L={L}", partial(torch_pair, L, causal=True),
                  target=2.0, memory=big, memory_target=1.5),
         ]  # fmt: skip
-        if not args.no_compile:
+        if not args.no_compile and L in (args.compile_lengths or lengths):
             found += [
                 Case(f"torch.compile, not causal, L={L}",
                      partial(torch_pair, L, causal=False, compiled=True), target=1.2),
@@ -132,6 +136,9 @@ def cases(args) -> list[Case]:
 def add_arguments(parser) -> None:
     parser.add_argument("--lengths", type=int, nargs="+", default=[1024, 4096], help="T = S = L")
     parser.add_argument("--no-compile", action="store_true", help="skip torch.compile")
+    parser.add_argument(
+        "--compile-lengths", type=int, nargs="+", help="torch.compile at these only (default: all)"
+    )
 
 
 if __name__ == "__main__":

@@ -51,7 +51,7 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -224,6 +224,18 @@ def run_case(
     return Row(case.name, *timing, case.target, peaks, case.memory_target)
 
 
+def _torch_threads(make: Callable[[], Any], threads: int) -> Callable[[], Any]:
+    """``make``, then torch.set_num_threads if the case uses torch (the others never load it)."""
+
+    def make_with_threads() -> Any:
+        pair = make()
+        if "torch" in sys.modules:
+            sys.modules["torch"].set_num_threads(threads)
+        return pair
+
+    return make_with_threads
+
+
 def _seconds(t: float) -> str:
     unit, scale = next(((u, s) for u, s in (("s", 1.0), ("ms", 1e-3)) if t >= s), ("µs", 1e-6))
     return f"{t / scale:.3g} {unit}"
@@ -336,18 +348,16 @@ def main(
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory processes")
     parser.add_argument("--no-write", action="store_true", help=f"do not update {RESULTS.name}")
     parser.add_argument("--results", type=Path, default=RESULTS, help="the file to update")
-    parser.add_argument("--threads", type=int, help="torch.set_num_threads (default: torch's)")
+    parser.add_argument("--threads", type=int, help="torch.set_num_threads (default: torch's own)")
     parser.add_argument("--memory-child", nargs=2, help=argparse.SUPPRESS)
     if add_arguments is not None:
         add_arguments(parser)
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore", module="torch._dynamo")  # notes on array_api_compat
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
     all_cases = cases(args)
+    if args.threads:
+        all_cases = [replace(c, make=_torch_threads(c.make, args.threads)) for c in all_cases]
     if args.list:
         print("\n".join(case.name for case in all_cases))
         return []
