@@ -23,6 +23,15 @@ normalisation come from :func:`shifted_moments`. Why not the textbook formulas:
 The rounding errors are thus relative to ``max |x - s|``, the spread of the group, and never to
 ``|mean|``; since one element is at most ``sqrt(n - 1)`` standard deviations from the mean of
 ``n`` values, even an outlier as the shift costs at most that factor over the ideal.
+
+**Memory plan: one new full-size array.** On CPU, eager torch and NumPy spend most of a
+normalisation in allocating full-size arrays (each new page is faulted in by the kernel:
+measured 10.6 ms for a (32, 512, 768) float32 array, against 0.9 ms for an in-place pass over
+the same array), so :func:`shifted_moments` computes ``x - s``, then the centred values, then
+their squares in place in one `scratch` array, and the output is written back into it, refilled
+from `x` (:func:`centered`, :func:`scaled`): two reductions and about eight in-place passes
+instead of three to five new arrays. Under ``jax.jit`` the in-place updates are plain rebinding
+and XLA sees the same arithmetic; the refill reads `x` again instead of keeping ``x - mean``.
 """
 
 from __future__ import annotations
@@ -30,6 +39,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from typing import Any, NamedTuple
+
+import array_api_extra as xpx
 
 from .._array import (
     Array,
@@ -50,10 +61,12 @@ from .._array import (
 __all__ = [
     "Moments",
     "affine",
+    "centered",
     "check_batch_norm",
     "check_param",
     "check_trailing",
     "creation",
+    "scaled",
     "shape_argument",
     "shifted_moments",
 ]
@@ -62,29 +75,68 @@ __all__ = [
 class Moments(NamedTuple):
     """Statistics of the groups of `x` reduced over some axes (all with those axes kept as 1).
 
-    mean : the mean, ``shift + mean(x - shift)``
-    centered : ``x - mean``, computed as ``(x - shift) - mean(x - shift)`` (same shape as x)
-    var : the biased variance, ``mean(centered ** 2)``
+    shift : one element of each group (its first), subtracted before anything else
+    offset : ``mean(x - shift)``, so the mean is ``shift + offset`` (never formed in the output)
+    var : the biased variance, ``mean(((x - shift) - offset) ** 2)``
+    scratch : the full-size array the statistics were computed in (it holds the squared
+        deviations), free for the caller to overwrite with the output
     """
 
-    mean: Array
-    centered: Array
+    shift: Array
+    offset: Array
     var: Array
+    scratch: Array
+
+    @property
+    def mean(self) -> Array:
+        """The mean of each group, ``shift + offset``."""
+        return self.shift + self.offset
 
 
 def shifted_moments(x: Array, axes: Sequence[int], *, xp: Namespace) -> Moments:
-    """Mean, centred values and biased variance of `x` over `axes` by shifted two passes.
+    """Shift, offset and biased variance of `x` over `axes` by shifted two passes.
 
     `axes` are non-negative and sorted; each group (one index of the remaining axes) is shifted
-    by its own first element, a basic slice, so this is jit-safe and standard-only.
+    by its own first element, a basic slice, so this is jit-safe and standard-only. Allocates
+    one full-size array, returned as ``scratch`` for the output (see the module notes).
     """
+    axes = tuple(axes)
     first = tuple(slice(0, 1) if i in axes else slice(None) for i in range(x.ndim))
     shift = x[first]  # one element per group, reduced axes kept as size 1
-    centered = x - shift  # exact when x and shift are within a factor 2 (Sterbenz)
-    offset = xp.mean(centered, axis=tuple(axes), keepdims=True)
-    centered -= offset  # in place on our own new array, see `affine`; JAX rebinds
-    var = xp.mean(centered * centered, axis=tuple(axes), keepdims=True)
-    return Moments(shift + offset, centered, var)
+    scratch = x - shift  # exact when x and shift are within a factor 2 (Sterbenz)
+    offset = xp.mean(scratch, axis=axes, keepdims=True)
+    scratch -= offset  # the centred values; in place on our own array, JAX rebinds
+    scratch **= 2  # (torch autograd keeps what the backward needs: pow_ saves a copy)
+    var = xp.mean(scratch, axis=axes, keepdims=True)
+    return Moments(shift, offset, var, scratch)
+
+
+def centered(x: Array, moments: Moments) -> Array:
+    """``(x - shift) - offset``, the centred values, written into ``moments.scratch``.
+
+    The same operations as in :func:`shifted_moments`, so the same values to the last bit;
+    never ``x - mean``, which would round the large mean (see the module notes).
+    """
+    y = xpx.at(moments.scratch)[...].set(x)  # in place where arrays are mutable
+    y -= moments.shift
+    y -= moments.offset
+    return y
+
+
+def scaled(x: Array, moments: Moments, scale: Array, bias: Array | None) -> Array:
+    """``(x - mean) * scale + bias`` as one multiply-add, written into ``moments.scratch``.
+
+    `scale` and `bias` broadcast to the statistics' shape (one value per group, like
+    batch_norm's per-channel ``weight / sqrt(var + eps)``). Computed as
+    ``(x - shift) * scale + (bias - offset * scale)``: both products are of the size of the
+    spread, so this is as accurate as scaling the centred values (measured on rows with mean 1e4
+    and std 1e-2: 5.15e-7 against 5.12e-7 from the float64 result) and saves a pass.
+    """
+    y = xpx.at(moments.scratch)[...].set(x)
+    y -= moments.shift
+    y *= scale
+    y += -moments.offset * scale if bias is None else bias - moments.offset * scale
+    return y
 
 
 # --- argument checks and the affine step shared by the normalisations ---------------------

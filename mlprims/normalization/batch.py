@@ -17,9 +17,9 @@ from .._array import (
     statistics_dtype,
 )
 from ._moments import (
-    affine,
     check_batch_norm,
     creation,
+    scaled,
     shifted_moments,
 )
 
@@ -147,14 +147,19 @@ def batch_norm(
     dtype = statistics_dtype(x.dtype, xp=xp)
     xc = xp.astype(x, dtype, copy=False)
     per_channel = tuple(channels if i == ax else 1 for i in range(x.ndim))  # (1, C, 1, 1)
+    w = None if weight is None else xp.reshape(xp.astype(weight, dtype, copy=False), per_channel)
+    b = None if bias is None else xp.reshape(xp.astype(bias, dtype, copy=False), per_channel)
     new_mean, new_var = running_mean, running_var
     if training:
         others = tuple(i for i in range(x.ndim) if i != ax)
-        mean, centered, var = shifted_moments(xc, others, xp=xp)
-        y = centered * (1.0 / xp.sqrt(var + eps))
+        moments = shifted_moments(xc, others, xp=xp)
+        scale = 1.0 / xp.sqrt(moments.var + eps)  # (1, C, 1, 1)
+        # the affine folds into the per-channel scale: one multiply-add per value
+        y = scaled(xc, moments, scale if w is None else scale * w, b)
         if running_mean is not None and running_var is not None:
-            batch_mean = xp.astype(xp.reshape(mean, (channels,)), running_mean.dtype)
-            unbiased = xp.astype(xp.reshape(var, (channels,)) * (n / (n - 1)), running_var.dtype)
+            batch_mean = xp.astype(xp.reshape(moments.mean, (channels,)), running_mean.dtype)
+            var = xp.reshape(moments.var, (channels,))
+            unbiased = xp.astype(var * (n / (n - 1)), running_var.dtype)
             new_mean = (1.0 - momentum) * running_mean + momentum * batch_mean
             new_var = (1.0 - momentum) * running_var + momentum * unbiased
             # State, not a function of the loss: on torch a statistic that kept the graph
@@ -163,10 +168,11 @@ def batch_norm(
             new_mean, new_var = stop_gradient(new_mean), stop_gradient(new_var)
     else:
         mu = xp.reshape(xp.astype(running_mean, dtype), per_channel)
-        var = xp.reshape(xp.astype(running_var, dtype), per_channel)
-        y = xc - mu
-        y *= 1.0 / xp.sqrt(var + eps)  # in place on our own new array (see _moments.affine)
-    y = affine(y, weight, bias, per_channel, xp=xp)
+        scale = 1.0 / xp.sqrt(xp.reshape(xp.astype(running_var, dtype), per_channel) + eps)
+        y = xc - mu  # subtract first: x * scale - mu * scale would cancel when |mu| >> std
+        y *= scale if w is None else scale * w  # in place on our own new array
+        if b is not None:
+            y += b
     return BatchNormOutput(xp.astype(y, x.dtype, copy=False), new_mean, new_var)
 
 
