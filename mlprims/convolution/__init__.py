@@ -1,0 +1,11 @@
+"""Convolution and pooling over 1 and 2 spatial dimensions, with torch's semantics.
+
+=============  ====================================================================
+``conv``       conv2d, conv1d (shift-and-matmul; NCHW/OIHW and NHWC/HWIO)
+``_geometry``  padding, stride, dilation and output-size rules shared with pooling
+=============  ====================================================================
+"""
+
+from .conv import conv1d, conv2d
+
+__all__: list[str] = ["conv1d", "conv2d"]

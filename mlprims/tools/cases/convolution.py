@@ -1,0 +1,49 @@
+"""Check cases for mlprims.convolution, against the float64 loop oracles of
+:mod:`mlprims.testing.oracles.convolution` (shared with the tests)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...convolution import conv1d, conv2d
+from ...testing.oracles.convolution import conv2d_reference
+from ..registry import Case, register
+
+__all__: list[str] = []
+
+_ATOL = {"float16": 2e-3, "float32": 1e-5, "float64": 1e-12}
+
+
+def _conv2d_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
+    return {
+        "x": rng.normal(size=(2, 4, 7, 6)),
+        "weight": rng.normal(size=(6, 2, 3, 2)),
+        "bias": rng.normal(size=6),
+    }
+
+
+_CONV2D = {"stride": (2, 1), "padding": ((1, 0), (2, 1)), "dilation": (1, 2), "groups": 2}
+
+register(
+    Case(
+        name="conv2d(stride,padding,dilation,groups)",
+        make_inputs=_conv2d_inputs,
+        run=lambda x, weight, bias: conv2d(x, weight, bias, **_CONV2D),
+        reference=lambda x, weight, bias: conv2d_reference(x, weight, bias, **_CONV2D),
+        atol=_ATOL,
+    )
+)
+register(
+    Case(
+        name="conv1d(stride=2,padding=1)",
+        make_inputs=lambda rng: {
+            "x": rng.normal(size=(2, 3, 9)),
+            "weight": rng.normal(size=(4, 3, 3)),
+        },
+        run=lambda x, weight: conv1d(x, weight, stride=2, padding=1),
+        reference=lambda x, weight: conv2d_reference(
+            x[:, :, None, :], weight[:, :, None, :], stride=(1, 2), padding=(0, 1)
+        )[:, :, 0, :],
+        atol=_ATOL,
+    )
+)
