@@ -105,6 +105,37 @@ class TestBatchNorm:
         assert layer_norm(x, (3, 2)).dtype == np.float32
         assert group_norm(x, 3).dtype == np.float32
 
+    def test_large_mean_accuracy(self, xb) -> None:
+        """Channels with mean 1e4 and std 1e-2 in float32: the affine folded into one
+        multiply-add, ``(x - shift) * scale + (bias - offset * scale)``, keeps the shifted
+        two-pass accuracy (measured 5e-7 here); folding with the mean itself,
+        ``x * scale + (bias - mean * scale)``, errs by about 0.1."""
+        rng = np.random.default_rng(5)
+        x = (1e4 + 1e-2 * rng.standard_normal((64, 3, 12))).astype(np.float32)
+        rm, rv, w, b = _params(rng, 3, "float32")
+        exact = batch_norm_reference(x, rm, rv, w, b, training=True)[0]
+        got = xb.run(batch_norm, *map(xb.asarray, (x, rm, rv, w, b)), training=True).output
+        got = xb.to_numpy(got)
+        assert got.dtype == np.float32
+        assert np.abs(got - exact).max() < 1e-5 * np.abs(w).max()
+
+    def test_torch_gradients_match(self) -> None:
+        """Autograd flows through the in-place updates of our own buffer (the squares, the
+        refill from x, the folded multiply-add), in training and in evaluation."""
+        rng = np.random.default_rng(6)
+        x, w, b = (_t(rng.normal(size=s)).requires_grad_() for s in ((4, 3, 5), (3,), (3,)))
+        before = x.detach().clone()
+        g = _t(rng.normal(size=(4, 3, 5)))
+        rm, rv = _t(rng.normal(size=3)), _t(rng.uniform(0.5, 2.0, 3))
+        for training in (True, False):
+            ours = batch_norm(x, rm, rv, w, b, training=training).output
+            want = F.batch_norm(x, rm.clone(), rv.clone(), w, b, training)
+            got = torch.autograd.grad((ours * g).sum(), (x, w, b))
+            expected = torch.autograd.grad((want * g).sum(), (x, w, b))
+            for a, e in zip(got, expected, strict=True):
+                assert_close(a.numpy(), e.numpy())
+        torch.testing.assert_close(x.detach(), before, rtol=0, atol=0)
+
     @pytest.mark.parametrize("layout", list(LAYOUTS))
     def test_matches_torch_functional(self, layout: str) -> None:
         shape, axis = LAYOUTS[layout]
