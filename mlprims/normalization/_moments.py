@@ -17,8 +17,8 @@ normalisation come from :func:`shifted_moments`. Why not the textbook formulas:
   spread of the data at full precision and its mean is small; the centred values
   ``d - mean(d)`` and the variance are then accurate to a few float32 ulps of the *spread*
   (measured: 5e-7 absolute error in the normalised output, the target being 1e-5). The output is
-  built from these centred values directly, never from ``x - (s + mean(d))``, which would
-  reintroduce the rounding of the large mean.
+  built from ``d`` (as ``d - mean(d)``, or ``d * scale - mean(d) * scale``), never from
+  ``x - (s + mean(d))``, which would reintroduce the rounding of the large mean.
 
 The rounding errors are thus relative to ``max |x - s|``, the spread of the group, and never to
 ``|mean|``; since one element is at most ``sqrt(n - 1)`` standard deviations from the mean of
@@ -31,7 +31,11 @@ the same array), so :func:`shifted_moments` computes ``x - s``, then the centred
 their squares in place in one `scratch` array, and the output is written back into it, refilled
 from `x` (:func:`centered`, :func:`scaled`): two reductions and about eight in-place passes
 instead of three to five new arrays. Under ``jax.jit`` the in-place updates are plain rebinding
-and XLA sees the same arithmetic; the refill reads `x` again instead of keeping ``x - mean``.
+and the refill reads `x` again instead of keeping ``x - mean``: XLA on CPU writes to memory
+every array that a reduction shares with another consumer, so batch_norm, whose output is one
+multiply-add of ``x - shift`` (:func:`scaled`), stores one intermediate array like plain
+``jnp`` code (it stored two: measured 1.03x plain jnp, from 1.28x), and layer_norm stays one
+fused loop (with :func:`centered`; with :func:`scaled` XLA split it, 1.4x).
 """
 
 from __future__ import annotations

@@ -89,7 +89,9 @@ def layer_norm(
     xc = xp.astype(x, statistics_dtype(x.dtype, xp=xp), copy=False)
     axes = tuple(range(x.ndim - len(shape), x.ndim))
     moments = shifted_moments(xc, axes, xp=xp)
-    y = centered(xc, moments)  # (x - mean) in the one new array, updated in place from here
+    # (x - mean) in the one new array, updated in place from here; the weight is per value,
+    # not per row, so it cannot fold into the scale as in batch_norm (see _moments)
+    y = centered(xc, moments)
     y *= 1.0 / xp.sqrt(moments.var + eps)
     y = affine(y, weight, bias, shape, xp=xp)
     return xp.astype(y, x.dtype, copy=False)
