@@ -37,6 +37,7 @@ from .attention import (
     self_attention,
 )
 from .backends import get_backend, use
+from .convolution import conv1d, conv2d, conv_transpose2d
 from .losses import binary_cross_entropy_with_logits, cross_entropy
 from .normalization import (
     BatchNormOutput,
@@ -75,6 +76,9 @@ __all__ = [
     "backends",
     "batch_norm",
     "binary_cross_entropy_with_logits",
+    "conv1d",
+    "conv2d",
+    "conv_transpose2d",
     "convert_rope_weights",
     "cross_entropy",
     "elu",

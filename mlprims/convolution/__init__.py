@@ -2,10 +2,12 @@
 
 =============  ====================================================================
 ``conv``       conv2d, conv1d (shift-and-matmul; NCHW/OIHW and NHWC/HWIO)
+``transpose``  conv_transpose2d (the adjoint of conv2d, by zero-spreading and conv2d)
 ``_geometry``  padding, stride, dilation and output-size rules shared with pooling
 =============  ====================================================================
 """
 
 from .conv import conv1d, conv2d
+from .transpose import conv_transpose2d
 
-__all__: list[str] = ["conv1d", "conv2d"]
+__all__: list[str] = ["conv1d", "conv2d", "conv_transpose2d"]

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from ...convolution import conv1d, conv2d
-from ...testing.oracles.convolution import conv2d_reference
+from ...convolution import conv1d, conv2d, conv_transpose2d
+from ...testing.oracles.convolution import conv2d_reference, conv_transpose2d_reference
 from ..registry import Case, register
 
 __all__: list[str] = []
@@ -22,7 +24,12 @@ def _conv2d_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
     }
 
 
-_CONV2D = {"stride": (2, 1), "padding": ((1, 0), (2, 1)), "dilation": (1, 2), "groups": 2}
+_CONV2D: dict[str, Any] = {
+    "stride": (2, 1),
+    "padding": ((1, 0), (2, 1)),
+    "dilation": (1, 2),
+    "groups": 2,
+}
 
 register(
     Case(
@@ -44,6 +51,28 @@ register(
         reference=lambda x, weight: conv2d_reference(
             x[:, :, None, :], weight[:, :, None, :], stride=(1, 2), padding=(0, 1)
         )[:, :, 0, :],
+        atol=_ATOL,
+    )
+)
+
+_TRANSPOSE: dict[str, Any] = {
+    "stride": 2,
+    "padding": (1, 0),
+    "output_padding": 1,
+    "groups": 2,
+    "dilation": (1, 2),
+}
+
+register(
+    Case(
+        name="conv_transpose2d(stride,padding,output_padding,groups,dilation)",
+        make_inputs=lambda rng: {
+            "x": rng.normal(size=(2, 4, 5, 4)),
+            "weight": rng.normal(size=(4, 3, 3, 2)),
+            "bias": rng.normal(size=6),
+        },
+        run=lambda x, weight, bias: conv_transpose2d(x, weight, bias, **_TRANSPOSE),
+        reference=lambda x, weight, bias: conv_transpose2d_reference(x, weight, bias, **_TRANSPOSE),
         atol=_ATOL,
     )
 )
