@@ -18,8 +18,8 @@ jax.jit     34 ms, peak 327 MiB     43 ms, peak 406 MiB
 
 im2col materialises a copy of the input kH*kW times larger (9x here, 58 MB for a 6.4 MB
 input: +38 MiB on NumPy, +79 MiB under jax.jit); shift-and-matmul keeps one slice and the
-running sum alive, is faster on torch and under jax.jit and within 1.5x on NumPy, and its memory does not grow with the kernel, so it
-was chosen.
+running sum alive, is faster on torch and under jax.jit and within 1.5x on NumPy, and its
+memory does not grow with the kernel, so it was chosen.
 """
 
 from __future__ import annotations
