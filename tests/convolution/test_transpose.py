@@ -131,6 +131,13 @@ class TestConvTranspose2d:
                 xb.asarray(np.ones((1, 4, 5, 5))), xb.asarray(np.ones(w_shape)), **options
             )
 
+    def test_empty_output_and_wrong_ndim(self, xb):
+        w = xb.asarray(np.ones((4, 2, 1, 2)))
+        with pytest.raises(ValueError, match="`padding`"):  # output width 1 - 2 + 1 = 0
+            conv_transpose2d(xb.asarray(np.ones((1, 4, 1, 1))), w, padding=1)
+        with pytest.raises(ValueError, match="`x`"):
+            conv_transpose2d(xb.asarray(np.ones((4, 1, 1))), w)
+
 
 def _pair(v):
     return tuple(v) if isinstance(v, tuple) else (v, v)
