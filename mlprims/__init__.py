@@ -37,7 +37,15 @@ from .attention import (
     self_attention,
 )
 from .backends import get_backend, use
-from .convolution import conv1d, conv2d, conv_transpose2d
+from .convolution import (
+    adaptive_avg_pool2d,
+    adaptive_max_pool2d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    conv_transpose2d,
+    max_pool2d,
+)
 from .losses import binary_cross_entropy_with_logits, cross_entropy
 from .normalization import (
     BatchNormOutput,
@@ -70,9 +78,12 @@ __all__ = [
     "BatchNormOutput",
     "MultiHeadAttentionOutput",
     "__version__",
+    "adaptive_avg_pool2d",
+    "adaptive_max_pool2d",
     "alibi_bias",
     "alibi_slopes",
     "apply_rope",
+    "avg_pool2d",
     "backends",
     "batch_norm",
     "binary_cross_entropy_with_logits",
@@ -97,6 +108,7 @@ __all__ = [
     "learned_position_encoding",
     "log_softmax",
     "logsumexp",
+    "max_pool2d",
     "multi_head_attention",
     "random",
     "relative_attention",

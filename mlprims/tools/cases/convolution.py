@@ -7,8 +7,23 @@ from typing import Any
 
 import numpy as np
 
-from ...convolution import conv1d, conv2d, conv_transpose2d
-from ...testing.oracles.convolution import conv2d_reference, conv_transpose2d_reference
+from ...convolution import (
+    adaptive_avg_pool2d,
+    adaptive_max_pool2d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    conv_transpose2d,
+    max_pool2d,
+)
+from ...testing.oracles.convolution import (
+    adaptive_avg_pool2d_reference,
+    adaptive_max_pool2d_reference,
+    avg_pool2d_reference,
+    conv2d_reference,
+    conv_transpose2d_reference,
+    max_pool2d_reference,
+)
 from ..registry import Case, register
 
 __all__: list[str] = []
@@ -73,6 +88,56 @@ register(
         },
         run=lambda x, weight, bias: conv_transpose2d(x, weight, bias, **_TRANSPOSE),
         reference=lambda x, weight, bias: conv_transpose2d_reference(x, weight, bias, **_TRANSPOSE),
+        atol=_ATOL,
+    )
+)
+
+
+def _pool_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
+    return {"x": rng.normal(size=(2, 3, 9, 8))}
+
+
+_MAX_POOL: dict[str, Any] = {"stride": 2, "padding": 1, "dilation": (1, 2), "ceil_mode": True}
+_AVG_POOL: dict[str, Any] = {
+    "stride": (2, 3),
+    "padding": 1,
+    "ceil_mode": True,
+    "count_include_pad": False,
+}
+
+register(
+    Case(
+        name="max_pool2d(3,stride=2,padding=1,dilation,ceil_mode)",
+        make_inputs=_pool_inputs,
+        run=lambda x: max_pool2d(x, 3, **_MAX_POOL),
+        reference=lambda x: max_pool2d_reference(x, 3, **_MAX_POOL)[0],
+        atol=_ATOL,
+    )
+)
+register(
+    Case(
+        name="avg_pool2d(3,ceil_mode,count_include_pad=False)",
+        make_inputs=_pool_inputs,
+        run=lambda x: avg_pool2d(x, 3, **_AVG_POOL),
+        reference=lambda x: avg_pool2d_reference(x, 3, **_AVG_POOL),
+        atol=_ATOL,
+    )
+)
+register(
+    Case(
+        name="adaptive_max_pool2d((4,3))",
+        make_inputs=_pool_inputs,
+        run=lambda x: adaptive_max_pool2d(x, (4, 3)),
+        reference=lambda x: adaptive_max_pool2d_reference(x, (4, 3))[0],
+        atol=_ATOL,
+    )
+)
+register(
+    Case(
+        name="adaptive_avg_pool2d((5,3))",
+        make_inputs=_pool_inputs,
+        run=lambda x: adaptive_avg_pool2d(x, (5, 3)),
+        reference=lambda x: adaptive_avg_pool2d_reference(x, (5, 3)),
         atol=_ATOL,
     )
 )
