@@ -111,6 +111,29 @@ class TestMaxPool2d:
         (F.max_pool2d(theirs, 3, **kw) * g).sum().backward()
         assert_close(ours.grad.numpy(), theirs.grad.numpy(), "float64")
 
+    @pytest.mark.parametrize("kind", ["max", "avg"])
+    def test_jax_gradient(self, kind: str) -> None:
+        # jax.grad through ours equals jax.grad through lax.reduce_window (distinct values:
+        # no ties, whose gradient lax may route differently)
+        jax = pytest.importorskip("jax")
+        x = jax.numpy.asarray(np.random.default_rng(3).permutation(2 * 3 * 8 * 7) / 10.0)
+        x = x.reshape(2, 3, 8, 7)
+        g = jax.numpy.asarray(_x((2, 3, 4, 4), seed=1))
+        window, strides, pads = (1, 1, 3, 3), (1, 1, 2, 2), ((0, 0), (0, 0), (1, 1), (1, 1))
+        if kind == "max":
+            ours = lambda v: max_pool2d(v, 3, stride=2, padding=1)  # noqa: E731
+            theirs = lambda v: jax.lax.reduce_window(  # noqa: E731
+                v, -np.inf, jax.lax.max, window, strides, pads
+            )
+        else:
+            ours = lambda v: avg_pool2d(v, 3, stride=2, padding=1)  # noqa: E731
+            theirs = lambda v: (  # noqa: E731
+                jax.lax.reduce_window(v, 0.0, jax.lax.add, window, strides, pads) / 9.0
+            )
+        got = jax.grad(lambda v: (ours(v) * g).sum())(x)
+        want = jax.grad(lambda v: (theirs(v) * g).sum())(x)
+        assert_close(np.asarray(got), np.asarray(want), "float64")
+
     @pytest.mark.parametrize("pool", [max_pool2d, avg_pool2d], ids=["max", "avg"])
     def test_ceil_mode_drops_window_starting_in_padding(self, xb, pool: Any) -> None:
         # H = 5, k = 3, s = 3, p = 1: ceil((5 + 2 - 3) / 3) + 1 = 3 windows, the third would
