@@ -13,7 +13,7 @@ Private; the shape legend is :mod:`mlprims.attention`'s.
 from __future__ import annotations
 
 from .._array import Array, Namespace
-from ._common import NEG_INF, Rules, allowed_keys, finite_shift, keep_mask, nonzero
+from ._common import NEG_INF, Rules, finite_shift, keep_mask, nonzero, remove_keys
 
 __all__ = ["dense_attention", "masked_softmax"]
 
@@ -49,7 +49,7 @@ def dense_attention(
     if bias is not None:
         s = s + bias
     keys = xp.arange(k.shape[-2], dtype=rules.index, device=rules.device)  # (S,)
-    w = masked_softmax(s, allowed_keys(rules, mask, t0, t0 + length, keys), xp=xp)
+    w = masked_softmax(remove_keys(s, rules, mask, t0, t0 + length, keys), xp=xp)
     if rules.dropout_p > 0.0:  # the kept weights scaled by 1 / (1 - p), like torch
         keep = keep_mask(rules, t0, length, 0, k.shape[-2])
         w = xp.where(keep, w / (1.0 - rules.dropout_p), 0.0)

@@ -4,20 +4,29 @@ attention (Milakov & Gimelshein 2018; Dao et al. 2022). Private; the shape legen
 
 Queries go in blocks of `bq` rows (a Python loop: a static count, which jax.jit unrolls). A
 block whose keys fit in one tile (bk >= S, always so when the weights are asked for) is
-:func:`._dense.dense_attention` of those rows. Otherwise keys go in blocks of `bk`
-(``backends.of(q).fori_loop``: ``lax.fori_loop`` under JAX, a Python loop elsewhere) and each
+:func:`._dense.dense_attention` of those rows. Otherwise keys go in blocks of `bk`, and each
 query row keeps the running maximum m, the running sum l of exp(score - m) and the running
 weighted sum acc of values::
 
     s     = (q * scale) @ k_blk^T + bias_blk       (B..., N, bq, bk)
-    s     = where(allowed, s, -inf)                mask & causal & cache prefix & padding keys
+    s     = s + causal_blk; where(mask_blk, s, -inf)   causal & cache prefix: 0 or -inf
     m_new = max(m, rowmax(s))
-    e     = exp(s - m_new)                         a row with no key yet shifts by 0: e = 0
+    e     = exp(max(s - m_new, EXP_FLOOR))         a row with no key yet shifts by 0
     l     = l * exp(m - m_new) + rowsum(e)         rescale what was summed under the old max
     acc   = acc * exp(m - m_new) + (e * keep) @ v_blk        keep: dropout
-    out   = acc / (l * (1 - p))                    0 / 0 (nothing to attend to) is taken as 0
+    out   = acc / (l * (1 - p))                    0 where no key was seen (m = -inf)
 
 Only a (B..., N, bq, bk) tile of scores ever exists.
+
+Causal block skipping: the causal offset and the KV cache limit are Python ints unless they
+come from a cache index (an array, traced under jax.jit), so :func:`key_blocks` knows, for each
+query block, the key blocks that every query sees whole (below the diagonal: no causal mask is
+built for them) and those that none sees (above it: never computed). A causal call with T = S
+computes about half of the tiles. Whole blocks of bk keys go through
+``backends.of(q).fori_loop`` (``lax.fori_loop`` under JAX, one traced body; a Python loop
+elsewhere); the blocks on the diagonal and a last, shorter block through a Python loop, with
+static slices. A skipped tile holds only weights that are 0, and the tiles computed draw the
+dropout keep masks they drew before: the output is that of the full computation.
 """
 
 from __future__ import annotations
@@ -26,12 +35,18 @@ from typing import Any
 
 from .. import backends
 from .._array import Array, broadcast_shapes
-from ._common import NEG_INF, Rules, allowed_keys, finite_shift, keep_mask, nonzero
+from ._common import NEG_INF, Rules, finite_shift, keep_mask, nonzero, remove_keys
 from ._dense import dense_attention
 
-__all__ = ["tiled_attention"]
+__all__ = ["key_blocks", "tiled_attention"]
 
 State = tuple[Array, Array, Array]  # running (max, sum, acc) of a query block
+
+#: Shifted scores are clipped from below at EXP_FLOOR in a tile that may hold -inf: exp of -inf
+#: or of anything under float32's log(smallest normal), -87.3, is many times slower than of a
+#: normal number (torch on CPU). A removed key then weighs exp(-80) ~ 1.8e-35 instead of 0, next
+#: to the row's largest weight exp(0) = 1; a query that sees no key at all still gets 0.
+EXP_FLOOR = -80.0
 
 
 def tiled_attention(
@@ -65,6 +80,40 @@ def tiled_attention(
     return out, weights[0] if len(weights) == 1 else xp.concat(weights, axis=-2)  # (..., T, S)
 
 
+def key_blocks(rules: Rules, t0: int, t1: int, bk: int) -> tuple[int, int]:
+    """(whole, stop): which key blocks of bk keys the queries t0:t1 use.
+
+    Blocks 0 .. whole - 1 hold only keys that every one of these queries sees, as far as the
+    causal rule and the KV cache limit go: no causal mask is built for them (`mask` and
+    `bias` still apply). Blocks whole .. stop - 1 hold keys that some query sees: masked.
+    Blocks from `stop` on hold no key that any of these queries sees: skipped, never computed.
+
+    Both are known, Python ints, when the causal offset and the key limit are None or ints;
+    one that is an array (a KV cache index, traced under jax.jit) hides them: then every
+    block is used and masked, (0, ceil(S / bk)).
+    """
+    s_len = rules.dims.s
+    if not _static_limits(rules):
+        return 0, -(-s_len // bk)
+    first_unseen, last_unseen = s_len, s_len  # keys >= these: unseen by some / by all queries
+    if rules.causal_offset is not None:  # query i sees keys j <= i + offset
+        first_unseen = min(s_len, t0 + rules.causal_offset + 1)
+        last_unseen = min(s_len, t1 + rules.causal_offset)
+    if rules.key_limit is not None:  # keys j >= key_limit are unused
+        first_unseen = min(first_unseen, rules.key_limit)
+        last_unseen = min(last_unseen, rules.key_limit)
+    whole = max(first_unseen, 0) // bk  # blocks that end before the first unseen key
+    if first_unseen == s_len:  # the last block, shorter when bk does not divide S
+        whole = -(-s_len // bk)
+    return whole, -(-max(last_unseen, 0) // bk)  # ceil: blocks holding a key seen by some
+
+
+def _static_limits(rules: Rules) -> bool:
+    """Whether the causal offset and the key limit are known (None or Python ints)."""
+    limits = (rules.causal_offset, rules.key_limit)
+    return all(x is None or (isinstance(x, int) and not isinstance(x, bool)) for x in limits)
+
+
 def _online_softmax(
     q: Array,
     k: Array,
@@ -76,7 +125,7 @@ def _online_softmax(
     t0: int,
     bk: int,
 ) -> Array:
-    """Attention of the queries t0.. (q: (..., bq, H)) to all keys, bk keys at a time."""
+    """Attention of the queries t0.. (q: (..., bq, H)) to the keys they see, bk at a time."""
     xp = rules.xp
     # The running state has the batch axes of the scores: q's broadcast against k's, which
     # may be more (queries shared over a batch); lax.fori_loop needs them fixed from the start.
@@ -87,13 +136,25 @@ def _online_softmax(
         xp.zeros(rows, dtype=q.dtype, device=rules.device),
         xp.zeros((*batch, q.shape[-2], v.shape[-1]), dtype=q.dtype, device=rules.device),
     )
+    whole, stop = key_blocks(rules, t0, t0 + q.shape[-2], bk)
 
-    def tile(j: Any, state: State) -> State:
+    def whole_tile(j: Any, state: State) -> State:  # every query sees every key: no causal mask
+        return _fold_tile(q, k, v, mask, bias, rules, state, t0=t0, s0=j * bk, bk=bk, whole=True)
+
+    def masked_tile(j: Any, state: State) -> State:
         return _fold_tile(q, k, v, mask, bias, rules, state, t0=t0, s0=j * bk, bk=bk)
 
-    blocks = -(-rules.dims.s // bk)  # ceil(S / bk)
-    _, total, acc = backends.of(q).fori_loop(0, blocks, tile, state)  # lax.fori_loop: one body
-    return acc / nonzero(total * (1.0 - rules.dropout_p), xp=xp)  # dropout: kept / (1 - p)
+    # lax.fori_loop (one traced body) gathers full blocks at a traced offset: never the last
+    # one when it is shorter. Static limits: the diagonal goes by static slices, in Python.
+    loop, gathered = backends.of(q).fori_loop, rules.dims.s // bk
+    state = loop(0, min(whole, gathered), whole_tile, state)
+    looped = min(whole, gathered) if _static_limits(rules) else gathered
+    state = loop(min(whole, gathered), looped, masked_tile, state)
+    for j in range(looped, stop):  # blocks from `stop` on: skipped
+        state = whole_tile(j, state) if j < whole else masked_tile(j, state)
+    m, total, acc = state
+    out = acc / nonzero(total * (1.0 - rules.dropout_p), xp=xp)  # dropout: kept / (1 - p)
+    return xp.where(m == NEG_INF, 0.0, out)  # no key seen: 0, not EXP_FLOOR's mean of values
 
 
 def _fold_tile(
@@ -108,37 +169,39 @@ def _fold_tile(
     t0: int,
     s0: Any,
     bk: int,
+    whole: bool = False,
 ) -> State:
     """Fold keys s0 .. s0 + bk - 1 into the running (max, sum, acc) of the queries t0...
 
-    In a Python loop (NumPy, torch, strict) s0 is an int and the tile is a slice (a view; the
-    last one may be shorter). Under ``lax.fori_loop`` s0 is traced: the standard has no dynamic
-    slice, so the keys are gathered with ``take``, and positions past S clipped and masked.
+    In a Python loop s0 is an int and the tile is a slice (a view; the last one may be
+    shorter). Under ``lax.fori_loop`` s0 is traced: the standard has no dynamic slice, so the
+    keys are gathered with ``take`` (such a tile never overhangs S: see :func:`key_blocks`).
+    `whole`: every query sees every key of the tile, so only `mask` removes keys.
     """
     xp, s_len = rules.xp, rules.dims.s
     m, total, acc = state
     if isinstance(s0, int):
         cols: Any = slice(s0, min(s0 + bk, s_len))
         k_blk, v_blk = k[..., cols, :], v[..., cols, :]
-        keys = xp.arange(cols.start, cols.stop, dtype=rules.index, device=rules.device)
     else:
-        keys = s0 + xp.arange(bk, dtype=rules.index, device=rules.device)  # (bk,)
-        cols = xp.clip(keys, 0, s_len - 1)
+        cols = s0 + xp.arange(bk, dtype=rules.index, device=rules.device)  # (bk,)
         k_blk, v_blk = xp.take(k, cols, axis=-2), xp.take(v, cols, axis=-2)
 
     s = q @ xp.matrix_transpose(k_blk)  # (..., bq, H) @ (..., H, bk) -> (..., bq, bk)
     if bias is not None:
         s = s + _cols(bias, cols, xp=xp)
-    padded = not isinstance(s0, int) and s_len % bk != 0  # the last tile overhangs S
-    allowed = allowed_keys(
-        rules, _cols(mask, cols, xp=xp), t0, t0 + q.shape[-2], keys, padded=padded
-    )
-    if allowed is not None:
-        s = xp.where(allowed, s, NEG_INF)
+    keys = cols
+    if isinstance(cols, slice):
+        keys = xp.arange(cols.start, cols.stop, dtype=rules.index, device=rules.device)
+    rows = (t0, t0 + q.shape[-2])
+    s = remove_keys(s, rules, _cols(mask, cols, xp=xp), *rows, keys, by_position=not whole)
 
     m_new = xp.maximum(m, xp.max(s, axis=-1, keepdims=True))  # (..., bq, 1)
     shift = finite_shift(m_new, xp=xp)
-    e = xp.exp(s - shift)
+    e = s - shift
+    if not whole or mask is not None or bias is not None:  # -inf: exp(EXP_FLOOR) instead
+        e = xp.clip(e, min=EXP_FLOOR)
+    e = xp.exp(e)
     rescale = xp.exp(m - shift)  # what was summed under the old max; 0 on the first tile
     total = total * rescale + xp.sum(e, axis=-1, keepdims=True)
     if rules.dropout_p > 0.0:

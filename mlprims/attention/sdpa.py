@@ -71,7 +71,9 @@ def scaled_dot_product_attention(
         ``"auto"`` (default): one tile while prod(B..., N) * T * S <= 2**22 (16 MiB of
         float32 scores), else tiles of (128, 256). Query blocks are a Python loop (a static
         count, unrolled by ``jax.jit``); key blocks a ``fori_loop`` (``lax.fori_loop`` on JAX,
-        compiled once: jit the caller, as JAX compiles it again on every eager call).
+        compiled once: jit the caller, as JAX compiles it again on every eager call). Causal
+        tiles skip the key blocks that no query of the block sees (about half of them when
+        T = S) and build no mask for the blocks below the diagonal.
 
     Returns
     -------
