@@ -46,9 +46,9 @@ __all__ = [
 
 #: ``block_size="auto"``: one tile while the scores of all heads, prod(B..., N) * T * S, fit in
 #: AUTO_SINGLE_TILE elements (16 MiB in float32); beyond, tiles of AUTO_TILE (queries, keys),
-#: which with 32 heads hold 4 MiB of scores: small enough to stay in the CPU cache.
+#: which with 32 heads hold 2 MiB of scores: small enough to stay in the CPU cache.
 AUTO_SINGLE_TILE = 2**22
-AUTO_TILE = (128, 256)
+AUTO_TILE = (128, 128)
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,13 @@ class Rules:
     index: Any  # the integer dtype of positions
     device: Any
     xp: Namespace
+    fori_loop: Any  # backends.of(q).fori_loop: lax.fori_loop on JAX, a Python loop elsewhere
+
+    @property
+    def batch(self) -> tuple[int, ...]:
+        """The batch axes of the grouped scores: (B..., N), or (B..., K, G) under GQA."""
+        lead, dims = self.dims.lead, self.dims
+        return lead if dims.group == 1 else (*lead[:-1], dims.kv, dims.group)
 
 
 def remove_keys(

@@ -23,7 +23,7 @@ come from a cache index (an array, traced under jax.jit), so :func:`key_blocks` 
 query block, the key blocks that every query sees whole (below the diagonal: no causal mask is
 built for them) and those that none sees (above it: never computed). A causal call with T = S
 computes about half of the tiles. Whole blocks of bk keys go through
-``backends.of(q).fori_loop`` (``lax.fori_loop`` under JAX, one traced body; a Python loop
+``Rules.fori_loop`` (``lax.fori_loop`` under JAX, one traced body; a Python loop
 elsewhere); the blocks on the diagonal and a last, shorter block through a Python loop, with
 static slices. A skipped tile holds only weights that are 0, and the tiles computed draw the
 dropout keep masks they drew before: the output is that of the full computation.
@@ -33,8 +33,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import backends
-from .._array import Array, broadcast_shapes
+from .._array import Array
 from ._common import NEG_INF, Rules, finite_shift, keep_mask, nonzero, remove_keys
 from ._dense import dense_attention
 
@@ -47,6 +46,11 @@ State = tuple[Array, Array, Array]  # running (max, sum, acc) of a query block
 #: normal number (torch on CPU). A removed key then weighs exp(-80) ~ 1.8e-35 instead of 0, next
 #: to the row's largest weight exp(0) = 1; a query that sees no key at all still gets 0.
 EXP_FLOOR = -80.0
+
+#: A query block goes over more whole key blocks than this with ``fori_loop`` (under jax.jit:
+#: one traced body, whatever the length), over fewer with a Python loop (unrolled under jax.jit:
+#: static slices, faster code; about a third less time at T = S = 1024).
+MAX_UNROLLED = 8
 
 
 def tiled_attention(
@@ -129,7 +133,7 @@ def _online_softmax(
     xp = rules.xp
     # The running state has the batch axes of the scores: q's broadcast against k's, which
     # may be more (queries shared over a batch); lax.fori_loop needs them fixed from the start.
-    batch = broadcast_shapes(q.shape[:-2], k.shape[:-2])  # (B..., N) or grouped (B..., K, G)
+    batch = rules.batch  # (B..., N) or grouped (B..., K, G)
     rows = (*batch, q.shape[-2], 1)  # (..., bq, 1): running max, running sum per query
     state = (
         xp.full(rows, NEG_INF, dtype=q.dtype, device=rules.device),
@@ -144,17 +148,31 @@ def _online_softmax(
     def masked_tile(j: Any, state: State) -> State:
         return _fold_tile(q, k, v, mask, bias, rules, state, t0=t0, s0=j * bk, bk=bk)
 
-    # lax.fori_loop (one traced body) gathers full blocks at a traced offset: never the last
-    # one when it is shorter. Static limits: the diagonal goes by static slices, in Python.
-    loop, gathered = backends.of(q).fori_loop, rules.dims.s // bk
-    state = loop(0, min(whole, gathered), whole_tile, state)
-    looped = min(whole, gathered) if _static_limits(rules) else gathered
-    state = loop(min(whole, gathered), looped, masked_tile, state)
-    for j in range(looped, stop):  # blocks from `stop` on: skipped
+    gathered = rules.dims.s // bk  # full-width blocks: lax.fori_loop can gather them
+    done = min(whole, gathered)
+    state = _loop(rules, 0, done, whole_tile, state)
+    if not _static_limits(rules):  # the diagonal is not known: every full block is masked
+        state = _loop(rules, done, gathered, masked_tile, state)
+        done = gathered
+    for j in range(done, stop):  # the diagonal, a shorter last block; from `stop` on: skipped
         state = whole_tile(j, state) if j < whole else masked_tile(j, state)
     m, total, acc = state
     out = acc / nonzero(total * (1.0 - rules.dropout_p), xp=xp)  # dropout: kept / (1 - p)
     return xp.where(m == NEG_INF, 0.0, out)  # no key seen: 0, not EXP_FLOOR's mean of values
+
+
+def _loop(rules: Rules, lower: int, upper: int, tile: Any, state: State) -> State:
+    """``state = tile(j, state)`` for the key blocks j = lower .. upper - 1, all full-width.
+
+    More than MAX_UNROLLED blocks go through ``Rules.fori_loop`` (under JAX one traced body,
+    keys gathered at a traced offset), fewer through a Python loop (static slices: under
+    jax.jit, unrolled code that runs faster and compiles slower).
+    """
+    if upper - lower > MAX_UNROLLED:
+        return rules.fori_loop(lower, upper, tile, state)
+    for j in range(lower, upper):
+        state = tile(j, state)
+    return state
 
 
 def _fold_tile(
@@ -190,18 +208,17 @@ def _fold_tile(
     s = q @ xp.matrix_transpose(k_blk)  # (..., bq, H) @ (..., H, bk) -> (..., bq, bk)
     if bias is not None:
         s = s + _cols(bias, cols, xp=xp)
-    keys = cols
-    if isinstance(cols, slice):
-        keys = xp.arange(cols.start, cols.stop, dtype=rules.index, device=rules.device)
-    rows = (t0, t0 + q.shape[-2])
-    s = remove_keys(s, rules, _cols(mask, cols, xp=xp), *rows, keys, by_position=not whole)
+    removed = not whole or mask is not None or bias is not None  # the tile may hold -inf
+    if removed:
+        keys = cols
+        if isinstance(cols, slice):
+            keys = xp.arange(cols.start, cols.stop, dtype=rules.index, device=rules.device)
+        rows = (t0, t0 + q.shape[-2])
+        s = remove_keys(s, rules, _cols(mask, cols, xp=xp), *rows, keys, by_position=not whole)
 
     m_new = xp.maximum(m, xp.max(s, axis=-1, keepdims=True))  # (..., bq, 1)
-    shift = finite_shift(m_new, xp=xp)
-    e = s - shift
-    if not whole or mask is not None or bias is not None:  # -inf: exp(EXP_FLOOR) instead
-        e = xp.clip(e, min=EXP_FLOOR)
-    e = xp.exp(e)
+    shift = finite_shift(m_new, xp=xp) if removed else m_new  # else no row max is -inf
+    e = xp.exp(xp.clip(s - shift, min=EXP_FLOOR) if removed else s - shift)
     rescale = xp.exp(m - shift)  # what was summed under the old max; 0 on the first tile
     total = total * rescale + xp.sum(e, axis=-1, keepdims=True)
     if rules.dropout_p > 0.0:

@@ -9,6 +9,7 @@ from typing import Any
 
 from array_api_compat import device as device_of
 
+from .. import backends
 from .._array import Array, Namespace, check_bool, index_dtype, namespace, statistics_dtype
 from . import _checks as checks
 from ._common import Rules, group, ungroup
@@ -69,7 +70,7 @@ def scaled_dot_product_attention(
         (B..., N, bq, bk) tile of scores exists: memory does not grow with T * S. The result
         equals the untiled one to float rounding. None: one tile, the whole (T, S) matrix.
         ``"auto"`` (default): one tile while prod(B..., N) * T * S <= 2**22 (16 MiB of
-        float32 scores), else tiles of (128, 256). Query blocks are a Python loop (a static
+        float32 scores), else tiles of (128, 128). Query blocks are a Python loop (a static
         count, unrolled by ``jax.jit``); key blocks a ``fori_loop`` (``lax.fori_loop`` on JAX,
         compiled once: jit the caller, as JAX compiles it again on every eager call). Causal
         tiles skip the key blocks that no query of the block sees (about half of them when
@@ -163,6 +164,7 @@ def attend(
     all at once); weights need every key of a row at once, so `return_weights` sets bk = S.
     `causal_offset`: query i sees keys j <= i + offset; `key_limit`: keys j >= it are unused.
     """
+    fori_loop = backends.of(q).fori_loop  # first: torch.compile breaks its graph here, once
     in_dtype, dtype = q.dtype, statistics_dtype(q.dtype, xp=xp)
     # Scale q rather than the scores: T*H multiplications instead of T*S.
     q = xp.astype(q, dtype, copy=False) * scale
@@ -182,6 +184,7 @@ def attend(
         index=index_dtype(xp) if getattr(traced, "dtype", None) is None else traced.dtype,
         device=device_of(q),
         xp=xp,
+        fori_loop=fori_loop,
     )
 
     bq, bk = block_size or (dims.t, dims.s)

@@ -11,7 +11,7 @@ from mlprims import random
 from mlprims.attention import _checks, _tiled
 from mlprims.attention._common import Rules
 from mlprims.testing import assert_close
-from mlprims.testing.oracles.attention import sdpa_reference
+from mlprims.testing.oracles.attention import mha_reference, sdpa_reference
 
 sdpa = mlprims.scaled_dot_product_attention
 
@@ -49,15 +49,22 @@ def computed_tiles(monkeypatch, *args, **options):
 
 def rules(t, s, *, causal_offset=None, key_limit=None):
     dims = _checks.Dims(lead=(B, N), n=N, kv=N, t=t, s=s, h=4, hv=4)
-    return Rules(dims, causal_offset, key_limit, 0.0, None, np.int64, "cpu", np)
+    return Rules(dims, causal_offset, key_limit, 0.0, None, np.int64, "cpu", np, fori_loop=None)
 
 
 class TestCausalSkipping:
     @pytest.mark.parametrize(("t", "s"), [(9, 9), (7, 12), (12, 7)])
     @pytest.mark.parametrize("align", ["top_left", "bottom_right"])
     @pytest.mark.parametrize("block_size", [(2, 3), (4, 5), (3, 2), (5, 12)])
-    def test_equals_the_untiled_computation(self, xb, t, s, align, block_size) -> None:
-        q, k, v, mask, bias = problem(t, s, seed=t * s)
+    @pytest.mark.parametrize("max_unrolled", [0, 64])
+    def test_equals_the_untiled_computation(
+        self, xb, monkeypatch, t, s, align, block_size, max_unrolled
+    ) -> None:
+        # Whole key blocks through fori_loop (lax.fori_loop on JAX, gathered at a traced
+        # offset) or unrolled. The head dim differs, so that jax_jit's cached traces of one
+        # setting are not reused for the other.
+        monkeypatch.setattr(_tiled, "MAX_UNROLLED", max_unrolled)
+        q, k, v, mask, bias = problem(t, s, seed=t * s, h=4 if max_unrolled else 5)
         options = {"is_causal": True, "causal_align": align}
         for extra in ({}, {"mask": mask}, {"bias": bias}, {"mask": mask, "bias": bias}):
             tiled = run(xb, q, k, v, **extra, block_size=block_size, **options)
@@ -100,6 +107,28 @@ class TestCausalSkipping:
         assert 0.3 < keep.mean() < 0.8
         ref = sdpa_reference(q, k, v, keep=keep, dropout_p=p, **options)[0]
         assert_close(out, ref, "float64")
+
+    @pytest.mark.parametrize("max_unrolled", [0, 64])
+    def test_kv_cache_with_key_tiles(self, xb, monkeypatch, max_unrolled) -> None:
+        # The cache index (traced under jax.jit) hides the diagonal: every block is used and
+        # masked, through fori_loop or unrolled; the buffer (13 keys) is not a multiple of 3.
+        monkeypatch.setattr(_tiled, "MAX_UNROLLED", max_unrolled)
+        rng = np.random.default_rng(6)
+        h = 3 if max_unrolled else 2  # no reuse of jax_jit's cached traces across settings
+        shapes = {"wq": (6, 2 * h), "wk": (6, h), "wv": (6, h), "wo": (2 * h, 6)}
+        params = {name: rng.standard_normal(shape) / 3 for name, shape in shapes.items()}
+        x = rng.standard_normal((2, 9, 6))
+        options = {"num_heads": 2, "num_kv_heads": 1, "is_causal": True}
+        full = mha_reference(params, x, **options)[0]
+        p = {name: xb.asarray(a) for name, a in params.items()}
+        cache = mlprims.init_kv_cache(2, 1, 13, h, dtype="float64", backend=xb.backend.name)
+        outputs = []
+        for t0, t1 in ((0, 5), (5, 6), (6, 9)):  # a prompt, then a token, then three
+            out, _, cache = mlprims.self_attention(
+                p, xb.asarray(x[:, t0:t1]), cache=cache, block_size=(2, 3), **options
+            )
+            outputs.append(xb.to_numpy(out))
+        assert_close(np.concatenate(outputs, axis=1), full, "float64")
 
     def test_computes_about_half_the_tiles(self, monkeypatch) -> None:
         t = s = 64
