@@ -69,14 +69,15 @@ def tiled_attention(
     """
     xp, (bq, bk) = rules.xp, block
     length, outs, weights = q.shape[-2], [], []
-    for t0 in range(0, max(length, 1), bq):  # a static count: jax.jit unrolls it
-        t1 = min(t0 + bq, length)
-        rows, mask_rows, bias_rows = q[..., t0:t1, :], _rows(mask, t0, t1), _rows(bias, t0, t1)
-        if bk >= rules.dims.s:
+    kv_blocks = None if bk >= rules.dims.s else (_split(k, bk, xp=xp), _split(v, bk, xp=xp))
+    for i, rows in enumerate(_split(q, bq, xp=xp)):  # a static count: jax.jit unrolls it
+        t0, t1 = i * bq, min((i + 1) * bq, length)
+        mask_rows, bias_rows = _rows(mask, t0, t1), _rows(bias, t0, t1)
+        if kv_blocks is None:
             out, w = dense_attention(rows, k, v, mask_rows, bias_rows, rules, t0=t0)
             weights.append(w)
         else:
-            out = _online_softmax(rows, k, v, mask_rows, bias_rows, rules, t0=t0, bk=bk)
+            out = _online_softmax(rows, k, v, kv_blocks, mask_rows, bias_rows, rules, t0=t0, bk=bk)
         outs.append(out)
     out = outs[0] if len(outs) == 1 else xp.concat(outs, axis=-2)  # (..., T, Hv)
     if not weights:
@@ -122,6 +123,7 @@ def _online_softmax(
     q: Array,
     k: Array,
     v: Array,
+    kv_blocks: tuple[list[Array], list[Array]],
     mask: Array | None,
     bias: Array | None,
     rules: Rules,
@@ -129,7 +131,10 @@ def _online_softmax(
     t0: int,
     bk: int,
 ) -> Array:
-    """Attention of the queries t0.. (q: (..., bq, H)) to the keys they see, bk at a time."""
+    """Attention of the queries t0.. (q: (..., bq, H)) to the keys they see, bk at a time.
+
+    `kv_blocks`: k and v cut into blocks of bk keys (:func:`_split`), for the static tiles.
+    """
     xp = rules.xp
     # The running state has the batch axes of the scores: q's broadcast against k's, which
     # may be more (queries shared over a batch); lax.fori_loop needs them fixed from the start.
@@ -143,19 +148,25 @@ def _online_softmax(
     whole, stop = key_blocks(rules, t0, t0 + q.shape[-2], bk)
 
     def whole_tile(j: Any, state: State) -> State:  # every query sees every key: no causal mask
-        return _fold_tile(q, k, v, mask, bias, rules, state, t0=t0, s0=j * bk, bk=bk, whole=True)
+        return tile(j, state, whole=True)
 
-    def masked_tile(j: Any, state: State) -> State:
-        return _fold_tile(q, k, v, mask, bias, rules, state, t0=t0, s0=j * bk, bk=bk)
+    def tile(j: Any, state: State, *, whole: bool = False) -> State:
+        if isinstance(j, int):  # a static block
+            kv: tuple[Array, Array] = (kv_blocks[0][j], kv_blocks[1][j])
+        else:  # a traced one (lax.fori_loop): gathered from all keys
+            cols = j * bk + xp.arange(bk, dtype=rules.index, device=rules.device)  # (bk,)
+            kv = xp.take(k, cols, axis=-2), xp.take(v, cols, axis=-2)
+        arrays = (q, *kv, mask, bias, rules, state)
+        return _fold_tile(*arrays, t0=t0, s0=j * bk, bk=bk, whole=whole)
 
     gathered = rules.dims.s // bk  # full-width blocks: lax.fori_loop can gather them
     done = min(whole, gathered)
     state = _loop(rules, 0, done, whole_tile, state)
     if not _static_limits(rules):  # the diagonal is not known: every full block is masked
-        state = _loop(rules, done, gathered, masked_tile, state)
+        state = _loop(rules, done, gathered, tile, state)
         done = gathered
     for j in range(done, stop):  # the diagonal, a shorter last block; from `stop` on: skipped
-        state = whole_tile(j, state) if j < whole else masked_tile(j, state)
+        state = tile(j, state, whole=j < whole)
     m, total, acc = state
     out = acc / nonzero(total * (1.0 - rules.dropout_p), xp=xp)  # dropout: kept / (1 - p)
     return xp.where(m == NEG_INF, 0.0, out)  # no key seen: 0, not EXP_FLOOR's mean of values
@@ -177,8 +188,8 @@ def _loop(rules: Rules, lower: int, upper: int, tile: Any, state: State) -> Stat
 
 def _fold_tile(
     q: Array,
-    k: Array,
-    v: Array,
+    k_blk: Array,
+    v_blk: Array,
     mask: Array | None,
     bias: Array | None,
     rules: Rules,
@@ -189,21 +200,20 @@ def _fold_tile(
     bk: int,
     whole: bool = False,
 ) -> State:
-    """Fold keys s0 .. s0 + bk - 1 into the running (max, sum, acc) of the queries t0...
+    """Fold the keys s0, s0 + 1, ... (k_blk, v_blk: (..., bk, H), (..., bk, Hv)) into the
+    running (max, sum, acc) of the queries t0...
 
-    In a Python loop s0 is an int and the tile is a slice (a view; the last one may be
-    shorter). Under ``lax.fori_loop`` s0 is traced: the standard has no dynamic slice, so the
-    keys are gathered with ``take`` (such a tile never overhangs S: see :func:`key_blocks`).
-    `whole`: every query sees every key of the tile, so only `mask` removes keys.
+    s0 is an int in a Python loop, traced under ``lax.fori_loop`` (where the block never
+    overhangs S: see :func:`key_blocks`); `mask` and `bias` have every key. bk: the width of
+    the blocks (the last one may be narrower). `whole`: every query sees every key of the
+    tile, so only `mask` removes keys.
     """
-    xp, s_len = rules.xp, rules.dims.s
+    xp, width = rules.xp, k_blk.shape[-2]
     m, total, acc = state
     if isinstance(s0, int):
-        cols: Any = slice(s0, min(s0 + bk, s_len))
-        k_blk, v_blk = k[..., cols, :], v[..., cols, :]
+        cols: Any = slice(s0, s0 + width)
     else:
-        cols = s0 + xp.arange(bk, dtype=rules.index, device=rules.device)  # (bk,)
-        k_blk, v_blk = xp.take(k, cols, axis=-2), xp.take(v, cols, axis=-2)
+        cols = s0 + xp.arange(width, dtype=rules.index, device=rules.device)  # (bk,)
 
     s = q @ xp.matrix_transpose(k_blk)  # (..., bq, H) @ (..., H, bk) -> (..., bq, bk)
     if bias is not None:
@@ -222,10 +232,26 @@ def _fold_tile(
     rescale = xp.exp(m - shift)  # what was summed under the old max; 0 on the first tile
     total = total * rescale + xp.sum(e, axis=-1, keepdims=True)
     if rules.dropout_p > 0.0:
-        keep = keep_mask(rules, t0, q.shape[-2], s0, min(bk, s_len))  # full width everywhere
-        e = xp.where(keep[..., : e.shape[-1]], e, 0.0)
+        keep = keep_mask(rules, t0, q.shape[-2], s0, bk)  # bk wide, also the narrower last tile
+        e = xp.where(keep[..., :width], e, 0.0)
     acc = acc * rescale + e @ v_blk  # (..., bq, bk) @ (..., bk, Hv) -> (..., bq, Hv)
     return m_new, total, acc
+
+
+def _split(x: Array, size: int, *, xp: Any) -> list[Array]:
+    """`x` (..., L, X) cut along L into blocks of `size` rows, the last one maybe shorter.
+
+    One ``unstack`` of a reshape gives all the full blocks: torch's autograd adds their
+    gradients back with one stack, where a slice per block would zero-fill an array of the
+    size of `x` for each (most of the time of a backward pass through the tiles).
+    """
+    length = x.shape[-2]
+    full = length // size
+    if full <= 1:
+        return [x] if length <= size else [x[..., :size, :], x[..., size:, :]]
+    body = x if full * size == length else x[..., : full * size, :]
+    blocks = list(xp.unstack(xp.reshape(body, (*x.shape[:-2], full, size, x.shape[-1])), axis=-3))
+    return blocks if full * size == length else [*blocks, x[..., full * size :, :]]
 
 
 def _rows(a: Array | None, t0: int, t1: int) -> Array | None:

@@ -130,6 +130,24 @@ class TestCausalSkipping:
             outputs.append(xb.to_numpy(out))
         assert_close(np.concatenate(outputs, axis=1), full, "float64")
 
+    @pytest.mark.parametrize(("t", "s", "align"), [(7, 7, "top_left"), (5, 11, "bottom_right")])
+    def test_torch_gradients_match_sdpa(self, t, s, align) -> None:
+        # Blocks of q, k and v come from one unstack each (one stack in the backward pass).
+        torch = pytest.importorskip("torch")
+        F = pytest.importorskip("torch.nn.functional")
+        q, k, v, _, _ = problem(t, s, seed=9)
+        causal = torch.ones(t, s, dtype=torch.bool).tril(s - t if align == "bottom_right" else 0)
+        grads = []
+        for fn in (
+            lambda q, k, v: sdpa(q, k, v, is_causal=True, causal_align=align, block_size=(2, 3)),
+            lambda q, k, v: F.scaled_dot_product_attention(q, k, v, attn_mask=causal),
+        ):
+            args = [torch.from_numpy(a).requires_grad_() for a in (q, k, v)]
+            (fn(*args) * torch.arange(4.0, dtype=torch.float64)).sum().backward()
+            grads.append([a.grad.numpy() for a in args])
+        for ours, theirs in zip(*grads, strict=True):
+            assert_close(ours, theirs, "float64")
+
     def test_computes_about_half_the_tiles(self, monkeypatch) -> None:
         t = s = 64
         bq = bk = 8
