@@ -1,0 +1,32 @@
+"""Object detection: boxes, the IoU family and non-maximum suppression, with torchvision's
+formulas (except that the IoU of two empty boxes is 0, not NaN).
+
+=========  ===============================================================================
+``boxes``  box_area, box_convert (xyxy, xywh, cxcywh), box_iou, generalized_box_iou,
+           distance_box_iou, complete_box_iou
+``nms``    nms and batched_nms (eager: as many indices as kept boxes), nms_padded (a fixed
+           length, padded with -1: compiles under jax.jit)
+=========  ===============================================================================
+"""
+
+from .boxes import (
+    box_area,
+    box_convert,
+    box_iou,
+    complete_box_iou,
+    distance_box_iou,
+    generalized_box_iou,
+)
+from .nms import batched_nms, nms, nms_padded
+
+__all__: list[str] = [
+    "batched_nms",
+    "box_area",
+    "box_convert",
+    "box_iou",
+    "complete_box_iou",
+    "distance_box_iou",
+    "generalized_box_iou",
+    "nms",
+    "nms_padded",
+]
