@@ -1,0 +1,82 @@
+"""Squared Euclidean distances by the matmul form, in row chunks of bounded size.
+
+The hand-written ``((x[:, None] - c) ** 2).sum(-1)`` allocates ``n * k * d`` floats. Here the
+nearest centre is ``argmin_j |c_j|^2 - 2 x . c_j`` (``|x|^2`` is the same for every j, so it is
+left out, as in scikit-learn's ``_update_chunk_dense``), one ``(rows, k)`` block at a time, and
+the distance to the chosen centre is then computed exactly as ``sum((x - c_label)^2)``
+(scikit-learn's ``_inertia_dense``): extra memory ``O(rows * (k + d))``, never ``O(n * k * d)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from array_api_compat import is_dask_array
+
+from .._array import Array, Namespace
+
+__all__ = ["CHUNK_BYTES", "assign", "chunk_rows", "chunks", "sq_distances_to"]
+
+#: The default size of one chunk's ``(rows, k)`` distance block: 64 MiB.
+CHUNK_BYTES = 64 * 2**20
+
+
+def chunk_rows(x: Array, n_clusters: int, chunk_size: int | None) -> int:
+    """Rows per chunk: `chunk_size`, or as many as keep a ``(rows, k + d)`` block near 64 MiB.
+
+    A Dask array is one chunk here: Dask already splits it into its own blocks, and each block's
+    distances are computed on the worker that holds it.
+    """
+    n = int(x.shape[0])
+    if is_dask_array(x):
+        return max(n, 1)
+    if chunk_size is None:
+        itemsize = int(x.dtype.itemsize) if hasattr(x.dtype, "itemsize") else 8
+        chunk_size = CHUNK_BYTES // (itemsize * (n_clusters + int(x.shape[1])))
+    return max(1, min(chunk_size, n))
+
+
+def chunks(n: int, rows: int) -> Iterator[tuple[int, int]]:
+    """``(start, stop)`` of each chunk of `rows` rows (the last may be shorter)."""
+    for start in range(0, n, rows):
+        yield start, min(start + rows, n)
+
+
+def assign(x: Array, centers: Array, centers_sq: Array, *, xp: Namespace) -> tuple[Array, Array]:
+    """The nearest centre of each row of `x` (lowest index on ties) and its squared distance.
+
+    Parameters
+    ----------
+    x : array of shape (rows, d)
+    centers : array of shape (k, d)
+    centers_sq : array of shape (k,)
+        ``sum(centers ** 2, axis=1)``.
+
+    Returns
+    -------
+    labels : integer array of shape (rows,)
+    sq_distances : array of shape (rows,)
+        ``sum((x - centers[labels]) ** 2, axis=1)``, computed exactly (no cancellation).
+    """
+    scores = centers_sq[None, :] - 2.0 * (x @ xp.matrix_transpose(centers))  # (rows, k)
+    labels = xp.argmin(scores, axis=1)
+    diff = x - xp.take(centers, labels, axis=0)
+    return labels, xp.sum(diff * diff, axis=1)
+
+
+def sq_distances_to(points: Array, x: Array, x_sq: Array, *, xp: Namespace) -> Array:
+    """``max(|p|^2 - 2 p . x + |x|^2, 0)`` for each point of `points` and row of `x`: (m, n).
+
+    scikit-learn's ``_euclidean_distances(points, x, Y_norm_squared=x_sq, squared=True)``,
+    in its order of operations; used by k-means++ with a few candidate points at a time.
+    """
+    points_sq = xp.sum(points * points, axis=1)
+    distances = -2.0 * (points @ xp.matrix_transpose(x)) + points_sq[:, None]
+    distances = distances + x_sq[None, :]
+    return xp.maximum(distances, xp.zeros_like(distances))
+
+
+def split_rows(x: Array, rows: int) -> list[Any]:
+    """`x` as a list of row chunks (static slices: views on NumPy and torch)."""
+    return [x[start:stop, ...] for start, stop in chunks(int(x.shape[0]), rows)]

@@ -1,0 +1,356 @@
+"""Lloyd's k-means with the semantics of ``sklearn.cluster.KMeans(algorithm="lloyd")``.
+
+One step (scikit-learn's ``lloyd_iter_chunked_dense``): assign each point to its nearest
+centre (lowest index on ties), sum the weighted points of each cluster, relocate every empty
+cluster to one of the points farthest from their centres (``_relocate_empty_clusters_dense``),
+and divide by the cluster weights. The loop (``_kmeans_single_lloyd``) stops when the labels
+stop changing ("strict convergence") or when the squared centre shift ``sum |c' - c|^2`` is at
+most ``tol * mean(var(x, axis=0))`` (``_tolerance``); after a stop on the shift or on
+`max_iter` the labels are recomputed for the final centres. The inertia is
+``sum_i w_i |x_i - c_{label_i}|^2``.
+
+Distances use the matmul form in row chunks (:mod:`._distances`), so memory is
+``O(chunk * (k + d))``; the iteration is the backend's ``while_loop``, so the whole fit
+compiles under ``jax.jit``; on a Dask array each step is one pass over its blocks.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple
+
+from .. import backends, random
+from .._array import Array, Namespace, check_in_range, check_int, index_dtype
+from ._checks import check_centers, check_data, check_key, check_sample_weight
+from ._distances import assign, chunk_rows, chunks
+from .plusplus import _plusplus
+
+__all__ = ["KMeansResult", "kmeans", "kmeans_predict", "kmeans_step"]
+
+
+class KMeansResult(NamedTuple):
+    """What :func:`kmeans` returns.
+
+    Attributes
+    ----------
+    centers : array of shape (n_clusters, n_features)
+        The final centres (``KMeans.cluster_centers_``).
+    labels : integer array of shape (n_samples,)
+        The index of each point's centre (``KMeans.labels_``).
+    inertia : 0-d array
+        ``sum_i w_i |x_i - centers[labels_i]|^2`` (``KMeans.inertia_``).
+    n_iter : 0-d integer array
+        The number of Lloyd steps run (``KMeans.n_iter_``).
+    """
+
+    centers: Array
+    labels: Array
+    inertia: Array
+    n_iter: Array
+
+
+def kmeans(
+    x: Array,
+    n_clusters: int,
+    /,
+    *,
+    init: str | Array = "k-means++",
+    n_init: int = 1,
+    max_iter: int = 300,
+    tol: float = 1e-4,
+    key: Array | None = None,
+    sample_weight: Array | None = None,
+    chunk_size: int | None = None,
+) -> KMeansResult:
+    """Lloyd's k-means: ``sklearn.cluster.KMeans(algorithm="lloyd")`` as a function.
+
+    Minimises the inertia ``sum_i w_i min_j |x_i - c_j|^2`` by alternating assignment and
+    weighted means (Lloyd 1982), with scikit-learn's stopping rule, empty-cluster relocation
+    and final relabelling (see the module docstring). Given the same initial centres, labels
+    and ``n_iter`` equal scikit-learn's, centres and inertia agree to rounding.
+
+    Parameters
+    ----------
+    x : floating array of shape (n_samples, n_features)
+        The data, on any backend, or a :mod:`dask.array` chunked by rows.
+    n_clusters : int
+        In ``[1, n_samples]``.
+    init : {"k-means++", "random"} or array of shape (n_clusters, n_features)
+        ``"k-means++"``: :func:`kmeans_plusplus`; ``"random"``: `n_clusters` distinct points
+        drawn with probability proportional to their weight (Gumbel top-k); an array: the
+        initial centres (then `n_init` is ignored: one run, as scikit-learn).
+    n_init : int
+        Runs with different seeds (run ``i`` uses ``fold_in(key, i)``); the one of lowest
+        inertia is returned (the first among equals).
+    max_iter : int
+        The most Lloyd steps per run, >= 1.
+    tol : float
+        >= 0; relative to the mean per-feature variance of `x`, compared with the squared
+        shift of the centres. 0 stops only when the labels stop changing (or at `max_iter`).
+    key : array of shape (2,), uint32, optional
+        An :mod:`mlprims.random` key; required by the random inits (on Dask: a NumPy key).
+    sample_weight : floating array of shape (n_samples,), optional
+        Non-negative weights; default all ones.
+    chunk_size : int, optional
+        Rows per distance block; default: blocks of about 64 MiB. Ignored on Dask, whose
+        own blocks are used.
+
+    Returns
+    -------
+    KMeansResult
+        ``(centers, labels, inertia, n_iter)``.
+
+    Raises
+    ------
+    ValueError
+        For a bad `n_clusters`, `init`, `sample_weight` or a missing `key`; for NaN or
+        infinity in `x` or a negative weight when the arrays are eager (under ``jax.jit``
+        values are unknown: NaN then propagates into the centres and inertia).
+    TypeError
+        For a non-floating `x` or arguments of the wrong type.
+
+    See Also
+    --------
+    kmeans_plusplus, kmeans_step, kmeans_predict
+
+    Notes
+    -----
+    Memory beyond `x` is ``O(n_samples + chunk_size * (n_clusters + n_features))``. Under
+    ``jax.jit`` the chunks are unrolled (their count is static) and every step also computes
+    the relocation (a top-k over the distances), which eager code would skip when no cluster
+    is empty. On Dask the loop is a Python loop whose state is persisted on the workers each
+    step; only the (k, d) centres and a few scalars come back to the client.
+
+    Examples
+    --------
+    >>> import numpy as np, mlprims
+    >>> x = np.array([[0.0, 0.0], [0.0, 1.0], [10.0, 0.0], [10.0, 1.0]])
+    >>> result = mlprims.kmeans(x, 2, init=x[[0, 2]])
+    >>> result.centers.tolist(), result.labels.tolist(), float(result.inertia)
+    ([[0.0, 0.5], [10.0, 0.5]], [0, 0, 1, 1], 1.0)
+    """
+    xp = check_data(x, n_clusters)
+    n_init = check_int(n_init, "n_init", minimum=1)
+    max_iter = check_int(max_iter, "max_iter", minimum=1)
+    tol = check_in_range(tol, "tol", 0.0, closed=(True, False))
+    if chunk_size is not None:
+        chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
+    weights = check_sample_weight(sample_weight, x, xp=xp)
+    if isinstance(init, str):
+        if init not in ("k-means++", "random"):
+            msg = f"`init` must be 'k-means++', 'random' or an array of centres; got {init!r}"
+            raise ValueError(msg)
+        check_key(key, x, xp=xp)
+        starts = [(init, random.fold_in(key, i)) for i in range(n_init)]
+    else:
+        starts = [(check_centers(init, x, n_clusters, name="init", xp=xp), None)]
+    fit = _Fit(x, weights, n_clusters, rows=chunk_rows(x, n_clusters, chunk_size), xp=xp)
+    scaled_tol = fit.scaled_tol(tol)
+    best: KMeansResult | None = None
+    for start, run_key in starts:
+        result = fit.lloyd(fit.initial(start, run_key), max_iter=max_iter, tol=scaled_tol)
+        best = result if best is None else _lower_inertia(best, result, xp=xp)
+    assert best is not None
+    return best
+
+
+def kmeans_step(
+    x: Array, centers: Array, /, *, sample_weight: Array | None = None
+) -> tuple[Array, Array, Array]:
+    """One Lloyd step, as scikit-learn runs it: assign, sum, relocate empty clusters, average.
+
+    Parameters
+    ----------
+    x : floating array of shape (n_samples, n_features)
+    centers : floating array of shape (n_clusters, n_features)
+        The current centres.
+    sample_weight : floating array of shape (n_samples,), optional
+        Non-negative weights; default all ones.
+
+    Returns
+    -------
+    new_centers : array of shape (n_clusters, n_features)
+        The weighted means of the clusters (an empty cluster takes the point farthest from its
+        centre, the next empty one the second farthest, ...).
+    labels : integer array of shape (n_samples,)
+        The nearest of `centers` to each point.
+    inertia : 0-d array
+        ``sum_i w_i |x_i - centers[labels_i]|^2``, for the *given* centres: along a sequence
+        of steps it never increases.
+
+    Examples
+    --------
+    >>> import numpy as np, mlprims
+    >>> x = np.array([[0.0], [1.0], [4.0]])
+    >>> centers, labels, inertia = mlprims.kmeans_step(x, np.array([[0.0], [3.0]]))
+    >>> centers.tolist(), labels.tolist(), float(inertia)
+    ([[0.5], [4.0]], [0, 0, 1], 2.0)
+    """
+    xp = check_data(x, None)
+    centers = check_centers(centers, x, None, name="centers", xp=xp)
+    weights = check_sample_weight(sample_weight, x, xp=xp)
+    fit = _Fit(x, weights, int(centers.shape[0]), rows=chunk_rows(x, centers.shape[0], None), xp=xp)
+    new_centers, labels, inertia, _ = fit.step(centers)
+    return new_centers, labels, inertia
+
+
+def kmeans_predict(x: Array, centers: Array, /) -> Array:
+    """The index of the nearest centre for each point (lowest index on ties): ``KMeans.predict``.
+
+    Parameters
+    ----------
+    x : floating array of shape (n_samples, n_features)
+    centers : floating array of shape (n_clusters, n_features)
+
+    Returns
+    -------
+    integer array of shape (n_samples,)
+
+    Examples
+    --------
+    >>> import numpy as np, mlprims
+    >>> mlprims.kmeans_predict(np.array([[0.2], [2.9]]), np.array([[0.0], [3.0]])).tolist()
+    [0, 1]
+    """
+    xp = check_data(x, None)
+    centers = check_centers(centers, x, None, name="centers", xp=xp)
+    fit = _Fit(x, None, int(centers.shape[0]), rows=chunk_rows(x, centers.shape[0], None), xp=xp)
+    labels, _ = fit.assign_all(centers)
+    return labels
+
+
+def _lower_inertia(best: KMeansResult, other: KMeansResult, *, xp: Namespace) -> KMeansResult:
+    """`other` where its inertia is strictly lower than `best`'s, else `best` (no branching)."""
+    better = other.inertia < best.inertia
+    return KMeansResult(
+        xp.where(better, other.centers, best.centers),
+        xp.where(better, other.labels, best.labels),
+        xp.where(better, other.inertia, best.inertia),
+        xp.where(better, other.n_iter, best.n_iter),
+    )
+
+
+class _Fit:
+    """The data of one fit and the passes over it (each a loop over row chunks)."""
+
+    def __init__(self, x: Array, weights: Array | None, n_clusters: int, *, rows: int, xp: Namespace) -> None:
+        self.x, self.weights, self.k, self.rows, self.xp = x, weights, n_clusters, rows, xp
+        self.backend = backends.of(x)
+        self.n = int(x.shape[0])
+
+    def scaled_tol(self, tol: float) -> Array | float:
+        """scikit-learn's ``_tolerance``: ``tol * mean(var(x, axis=0))``, 0 when `tol` is 0."""
+        if tol == 0:
+            return 0.0
+        return self.xp.mean(self.xp.var(self.x, axis=0)) * tol
+
+    def initial(self, start: Any, key: Array | None) -> Array:
+        """The initial centres: an array as given, or drawn with `key`."""
+        if not isinstance(start, str):
+            return start
+        xp, x, k = self.xp, self.x, self.k
+        assert self.weights is not None and key is not None
+        if start == "k-means++":
+            n_trials = 2 + int(math.log(k))
+            centers, _ = _plusplus(x, self.weights, k, key, n_trials, xp=xp, n_samples=self.n)
+            return centers
+        # "random": k distinct points, P(i) proportional to w_i (Gumbel top-k: sampling without
+        # replacement, as NumPy's choice(n, k, replace=False, p=w / sum(w))).
+        noise = random.gumbel(key, (self.n,), dtype="float64" if x.dtype == xp.float64 else "float32")
+        scores = xp.log(self.weights) + xp.astype(noise, x.dtype)
+        _, indices = self.backend.top_k(scores, k)
+        return xp.take(x, indices, axis=0)
+
+    def assign_all(self, centers: Array) -> tuple[Array, Array]:
+        """Labels and squared distances of every point to `centers`, chunk by chunk."""
+        xp = self.xp
+        centers_sq = xp.sum(centers * centers, axis=1)
+        parts = [
+            assign(self.x[start:stop, ...], centers, centers_sq, xp=xp)
+            for start, stop in chunks(self.n, self.rows)
+        ]
+        if len(parts) == 1:
+            return parts[0]
+        return xp.concat([p[0] for p in parts]), xp.concat([p[1] for p in parts])
+
+    def step(self, centers: Array) -> tuple[Array, Array, Array, Array]:
+        """One Lloyd step: new centres, labels, inertia of `centers`, squared centre shift."""
+        xp, k, segment_sum = self.xp, self.k, self.backend.segment_sum
+        assert self.weights is not None
+        centers_sq = xp.sum(centers * centers, axis=1)
+        sums = counts = None
+        labels_parts, distance_parts = [], []
+        for start, stop in chunks(self.n, self.rows):
+            x, w = self.x[start:stop, ...], self.weights[start:stop]
+            labels, distances = assign(x, centers, centers_sq, xp=xp)
+            chunk_sums = segment_sum(x * w[:, None], labels, k)
+            chunk_counts = segment_sum(w, labels, k)
+            sums = chunk_sums if sums is None else sums + chunk_sums
+            counts = chunk_counts if counts is None else counts + chunk_counts
+            labels_parts.append(labels)
+            distance_parts.append(distances)
+        assert sums is not None and counts is not None
+        labels = labels_parts[0] if len(labels_parts) == 1 else xp.concat(labels_parts)
+        distances = distance_parts[0] if len(distance_parts) == 1 else xp.concat(distance_parts)
+        sums, counts = self.relocate(labels, distances, sums, counts)
+        filled = counts > 0
+        scale = 1.0 / xp.where(filled, counts, xp.ones_like(counts))
+        new_centers = xp.where(filled[:, None], sums * scale[:, None], sums)
+        shift = new_centers - centers
+        return new_centers, labels, xp.sum(self.weights * distances), xp.sum(shift * shift)
+
+    def relocate(
+        self, labels: Array, distances: Array, sums: Array, counts: Array
+    ) -> tuple[Array, Array]:
+        """``_relocate_empty_clusters_dense``: the r-th empty cluster (in index order) takes
+        the r-th farthest point from its centre; that point's weighted value moves out of its
+        old cluster. Nothing moves when every point sits on its centre."""
+        xp, k = self.xp, self.k
+        assert self.weights is not None
+        empty = counts == 0
+        _, farthest = self.backend.top_k(distances, k)  # farthest first, lower index on ties
+        rank = xp.cumulative_sum(xp.astype(empty, index_dtype(xp))) - 1
+        point = xp.take(farthest, xp.maximum(rank, xp.zeros_like(rank)))  # (k,)
+        moves = empty & (xp.max(distances) > 0)
+        weight = xp.where(moves, xp.take(self.weights, point), xp.zeros_like(counts))
+        moved = xp.take(self.x, point, axis=0) * weight[:, None]  # (k, d), 0 where no move
+        source = xp.where(moves, xp.take(labels, point), xp.full_like(point, k))  # k: dropped
+        segment_sum = self.backend.segment_sum
+        sums = xp.where(moves[:, None], moved, sums) - segment_sum(moved, source, k)
+        counts = xp.where(moves, weight, counts) - segment_sum(weight, source, k)
+        return sums, counts
+
+    def lloyd(self, centers: Array, *, max_iter: int, tol: Array | float) -> KMeansResult:
+        """``_kmeans_single_lloyd``: steps until strict convergence, the tolerance or
+        `max_iter`, then the final labels and inertia."""
+        xp = self.xp
+        no_labels = xp.full_like(self.x[:, 0], -1, dtype=index_dtype(xp))
+        zero = xp.asarray(0, dtype=index_dtype(xp))
+        false = xp.asarray(False)
+
+        def cond(state: tuple[Array, ...]) -> Array:
+            n_iter, _, _, _, stop = state
+            return (n_iter < max_iter) & ~stop
+
+        def body(state: tuple[Array, ...]) -> tuple[Array, ...]:
+            n_iter, centers, previous, _, _ = state
+            new_centers, labels, _, shift = self.step(centers)
+            strict = xp.all(labels == previous)
+            return n_iter + 1, new_centers, labels, strict, strict | (shift <= tol)
+
+        state = (zero, centers, no_labels, false, false)
+        n_iter, centers, labels, strict, _ = self.backend.while_loop(cond, body, state)
+        final_labels, _ = self.assign_all(centers)  # scikit-learn reruns the E-step unless strict
+        labels = xp.where(strict, labels, final_labels)
+        return KMeansResult(centers, labels, self.inertia(centers, labels), n_iter)
+
+    def inertia(self, centers: Array, labels: Array) -> Array:
+        """``_inertia_dense``: ``sum_i w_i |x_i - centers[labels_i]|^2``, chunk by chunk."""
+        xp = self.xp
+        assert self.weights is not None
+        total = None
+        for start, stop in chunks(self.n, self.rows):
+            diff = self.x[start:stop, ...] - xp.take(centers, labels[start:stop], axis=0)
+            part = xp.sum(self.weights[start:stop] * xp.sum(diff * diff, axis=1))
+            total = part if total is None else total + part
+        return total
