@@ -43,7 +43,10 @@ __all__ = [
 def _check_logits(logits: Array) -> Namespace:
     xp = floating_namespace(logits, "logits")
     if logits.ndim == 0 or logits.shape[-1] == 0:
-        msg = f"`logits` must have a non-empty last axis (the vocabulary V), got {tuple(logits.shape)}"
+        msg = (
+            "`logits` must have a non-empty last axis (the vocabulary V), got "
+            f"{shape_str(logits.shape)}"
+        )
         raise ValueError(msg)
     return xp
 
@@ -219,7 +222,7 @@ def min_p_filter(
     remove = probs < p * xp.max(probs, axis=-1, keepdims=True)
     if keep > 1:  # the most likely token is never removed, so only a larger minimum needs a sort
         order = xp.argsort(logits, axis=-1, descending=True, stable=True)
-        first = _positions(logits.shape[-1], logits, xp=xp) < keep
+        first = xp.broadcast_to(_positions(logits.shape[-1], logits, xp=xp) < keep, logits.shape)
         remove = remove & ~_unsort(first, order, xp=xp)
     return _fill(logits, remove, fill, xp=xp)
 
