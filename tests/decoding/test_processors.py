@@ -169,8 +169,10 @@ class TestTemperature:
         out = xb.to_numpy(apply_temperature(xb.asarray(CRAFTED), 0.5))
         _close(out, CRAFTED / 0.5)
 
-    @pytest.mark.parametrize(("t", "error"), [(0.0, ValueError), (-1.0, ValueError),
-                                              (math.inf, ValueError), ("1", TypeError)])  # fmt: skip
+    @pytest.mark.parametrize(
+        ("t", "error"),
+        [(0.0, ValueError), (-1.0, ValueError), (math.inf, ValueError), ("1", TypeError)],
+    )
     def test_bad_temperature(self, t, error) -> None:
         with pytest.raises(error, match="`temperature`"):
             apply_temperature(CRAFTED, t)
