@@ -211,8 +211,10 @@ def conv1d(
         (C_out,).
     stride : int
         Step between windows (>= 1).
-    padding : int, ``((left, right),)``, "valid" or "same"
-        Zero padding, as in :func:`conv2d`.
+    padding : int, ``(p,)``, ``(left, right)``, ``((left, right),)``, "valid" or "same"
+        Zero padding: an int or torch's ``(p,)`` pads both ends alike; a pair ``(left,
+        right)`` (jax's ``[(lo, hi)]`` without the list) or ``((left, right),)`` pads each
+        end by its own amount; "valid" and "same" as in :func:`conv2d`.
     dilation : int
         Step between the taps of a window (>= 1).
     groups : int
@@ -238,6 +240,9 @@ def conv1d(
     """
     check_choice(data_format, "data_format", ("NCL", "NLC"))
     xp = _check(x, weight, bias, 1)
+    if isinstance(padding, (tuple, list)) and len(padding) == 2:
+        if not any(isinstance(p, (tuple, list)) for p in padding):
+            padding = (tuple(padding),)  # (left, right): the one dimension's (low, high) pair
     if data_format == "NLC":
         x = xp.permute_dims(x, (0, 2, 1))
         weight = xp.permute_dims(weight, (2, 1, 0))

@@ -214,6 +214,23 @@ class TestConv1d:
             conv1d(nlc, wio, stride=2, padding="same", data_format="NLC"), np.asarray(expected)
         )
 
+    def test_padding_forms(self):
+        jax = pytest.importorskip("jax")
+        rng = np.random.default_rng(8)
+        x, w = rng.normal(size=(2, 3, 7)), rng.normal(size=(4, 3, 3))
+        padded = F.pad(_torch(x), (1, 2))  # 1 zero on the left, 2 on the right
+        expected = F.conv1d(padded, _torch(w), stride=2).numpy()
+        for padding in ((1, 2), [1, 2], ((1, 2),)):
+            assert_close(conv1d(x, w, stride=2, padding=padding), expected)
+        lax = jax.lax.conv_general_dilated(x, w, (2,), [(1, 2)])  # NCW, OIW by default
+        assert_close(conv1d(x, w, stride=2, padding=(1, 2)), np.asarray(lax))
+        expected = F.conv1d(_torch(x), _torch(w), padding=(2,)).numpy()  # torch's (p,)
+        assert_close(conv1d(x, w, padding=(2,)), expected)
+
     def test_bad_input(self, xb):
         with pytest.raises(ValueError, match="`x`"):
             conv1d(xb.asarray(np.ones((2, 3, 4, 4))), xb.asarray(np.ones((1, 3, 3))))
+        x, w = xb.asarray(np.ones((2, 3, 6))), xb.asarray(np.ones((1, 3, 3)))
+        for padding in ((1, -1), (1, 2, 3), ((1, 2), (3, 4))):
+            with pytest.raises(ValueError, match="`padding`"):
+                conv1d(x, w, padding=padding)
