@@ -20,6 +20,7 @@ measured (one fresh process per side).
 
 from __future__ import annotations
 
+import math
 from functools import partial
 
 from harness import Case, main
@@ -34,7 +35,7 @@ def _arrays(layer: Layer):
     _, (n, c, h, w), (out, k), _ = layer
     rng = np.random.default_rng(0)
     x = rng.standard_normal((n, c, h, w), dtype=np.float32)
-    weight = rng.standard_normal((out, c, k, k), dtype=np.float32) / np.sqrt(c * k * k)
+    weight = rng.standard_normal((out, c, k, k), dtype=np.float32) / math.sqrt(c * k * k)
     bias = rng.standard_normal(out, dtype=np.float32)
     return x, weight, bias
 
