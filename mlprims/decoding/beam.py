@@ -145,8 +145,8 @@ def _initialised(s: _Beams, dt: Any, *, xp: Namespace) -> _Beams:
     b, k = s.running.shape[:2]
     dev = device_of(s.running)
     first = xp.arange(k, device=dev) == 0
-    running_scores = xp.broadcast_to(xp.where(first, 0.0, _NEG), (b, k))
-    running_scores = xp.astype(running_scores, dt)
+    never = xp.full((k,), _NEG, dtype=dt, device=dev)
+    running_scores = xp.broadcast_to(xp.where(first, xp.zeros_like(never), never), (b, k))
     return s._replace(
         running_scores=running_scores,
         scores=xp.full((b, k), _NEG, dtype=dt, device=dev),
