@@ -233,7 +233,9 @@ def _lower_inertia(best: KMeansResult, other: KMeansResult, *, xp: Namespace) ->
 class _Fit:
     """The data of one fit and the passes over it (each a loop over row chunks)."""
 
-    def __init__(self, x: Array, weights: Array | None, n_clusters: int, *, rows: int, xp: Namespace) -> None:
+    def __init__(
+        self, x: Array, weights: Array | None, n_clusters: int, *, rows: int, xp: Namespace
+    ) -> None:
         self.x, self.weights, self.k, self.rows, self.xp = x, weights, n_clusters, rows, xp
         self.backend = backends.of(x)
         self.n = int(x.shape[0])
@@ -256,8 +258,13 @@ class _Fit:
             return centers
         # "random": k distinct points, P(i) proportional to w_i (Gumbel top-k: sampling without
         # replacement, as NumPy's choice(n, k, replace=False, p=w / sum(w))).
-        noise = random.gumbel(key, (self.n,), dtype="float64" if x.dtype == xp.float64 else "float32")
-        scores = xp.log(self.weights) + xp.astype(noise, x.dtype)
+        noise = random.gumbel(
+            key, (self.n,), dtype="float64" if x.dtype == xp.float64 else "float32"
+        )
+        w = self.weights
+        positive = w > 0
+        log_w = xp.where(positive, xp.log(xp.where(positive, w, xp.ones_like(w))), -xp.inf)
+        scores = log_w + xp.astype(noise, x.dtype)
         _, indices = self.backend.top_k(scores, k)
         return xp.take(x, indices, axis=0)
 
