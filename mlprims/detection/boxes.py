@@ -273,8 +273,9 @@ def generalized_box_iou(boxes1: Array, boxes2: Array, /) -> Array:
     -----
     Rezatofighi et al., "Generalized Intersection over Union" (CVPR 2019); matches
     ``torchvision.ops.generalized_box_iou`` except where torchvision divides 0 by 0: the IoU
-    of two empty boxes is 0 (GIoU -1 for two distinct points), and a pair whose enclosing
-    box is empty (the same point or segment twice) has GIoU 0, not NaN.
+    of two empty boxes is 0 (so GIoU -1 for two points that differ in x and in y), and a
+    pair whose enclosing box is empty (the same point twice, two points on one horizontal)
+    has GIoU 0, not NaN.
 
     Examples
     --------

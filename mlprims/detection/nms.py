@@ -54,7 +54,7 @@ def _check(
     for name, a in zip(names[1:], (scores, classes), strict=True):
         if a is not None and tuple(a.shape) != (n,):
             msg = (
-                f"`{name}` must have shape (N,) = ({n},), one per box of `boxes`, "
+                f"`{name}` must have one entry per box of `boxes`, shape ({n}), "
                 f"got {shape_str(a.shape)}"
             )
             raise ValueError(msg)
