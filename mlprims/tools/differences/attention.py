@@ -11,14 +11,16 @@ from ._show import jnp, np, show, torch, warned
 
 __all__ = ["ITEMS"]
 
-# One head, 2 queries, 3 keys, dimension 2, layout (batch, heads, length, dim). Query 0 may see
+# One head, 2 queries, 4 keys, dimension 2, layout (batch, heads, length, dim): the same shapes
+# in every snippet, so that JAX compiles dot_product_attention once per option. Query 0 may see
 # no key at all; query 1 sees every key.
-MASK = [[False, False, False], [True, True, True]]
+MASK = [[False] * 4, [True] * 4]
+KEEP_FIRST = [True, False, False, False]  # for each query: key 0 only
 
 
-def _qkv(length: int = 2, keys: int = 3) -> tuple[Any, Any, Any]:
+def _qkv() -> tuple[Any, Any, Any]:
     rng = np().random.default_rng(0)
-    q, k, v = (rng.standard_normal((1, 1, n, 2)).astype("float32") for n in (length, keys, keys))
+    q, k, v = (rng.standard_normal((1, 1, n, 2)).astype("float32") for n in (2, 4, 4))
     return q, k, v
 
 
@@ -71,9 +73,8 @@ def _torch_fully_masked() -> str:
 
 def _jax_fully_masked() -> str:
     jax = __import__("jax")
-    q, k, v = (jnp().asarray(a).transpose(0, 2, 1, 3) for a in _qkv())  # (B, T, N, H)
-    mask = jnp().asarray(MASK)[None, None]
-    out = jax.nn.dot_product_attention(q, k, v, mask=mask)
+    q, k, v = (a.transpose(0, 2, 1, 3) for a in _qkv())  # (B, T, N, H)
+    out = np().asarray(jax.nn.dot_product_attention(q, k, v, mask=np().asarray([[MASK]])))
     return f"dot_product_attention: {_row(out[0, 0, 0], v[0, :, 0])}"
 
 
@@ -92,8 +93,8 @@ def _polarity(out: Any, v: Any) -> str:
 
 def _torch_polarity() -> str:
     t = torch()
-    q, k, v = (t.as_tensor(a) for a in _qkv(1, 2))
-    keep_first = t.tensor([[True, False]])
+    q, k, v = (t.as_tensor(a) for a in _qkv())
+    keep_first = t.tensor([KEEP_FIRST])
     sdpa = t.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=keep_first)
     with _torch_seeded():
         mha = t.nn.MultiheadAttention(2, 1, batch_first=True)
@@ -105,16 +106,17 @@ def _torch_polarity() -> str:
 
 def _jax_polarity() -> str:
     jax = __import__("jax")
-    q, k, v = (jnp().asarray(a).transpose(0, 2, 1, 3) for a in _qkv(1, 2))
-    out = jax.nn.dot_product_attention(q, k, v, mask=jnp().asarray([[[[True, False]]]]))
+    q, k, v = (a.transpose(0, 2, 1, 3) for a in _qkv())
+    mask = np().asarray([[[KEEP_FIRST, KEEP_FIRST]]])
+    out = np().asarray(jax.nn.dot_product_attention(q, k, v, mask=mask))
     return f"dot_product_attention: {_polarity(out[0, 0, 0], v[0, :, 0])}"
 
 
 def _mlprims_polarity() -> str:
     import mlprims
 
-    q, k, v = _qkv(1, 2)
-    out = mlprims.scaled_dot_product_attention(q, k, v, mask=np().asarray([[True, False]]))
+    q, k, v = _qkv()
+    out = mlprims.scaled_dot_product_attention(q, k, v, mask=np().asarray([KEEP_FIRST]))
     return f"mask: {_polarity(out[0, 0, 0], v[0, 0])}"
 
 
@@ -133,16 +135,16 @@ def _tril(name: str) -> Any:
 def _torch_causal() -> str:
     t = torch()
     sdpa = t.nn.functional.scaled_dot_product_attention
-    q, k, v = (t.as_tensor(a) for a in _qkv(2, 4))
+    q, k, v = (t.as_tensor(a) for a in _qkv())
     causal = sdpa(q, k, v, is_causal=True)
     return f"is_causal: {_alignment(causal, lambda n: sdpa(q, k, v, attn_mask=t.as_tensor(_tril(n))))}"
 
 
 def _jax_causal() -> str:
     attention = __import__("jax").nn.dot_product_attention
-    q, k, v = (jnp().asarray(a).transpose(0, 2, 1, 3) for a in _qkv(2, 4))
+    q, k, v = (a.transpose(0, 2, 1, 3) for a in _qkv())
     causal = attention(q, k, v, is_causal=True)
-    explicit = lambda n: attention(q, k, v, mask=jnp().asarray(_tril(n)))  # noqa: E731
+    explicit = lambda n: attention(q, k, v, mask=_tril(n)[None, None])  # noqa: E731
     return f"is_causal: {_alignment(causal, explicit)}"
 
 
@@ -150,7 +152,7 @@ def _mlprims_causal() -> str:
     import mlprims
 
     sdpa = mlprims.scaled_dot_product_attention
-    q, k, v = _qkv(2, 4)
+    q, k, v = _qkv()
     explicit = lambda n: sdpa(q, k, v, mask=_tril(n))  # noqa: E731
     default = _alignment(sdpa(q, k, v, is_causal=True), explicit)
     aligned = _alignment(sdpa(q, k, v, is_causal=True, causal_align="bottom_right"), explicit)
@@ -159,7 +161,7 @@ def _mlprims_causal() -> str:
 
 def _torch_layout() -> str:
     t = torch()
-    q, k, v = (t.as_tensor(a) for a in _qkv(2, 3))
+    q, k, v = (t.as_tensor(a) for a in _qkv())
     by_hand = t.softmax(q @ k.mT / 2**0.5, dim=-1) @ v
     same = t.allclose(t.nn.functional.scaled_dot_product_attention(q, k, v), by_hand, atol=1e-6)
     return f"(batch, heads, length, dim): {'matches' if same else 'differs from'} by-hand"
@@ -168,10 +170,10 @@ def _torch_layout() -> str:
 def _jax_layout() -> str:
     attention = __import__("jax").nn.dot_product_attention
     rng = np().random.default_rng(0)
-    q, k, v = (jnp().asarray(rng.standard_normal((1, 2, 3, 4)), dtype="float32") for _ in "qkv")
-    right = attention(*(a.transpose(0, 2, 1, 3) for a in (q, k, v))).transpose(0, 2, 1, 3)
-    wrong = attention(q, k, v)  # (B, heads, L, D) arrays read as (B, L, heads, D): no error
-    difference = float(jnp().max(jnp().abs(right - wrong)))
+    q, k, v = (rng.standard_normal((1, 2, 3, 4)).astype("float32") for _ in "qkv")
+    right = np().asarray(attention(*(a.transpose(0, 2, 1, 3) for a in (q, k, v))))
+    wrong = np().asarray(attention(q, k, v))  # (B, heads, L, D) read as (B, L, heads, D)
+    difference = float(np().abs(right.transpose(0, 2, 1, 3) - wrong).max())
     return f"(batch, length, heads, dim); torch's layout runs, off by {difference:.2g}"
 
 
@@ -179,7 +181,7 @@ def _mlprims_layout() -> str:
     import mlprims
 
     t = torch()
-    q, k, v = (t.as_tensor(a) for a in _qkv(2, 3))
+    q, k, v = (t.as_tensor(a) for a in _qkv())
     ours = mlprims.scaled_dot_product_attention(q, k, v)
     same = t.allclose(ours, t.nn.functional.scaled_dot_product_attention(q, k, v), atol=1e-6)
     return f"(..., heads, length, dim): {'same as' if same else 'differs from'} torch SDPA"
@@ -246,7 +248,7 @@ ITEMS = [
     Item(
         "mask-polarity",
         "attention",
-        "boolean mask [True, False] over 2 keys",
+        "boolean mask [True, False, False, False] over 4 keys",
         "nn.MultiheadAttention's masks mean the opposite of SDPA's and JAX's: flip when porting",
         {
             "torch": (_torch_polarity, "SDPA: True = attend; MultiheadAttention: True = masked out"),

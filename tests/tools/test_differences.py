@@ -1,0 +1,130 @@
+"""``mlprims differences``: every recorded result still holds on the installed versions (so the
+catalogue cannot rot), and the command's table, topic filter, JSON and errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mlprims.tools import cli, differences
+from mlprims.tools.differences import (
+    FRAMEWORKS,
+    NOT_INSTALLED,
+    OPTIONAL,
+    TOPICS,
+    Item,
+    _command,
+    installed,
+    items,
+    run_item,
+)
+
+ITEMS = items()
+
+
+def test_the_catalogue_covers_every_topic_with_at_least_40_items() -> None:
+    assert len(ITEMS) >= 40
+    assert {i.topic for i in ITEMS} == set(TOPICS)
+    assert len({i.id for i in ITEMS}) == len(ITEMS)
+    for item in ITEMS:
+        run_here = [n for n in item.claims() if n in FRAMEWORKS]
+        assert run_here, f"{item.id}: nothing recorded on an installed framework"
+        assert item.title and item.why
+
+
+@pytest.mark.parametrize("item", ITEMS, ids=lambda i: i.id)
+def test_recorded_result_still_holds(item: Item) -> None:
+    """Each snippet printed its recorded result; Keras/Flax print `not installed` when absent."""
+    result = run_item(item)
+    for name, claim in item.claims().items():
+        got = result.outputs[name]
+        if name in OPTIONAL and not installed(name):
+            assert got == NOT_INSTALLED, f"{item.id} on {name}"
+        else:
+            assert got == claim, f"{item.id} on {name}: printed {got!r}, recorded {claim!r}"
+
+
+def _boom() -> str:
+    return str(1 / 0)
+
+
+TOY = [
+    Item(
+        "toy",
+        "dtypes",
+        "a toy item",
+        "to see a wrong record",
+        {"numpy": (lambda: "1", "2"), "torch": (lambda: "3", "3"), "keras": (lambda: "k", "k")},
+        (_boom, "never"),
+    )
+]
+
+
+def test_a_result_that_changed_is_marked_and_a_raising_snippet_shows_its_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(_command, "items", lambda topics=None: TOY)
+    monkeypatch.setattr(differences, "installed", lambda name: name != "keras")
+    assert cli.main(["differences"]) == 0
+    out = capsys.readouterr().out
+    assert "1 [recorded: 2]" in out
+    assert "error: ZeroDivisionError [recorded: never]" in out
+    assert NOT_INSTALLED in out
+    assert "2 results differ from those recorded" in out
+    result = run_item(TOY[0])
+    assert (result.holds("numpy"), result.holds("torch"), result.holds("keras")) == (
+        False,
+        True,
+        None,
+    )
+
+
+def test_table_of_a_topic(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["differences", "--topic", "sorting"]) == 0
+    out = capsys.readouterr().out
+    header = next(line for line in out.splitlines() if "why it matters" in line).split()
+    assert header[:2] == ["item", "numpy"] and "mlprims" in header
+    assert "indices of the top 2 of [1, 3, 3, 2, 3]" in out
+    assert "on torch: [1, 2] i64" in out  # mlprims' own top_k, run live
+    assert "softmax" not in out  # another topic
+    assert out.rstrip().endswith("every recorded result holds")
+
+
+def test_json_holds_every_item_of_the_topics(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "differences.json"
+    assert cli.main(["differences", "--topic", "shapes,positional", "--json", str(path)]) == 0
+    rows = json.loads(path.read_text())
+    assert [r["id"] for r in rows] == [i.id for i in items(["shapes", "positional"])]
+    assert {r["topic"] for r in rows} == {"shapes", "positional"}
+    assert set(rows[0]) == {"id", "topic", "title", "why", "outputs", "claims", "holds"}
+    assert all(v in (True, None) for r in rows for v in r["holds"].values())
+    capsys.readouterr()
+    assert cli.main(["differences", "--topic", "positional", "--json", "-"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["outputs"]["jax"] == "no RoPE in JAX core"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--topic", "atention"], "unknown 'atention' (did you mean 'attention'?)"),
+        (["--topic", ","], "--topic is empty"),
+        (["--json", "/no/such/folder/x.json"], "the folder /no/such/folder does not exist"),
+    ],
+)
+def test_usage_errors_are_one_line_and_exit_2(
+    arguments: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["differences", *arguments]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1
+    assert captured.err.startswith("mlprims differences: error: ") and message in captured.err
+
+
+def test_list_runs_nothing(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    monkeypatch.setattr(_command, "run", lambda *a, **k: pytest.fail("--list ran the snippets"))
+    assert cli.main(["differences", "--list", "--topic", "attention"]) == 0
+    out = capsys.readouterr().out
+    assert "fully-masked-row" in out and "mask-polarity" in out and "rope" not in out
