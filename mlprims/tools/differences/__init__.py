@@ -193,9 +193,7 @@ def items(topics: Sequence[str] | None = None) -> list[Item]:
     return found
 
 
-def run(
-    chosen: Sequence[Item], *, progress: Callable[[str], None] | None = None
-) -> list[Result]:
+def run(chosen: Sequence[Item], *, progress: Callable[[str], None] | None = None) -> list[Result]:
     """Run `chosen` items; `progress` is told each item's id before it runs."""
     results = []
     for item in chosen:

@@ -21,9 +21,7 @@ from . import FRAMEWORKS, MLPRIMS, NOT_INSTALLED, OPTIONAL, TOPICS, Item, Result
 __all__ = ["PINNED", "add_parser", "main", "report"]
 
 #: The versions the recorded results were measured on.
-PINNED = (
-    "numpy 2.4, torch 2.13.0 (CPU), jax 0.10.2 (jax_enable_x64 off), array_api_strict 2.6"
-)
+PINNED = "numpy 2.4, torch 2.13.0 (CPU), jax 0.10.2 (jax_enable_x64 off), array_api_strict 2.6"
 LEGEND = (
     "cells: `value dtype` (f32 = float32, i64 = int64); `error: T`: raised T; "
     "`warns W`: emitted the warning W; - nothing to run"

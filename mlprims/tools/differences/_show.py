@@ -14,7 +14,18 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["attempt", "jnp", "np", "show", "strict", "torch", "warned"]
+__all__ = [
+    "attempt",
+    "flax_linen",
+    "jax",
+    "jnp",
+    "keras",
+    "np",
+    "show",
+    "strict",
+    "torch",
+    "warned",
+]
 
 _SHORT = {
     "float16": "f16",
@@ -41,9 +52,24 @@ def torch() -> Any:
     return importlib.import_module("torch")
 
 
+def jax() -> Any:
+    """``jax``."""
+    return importlib.import_module("jax")
+
+
 def jnp() -> Any:
     """``jax.numpy``."""
     return importlib.import_module("jax.numpy")
+
+
+def keras() -> Any:
+    """``keras`` (optional)."""
+    return importlib.import_module("keras")
+
+
+def flax_linen() -> Any:
+    """``flax.linen`` (optional)."""
+    return importlib.import_module("flax.linen")
 
 
 def strict() -> Any:
@@ -79,8 +105,10 @@ def _to_numpy(x: Any) -> Any:
         return numpy.asarray(x)
     module = type(x).__module__
     if module.startswith("torch"):
-        return x.detach().cpu().float().numpy() if str(x.dtype) == "torch.bfloat16" else (
-            x.detach().cpu().numpy()
+        return (
+            x.detach().cpu().float().numpy()
+            if str(x.dtype) == "torch.bfloat16"
+            else (x.detach().cpu().numpy())
         )
     if module.startswith(("jax", "jaxlib", "array_api_strict")):
         return numpy.asarray(x)

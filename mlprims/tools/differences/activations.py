@@ -6,7 +6,7 @@ import inspect
 from typing import Any
 
 from . import Item
-from ._show import jnp, np, show, torch
+from ._show import flax_linen, jax, jnp, keras, np, show, torch
 
 __all__ = ["ITEMS"]
 
@@ -25,17 +25,19 @@ def _torch_gelu() -> str:
 
 
 def _jax_gelu() -> str:
-    gelu = __import__("jax").nn.gelu
-    return f"approximate={_default(gelu, 'approximate')}; gelu(1): {_value(gelu(jnp().asarray(1.0)))}"
+    gelu = jax().nn.gelu
+    return (
+        f"approximate={_default(gelu, 'approximate')}; gelu(1): {_value(gelu(jnp().asarray(1.0)))}"
+    )
 
 
 def _keras_gelu() -> str:
-    gelu = __import__("keras").activations.gelu
+    gelu = keras().activations.gelu
     return f"approximate={_default(gelu, 'approximate')}"
 
 
 def _flax_gelu() -> str:
-    gelu = __import__("flax.linen", fromlist=["gelu"]).gelu
+    gelu = flax_linen().gelu
     return f"approximate={_default(gelu, 'approximate')}"
 
 
@@ -73,15 +75,17 @@ ITEMS = [
         "Keras' LeakyReLU layer defaults to 0.3, torch and JAX to 0.01",
         {
             "torch": (
-                lambda: f"leaky_relu(-1): {_value(torch().nn.functional.leaky_relu(torch().tensor(-1.0)))}",
+                lambda: f"leaky_relu(-1): {_value(torch().nn.LeakyReLU()(torch().tensor(-1.0)))}",
                 "leaky_relu(-1): -0.01",
             ),
             "jax": (
-                lambda: f"leaky_relu(-1): {_value(__import__('jax').nn.leaky_relu(jnp().asarray(-1.0)))}",
+                lambda: f"leaky_relu(-1): {_value(jax().nn.leaky_relu(jnp().asarray(-1.0)))}",
                 "leaky_relu(-1): -0.01",
             ),
             "keras": (
-                lambda: f"LeakyReLU().negative_slope: {show(__import__('keras').layers.LeakyReLU().negative_slope)}",
+                lambda: (
+                    f"LeakyReLU().negative_slope: {show(keras().layers.LeakyReLU().negative_slope)}"
+                ),
                 "LeakyReLU().negative_slope: 0.3",
             ),
         },

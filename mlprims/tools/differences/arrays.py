@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import Item
-from ._show import attempt, jnp, np, show, strict, torch
+from ._show import attempt, jax, jnp, np, show, strict, torch
 
 __all__ = ["ITEMS"]
 
@@ -65,18 +65,16 @@ def _aliasing(convert: Callable[[Any], Any]) -> str:
 
 
 def _boolean_mask_under_jit() -> str:
-    jax = __import__("jax")
     x = jnp().asarray([-1.0, 1.0, 2.0])
     eager = show(x[x > 0])
-    traced = attempt(lambda: jax.jit(lambda v: v[v > 0])(x))
+    traced = attempt(lambda: jax().jit(lambda v: v[v > 0])(x))
     return f"eager: {eager}; jit: {traced}"
 
 
 def _numpy_inside_trace() -> str:
-    jax = __import__("jax")
     x = jnp().ones(2)
-    to_numpy = attempt(lambda: jax.jit(lambda v: np().asarray(v))(x))
-    branch = attempt(lambda: jax.jit(lambda v: v if v.sum() > 0 else -v)(x))
+    to_numpy = attempt(lambda: jax().jit(lambda v: np().asarray(v))(x))
+    branch = attempt(lambda: jax().jit(lambda v: v if v.sum() > 0 else -v)(x))
     return f"np.asarray in jit: {to_numpy}; if in jit: {branch}"
 
 
@@ -115,8 +113,10 @@ ITEMS = [
             ),
             "jax": (
                 _jax_out_of_bounds,
-                "x[5]: 2 i32; x[[0, 5]]: [0, 2] i32; x.at[5].set(9): [0, 1, 2] i32; "
-                "take(x, [5]): [nan] f32",
+                (
+                    "x[5]: 2 i32; x[[0, 5]]: [0, 2] i32; x.at[5].set(9): [0, 1, 2] i32; "
+                    "take(x, [5]): [nan] f32"
+                ),
             ),
             "array_api_strict": (
                 lambda: _out_of_bounds(strict().asarray),
@@ -179,13 +179,18 @@ ITEMS = [
         "x[x > 0] eagerly and under jax.jit",
         "data-dependent shapes cannot be traced: use where(x > 0, x, 0)",
         {
-            "numpy": (lambda: show(np().asarray([-1.0, 1.0, 2.0])[np().asarray([False, True, True])]),
-                      "[1, 2] f64"),  # fmt: skip
+            "numpy": (
+                lambda: show(np().asarray([-1.0, 1.0, 2.0])[np().asarray([False, True, True])]),
+                "[1, 2] f64",
+            ),
             "torch": (
                 lambda: show(torch().tensor([-1.0, 1.0, 2.0])[torch().tensor([False, True, True])]),
                 "[1, 2] f32",
             ),
-            "jax": (_boolean_mask_under_jit, "eager: [1, 2] f32; jit: error: NonConcreteBooleanIndexError"),
+            "jax": (
+                _boolean_mask_under_jit,
+                "eager: [1, 2] f32; jit: error: NonConcreteBooleanIndexError",
+            ),
         },
         "no data-dependent shapes: every primitive runs under jax.jit",
     ),
@@ -195,11 +200,16 @@ ITEMS = [
         "NumPy conversion or a Python if inside autograd / jax.jit",
         "np.asarray and `if x > 0` fail at trace time in JAX; torch needs .detach()",
         {
-            "torch": (_torch_numpy_with_grad, ".numpy() of a tensor requiring grad: error: RuntimeError"),
+            "torch": (
+                _torch_numpy_with_grad,
+                ".numpy() of a tensor requiring grad: error: RuntimeError",
+            ),
             "jax": (
                 _numpy_inside_trace,
-                "np.asarray in jit: error: TracerArrayConversionError; "
-                "if in jit: error: TracerBoolConversionError",
+                (
+                    "np.asarray in jit: error: TracerArrayConversionError; "
+                    "if in jit: error: TracerBoolConversionError"
+                ),
             ),
         },
         "no Python branching on array values inside primitives",
@@ -210,14 +220,22 @@ ITEMS = [
         "clip([0, 1.5, 3], min=2, max=1) (min > max)",
         "swapped bounds return max everywhere, with no error to catch the bug",
         {
-            "numpy": (lambda: show(np().clip(np().asarray([0.0, 1.5, 3.0]), 2, 1)), "[1, 1, 1] f64"),
+            "numpy": (
+                lambda: show(np().clip(np().asarray([0.0, 1.5, 3.0]), 2, 1)),
+                "[1, 1, 1] f64",
+            ),
             "torch": (
                 lambda: show(torch().clamp(torch().tensor([0.0, 1.5, 3.0]), 2, 1)),
                 "[1, 1, 1] f32",
             ),
-            "jax": (lambda: show(jnp().clip(jnp().asarray([0.0, 1.5, 3.0]), 2, 1)), "[1, 1, 1] f32"),
+            "jax": (
+                lambda: show(jnp().clip(jnp().asarray([0.0, 1.5, 3.0]), 2, 1)),
+                "[1, 1, 1] f32",
+            ),
             "array_api_strict": (
-                lambda: attempt(lambda: strict().clip(strict().asarray([0.0, 1.5, 3.0]), min=2, max=1)),
+                lambda: attempt(
+                    lambda: strict().clip(strict().asarray([0.0, 1.5, 3.0]), min=2, max=1)
+                ),
                 "error: ValueError",
             ),
         },

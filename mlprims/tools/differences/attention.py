@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from . import Item
-from ._show import jnp, np, show, torch, warned
+from ._show import jax, jnp, np, show, torch, warned
 
 __all__ = ["ITEMS"]
 
@@ -72,9 +72,8 @@ def _torch_fully_masked() -> str:
 
 
 def _jax_fully_masked() -> str:
-    jax = __import__("jax")
     q, k, v = (a.transpose(0, 2, 1, 3) for a in _qkv())  # (B, T, N, H)
-    out = np().asarray(jax.nn.dot_product_attention(q, k, v, mask=np().asarray([[MASK]])))
+    out = np().asarray(jax().nn.dot_product_attention(q, k, v, mask=np().asarray([[MASK]])))
     return f"dot_product_attention: {_row(out[0, 0, 0], v[0, :, 0])}"
 
 
@@ -82,7 +81,7 @@ def _mlprims_fully_masked() -> str:
     import mlprims
 
     q, k, v = _qkv()
-    out = mlprims.scaled_dot_product_attention(q, k, v, mask=np().asarray(MASK))
+    out: Any = mlprims.scaled_dot_product_attention(q, k, v, mask=np().asarray(MASK))
     return f"scaled_dot_product_attention: {_row(out[0, 0, 0], v[0, 0])}"
 
 
@@ -105,10 +104,9 @@ def _torch_polarity() -> str:
 
 
 def _jax_polarity() -> str:
-    jax = __import__("jax")
     q, k, v = (a.transpose(0, 2, 1, 3) for a in _qkv())
     mask = np().asarray([[[KEEP_FIRST, KEEP_FIRST]]])
-    out = np().asarray(jax.nn.dot_product_attention(q, k, v, mask=mask))
+    out = np().asarray(jax().nn.dot_product_attention(q, k, v, mask=mask))
     return f"dot_product_attention: {_polarity(out[0, 0, 0], v[0, :, 0])}"
 
 
@@ -116,7 +114,7 @@ def _mlprims_polarity() -> str:
     import mlprims
 
     q, k, v = _qkv()
-    out = mlprims.scaled_dot_product_attention(q, k, v, mask=np().asarray([KEEP_FIRST]))
+    out: Any = mlprims.scaled_dot_product_attention(q, k, v, mask=np().asarray([KEEP_FIRST]))
     return f"mask: {_polarity(out[0, 0, 0], v[0, 0])}"
 
 
@@ -137,11 +135,13 @@ def _torch_causal() -> str:
     sdpa = t.nn.functional.scaled_dot_product_attention
     q, k, v = (t.as_tensor(a) for a in _qkv())
     causal = sdpa(q, k, v, is_causal=True)
-    return f"is_causal: {_alignment(causal, lambda n: sdpa(q, k, v, attn_mask=t.as_tensor(_tril(n))))}"
+    return (
+        f"is_causal: {_alignment(causal, lambda n: sdpa(q, k, v, attn_mask=t.as_tensor(_tril(n))))}"
+    )
 
 
 def _jax_causal() -> str:
-    attention = __import__("jax").nn.dot_product_attention
+    attention = jax().nn.dot_product_attention
     q, k, v = (a.transpose(0, 2, 1, 3) for a in _qkv())
     causal = attention(q, k, v, is_causal=True)
     explicit = lambda n: attention(q, k, v, mask=_tril(n)[None, None])  # noqa: E731
@@ -168,7 +168,7 @@ def _torch_layout() -> str:
 
 
 def _jax_layout() -> str:
-    attention = __import__("jax").nn.dot_product_attention
+    attention = jax().nn.dot_product_attention
     rng = np().random.default_rng(0)
     q, k, v = (rng.standard_normal((1, 2, 3, 4)).astype("float32") for _ in "qkv")
     right = np().asarray(attention(*(a.transpose(0, 2, 1, 3) for a in (q, k, v))))
@@ -191,7 +191,7 @@ def _mlprims_float16_masked() -> str:
     import mlprims
 
     q, k, v = (a.astype("float16") for a in _qkv())
-    out = mlprims.scaled_dot_product_attention(q, k, v, mask=np().asarray(MASK))
+    out: Any = mlprims.scaled_dot_product_attention(q, k, v, mask=np().asarray(MASK))
     return f"float16, fully masked row: {_row(out[0, 0, 0], v[0, 0])}"
 
 
@@ -208,7 +208,7 @@ ITEMS = [
             ),
             "torch": (lambda: show(torch().softmax(_all_inf(torch().tensor), 0)), "[nan, nan] f32"),
             "jax": (
-                lambda: show(__import__("jax").nn.softmax(_all_inf(jnp().asarray))),
+                lambda: show(jax().nn.softmax(_all_inf(jnp().asarray))),
                 "[nan, nan] f32",
             ),
             "array_api_strict": "no softmax in the standard",
@@ -223,7 +223,7 @@ ITEMS = [
         {
             "torch": (lambda: show(torch().logsumexp(_all_inf(torch().tensor), 0)), "-inf f32"),
             "jax": (
-                lambda: show(__import__("jax").nn.logsumexp(_all_inf(jnp().asarray))),
+                lambda: show(jax().nn.logsumexp(_all_inf(jnp().asarray))),
                 "-inf f32",
             ),
             "array_api_strict": "no logsumexp in the standard",
@@ -251,7 +251,10 @@ ITEMS = [
         "boolean mask [True, False, False, False] over 4 keys",
         "nn.MultiheadAttention's masks mean the opposite of SDPA's and JAX's: flip when porting",
         {
-            "torch": (_torch_polarity, "SDPA: True = attend; MultiheadAttention: True = masked out"),
+            "torch": (
+                _torch_polarity,
+                "SDPA: True = attend; MultiheadAttention: True = masked out",
+            ),
             "jax": (_jax_polarity, "dot_product_attention: True = attend"),
         },
         (_mlprims_polarity, "mask: True = attend"),

@@ -198,8 +198,9 @@ ITEMS = [
             "numpy": (lambda: _dtype(np().ones(2, "uint32") + np().ones(2, "int32")), "i64"),
             "torch": (
                 lambda: attempt(
-                    lambda: torch().ones(2, dtype=torch().uint32)
-                    + torch().ones(2, dtype=torch().int32)
+                    lambda: (
+                        torch().ones(2, dtype=torch().uint32) + torch().ones(2, dtype=torch().int32)
+                    )
                 ),
                 "error: RuntimeError",
             ),

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import Item
-from ._show import jnp, show, torch
+from ._show import jax, jnp, show, torch
 
 __all__ = ["ITEMS"]
 
@@ -18,8 +18,7 @@ def _torch_grad(f: Callable[[Any], Any], values: list[float]) -> str:
 
 
 def _jax_grad(f: Callable[[Any], Any], values: list[float]) -> str:
-    jax = __import__("jax")
-    return show(jax.grad(lambda x: f(x).sum())(jnp().asarray(values)))
+    return show(jax().grad(lambda x: f(x).sum())(jnp().asarray(values)))
 
 
 def _kinks(grad: Callable[[Callable[[Any], Any], list[float]], str], xp: Any, relu: Any) -> str:
@@ -38,7 +37,7 @@ ITEMS = [
                 "d|x|: [0] f32; d relu: [0] f32",
             ),
             "jax": (
-                lambda: _kinks(_jax_grad, jnp(), __import__("jax").nn.relu),
+                lambda: _kinks(_jax_grad, jnp(), jax().nn.relu),
                 "d|x|: [1] f32; d relu: [0] f32",
             ),
         },

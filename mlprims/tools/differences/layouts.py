@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import Item
-from ._show import attempt, jnp, np, show, torch
+from ._show import attempt, flax_linen, jax, jnp, keras, np, show, torch
 
 __all__ = ["ITEMS"]
 
@@ -18,7 +18,7 @@ KERNEL = [1.0, 10.0, 100.0]
 
 
 def _lax() -> Any:
-    return __import__("jax").lax
+    return jax().lax
 
 
 def _torch_conv1d(kernel: list[float], **options: Any) -> Any:
@@ -30,6 +30,11 @@ def _torch_conv1d(kernel: list[float], **options: Any) -> Any:
 def _lax_conv1d(kernel: list[float], stride: int = 1, padding: str = "VALID") -> Any:
     x, w = jnp().asarray([[SIGNAL]]), jnp().asarray([[kernel]])
     return _lax().conv_general_dilated(x, w, (stride,), padding)[0, 0]
+
+
+def _jax_convolve() -> str:
+    flipped = jnp().convolve(jnp().asarray(SIGNAL), jnp().asarray(KERNEL), "valid")
+    return f"jnp.convolve: {show(flipped)}; lax.conv: {show(_lax_conv1d(KERNEL))}"
 
 
 def _mlprims_conv1d(kernel: list[float], **options: Any) -> Any:
@@ -55,15 +60,14 @@ def _jax_conv_layout() -> str:
 
 
 def _keras_conv_layout() -> str:
-    conv = __import__("keras").layers.Conv2D(5, 2)
+    conv = keras().layers.Conv2D(5, 2)
     conv.build((None, 4, 4, 3))
     return f"x (N, H, W, C), Conv2D(5, 2).kernel {_shape(conv.kernel)}: HWIO"
 
 
 def _flax_conv_layout() -> str:
-    jax = __import__("jax")
-    conv = __import__("flax.linen", fromlist=["Conv"]).Conv(5, (2, 2))
-    kernel = conv.init(jax.random.key(0), jnp().ones((1, 4, 4, 3)))["params"]["kernel"]
+    conv = flax_linen().Conv(5, (2, 2))
+    kernel = conv.init(jax().random.key(0), jnp().ones((1, 4, 4, 3)))["params"]["kernel"]
     return f"x (N, H, W, C), Conv(5, (2, 2)) kernel {_shape(kernel)}: HWIO"
 
 
@@ -123,15 +127,14 @@ def _torch_linear() -> str:
 
 
 def _keras_dense() -> str:
-    dense = __import__("keras").layers.Dense(5)
+    dense = keras().layers.Dense(5)
     dense.build((None, 3))
     return f"Dense(5).kernel {_shape(dense.kernel)}: (in, out)"
 
 
 def _flax_dense() -> str:
-    jax = __import__("jax")
-    dense = __import__("flax.linen", fromlist=["Dense"]).Dense(5)
-    kernel = dense.init(jax.random.key(0), jnp().ones((1, 3)))["params"]["kernel"]
+    dense = flax_linen().Dense(5)
+    kernel = dense.init(jax().random.key(0), jnp().ones((1, 3)))["params"]["kernel"]
     return f"Dense(5) kernel {_shape(kernel)}: (in, out)"
 
 
@@ -140,7 +143,9 @@ def _mlprims_dense() -> str:
 
     key = mlprims.random.key(0, backend="numpy")
     params = mlprims.init_multi_head_attention(key, 4, 2, head_dim=3)
-    return f"init_multi_head_attention(d_model=4, 2 heads of 3) wq {_shape(params['wq'])}: (in, out)"
+    return (
+        f"init_multi_head_attention(d_model=4, 2 heads of 3) wq {_shape(params['wq'])}: (in, out)"
+    )
 
 
 def _torch_cross_entropy() -> str:
@@ -167,12 +172,24 @@ ITEMS = [
         "torch and lax default to NCHW with (out, in, kh, kw) kernels, Keras and Flax to NHWC "
         "with HWIO: ported kernels need transpose(2, 3, 1, 0)",
         {
-            "torch": (_torch_conv_layout, "x (N, C, H, W), Conv2d(3, 5, 2).weight (5, 3, 2, 2): OIHW"),
-            "jax": (_jax_conv_layout, "lax.conv of (1, 3, 4, 4) and (5, 3, 2, 2): (1, 5, 3, 3): NCHW, OIHW"),
+            "torch": (
+                _torch_conv_layout,
+                "x (N, C, H, W), Conv2d(3, 5, 2).weight (5, 3, 2, 2): OIHW",
+            ),
+            "jax": (
+                _jax_conv_layout,
+                "lax.conv of (1, 3, 4, 4) and (5, 3, 2, 2): (1, 5, 3, 3): NCHW, OIHW",
+            ),
             "keras": (_keras_conv_layout, "x (N, H, W, C), Conv2D(5, 2).kernel (2, 2, 3, 5): HWIO"),
-            "flax": (_flax_conv_layout, "x (N, H, W, C), Conv(5, (2, 2)) kernel (2, 2, 3, 5): HWIO"),
+            "flax": (
+                _flax_conv_layout,
+                "x (N, H, W, C), Conv(5, (2, 2)) kernel (2, 2, 3, 5): HWIO",
+            ),
         },
-        (_mlprims_conv_layout, "NCHW/OIHW by default: (1, 5, 3, 3); data_format='NHWC' (HWIO): (1, 3, 3, 5)"),
+        (
+            _mlprims_conv_layout,
+            "NCHW/OIHW by default: (1, 5, 3, 3); data_format='NHWC' (HWIO): (1, 3, 3, 5)",
+        ),
     ),
     Item(
         "conv-kernel-flip",
@@ -185,10 +202,12 @@ ITEMS = [
                 lambda: f"np.convolve: {show(np().convolve(SIGNAL, KERNEL, 'valid'))}",
                 "np.convolve: [123, 234] f64",
             ),
-            "torch": (lambda: f"F.conv1d: {show(_torch_conv1d(KERNEL))}", "F.conv1d: [321, 432] f32"),
+            "torch": (
+                lambda: f"F.conv1d: {show(_torch_conv1d(KERNEL))}",
+                "F.conv1d: [321, 432] f32",
+            ),
             "jax": (
-                lambda: f"jnp.convolve: {show(jnp().convolve(jnp().asarray(SIGNAL), jnp().asarray(KERNEL), 'valid'))}; "
-                f"lax.conv: {show(_lax_conv1d(KERNEL))}",
+                _jax_convolve,
                 "jnp.convolve: [123, 234] f32; lax.conv: [321, 432] f32",
             ),
         },
@@ -200,7 +219,10 @@ ITEMS = [
         "'same' padding with the even kernel [1, 10] on [1, 2, 3, 4]; with stride 2",
         "the odd padding element goes after the signal in both, but torch refuses strided 'same'",
         {
-            "torch": (_torch_same_padding, "'same': [21, 32, 43, 4] f32; stride 2: error: RuntimeError"),
+            "torch": (
+                _torch_same_padding,
+                "'same': [21, 32, 43, 4] f32; stride 2: error: RuntimeError",
+            ),
             "jax": (_jax_same_padding, "'SAME': [21, 32, 43, 4] f32; stride 2: [21, 43] f32"),
         },
         (_mlprims_same_padding, "'same': [21, 32, 43, 4] f32; stride 2: [21, 43] f32"),
@@ -215,7 +237,10 @@ ITEMS = [
             "torch": (_torch_transpose, "conv_transpose1d: [1, 2, 3, 0, 0] f32"),
             "jax": (
                 _jax_transpose,
-                "lax.conv_transpose: [3, 2, 1, 0, 0] f32; transpose_kernel=True: [1, 2, 3, 0, 0] f32",
+                (
+                    "lax.conv_transpose: [3, 2, 1, 0, 0] f32; "
+                    "transpose_kernel=True: [1, 2, 3, 0, 0] f32"
+                ),
             ),
         },
         (_mlprims_transpose, "conv_transpose2d: [1, 2, 3, 0, 0] f32"),
@@ -240,7 +265,10 @@ ITEMS = [
         "torch takes the classes on axis 1, optax and Keras on the last axis: sequence "
         "logits need a transpose (or fail only when the sizes disagree)",
         {
-            "torch": (_torch_cross_entropy, "(N, C, L) logits: 1.09861 f32; (N, L, C): error: RuntimeError"),
+            "torch": (
+                _torch_cross_entropy,
+                "(N, C, L) logits: 1.09861 f32; (N, L, C): error: RuntimeError",
+            ),
             "jax": "no cross-entropy in JAX core (optax: last axis)",
         },
         (_mlprims_cross_entropy, "axis=-1, (N, L, C) logits: 1.09861 f32"),

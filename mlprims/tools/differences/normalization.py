@@ -9,7 +9,7 @@ import inspect
 from typing import Any
 
 from . import Item
-from ._show import attempt, jnp, np, show, torch
+from ._show import attempt, flax_linen, jax, jnp, keras, np, show, torch
 
 __all__ = ["ITEMS"]
 
@@ -32,12 +32,12 @@ def _torch_defaults() -> str:
 
 
 def _keras_defaults() -> str:
-    bn = __import__("keras").layers.BatchNormalization()
+    bn = keras().layers.BatchNormalization()
     return f"momentum={show(bn.momentum)}, eps={show(bn.epsilon)}"
 
 
 def _flax_defaults() -> str:
-    bn = __import__("flax.linen", fromlist=["BatchNorm"]).BatchNorm()
+    bn = flax_linen().BatchNorm()
     return f"momentum={show(bn.momentum)}, eps={show(bn.epsilon)}"
 
 
@@ -56,18 +56,15 @@ def _torch_update() -> str:
 
 
 def _keras_update() -> str:
-    bn = __import__("keras").layers.BatchNormalization(momentum=0.9)
+    bn = keras().layers.BatchNormalization(momentum=0.9)
     bn(np().asarray(BATCH, dtype="float32"), training=True)
     return "momentum=0.9: " + _stats(bn.moving_mean, bn.moving_variance)
 
 
 def _flax_update() -> str:
-    jax = __import__("jax")
-    bn = __import__("flax.linen", fromlist=["BatchNorm"]).BatchNorm(
-        use_running_average=False, momentum=0.9
-    )
+    bn = flax_linen().BatchNorm(use_running_average=False, momentum=0.9)
     x = jnp().asarray(BATCH)
-    _, updates = bn.apply(bn.init(jax.random.key(0), x), x, mutable=["batch_stats"])
+    _, updates = bn.apply(bn.init(jax().random.key(0), x), x, mutable=["batch_stats"])
     stats = updates["batch_stats"]
     return "momentum=0.9: " + _stats(stats["mean"], stats["var"])
 
@@ -93,7 +90,8 @@ def _mlprims_batch_of_one() -> str:
 
 def _torch_axis() -> str:
     nhwc = torch().zeros((2, 4, 4, 3))
-    return f"axis 1: BatchNorm2d(3) of an NHWC batch: {attempt(lambda: torch().nn.BatchNorm2d(3)(nhwc))}"
+    outcome = attempt(lambda: torch().nn.BatchNorm2d(3)(nhwc))
+    return f"axis 1: BatchNorm2d(3) of an NHWC batch: {outcome}"
 
 
 def _mlprims_axis() -> str:
@@ -151,11 +149,11 @@ ITEMS = [
         {
             "torch": (_torch_axis, "axis 1: BatchNorm2d(3) of an NHWC batch: error: RuntimeError"),
             "keras": (
-                lambda: f"axis={show(__import__('keras').layers.BatchNormalization().axis)}",
+                lambda: f"axis={show(keras().layers.BatchNormalization().axis)}",
                 "axis=-1",
             ),
             "flax": (
-                lambda: f"axis={show(__import__('flax.linen', fromlist=['BatchNorm']).BatchNorm().axis)}",
+                lambda: f"axis={show(flax_linen().BatchNorm().axis)}",
                 "axis=-1",
             ),
         },
@@ -170,15 +168,15 @@ ITEMS = [
         {
             "torch": (lambda: f"eps={show(torch().nn.LayerNorm(4).eps)}", "eps=1e-05"),
             "jax": (
-                lambda: f"standardize epsilon={_default(__import__('jax').nn.standardize, 'epsilon')}",
+                lambda: f"standardize epsilon={_default(jax().nn.standardize, 'epsilon')}",
                 "standardize epsilon=1e-05",
             ),
             "keras": (
-                lambda: f"eps={show(__import__('keras').layers.LayerNormalization().epsilon)}",
+                lambda: f"eps={show(keras().layers.LayerNormalization().epsilon)}",
                 "eps=0.001",
             ),
             "flax": (
-                lambda: f"eps={show(__import__('flax.linen', fromlist=['LayerNorm']).LayerNorm().epsilon)}",
+                lambda: f"eps={show(flax_linen().LayerNorm().epsilon)}",
                 "eps=1e-06",
             ),
         },

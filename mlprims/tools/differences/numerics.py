@@ -161,7 +161,9 @@ ITEMS = [
             "torch": (lambda: warned(lambda: torch().exp(torch().full((1,), 100.0))), "[inf] f32"),
             "jax": (lambda: warned(lambda: jnp().exp(jnp().full(1, 100.0))), "[inf] f32"),
             "array_api_strict": (
-                lambda: warned(lambda: strict().exp(strict().full(1, 100.0, dtype=strict().float32))),
+                lambda: warned(
+                    lambda: strict().exp(strict().full(1, 100.0, dtype=strict().float32))
+                ),
                 "[inf] f32 warns RuntimeWarning",
             ),
         },
@@ -175,8 +177,10 @@ ITEMS = [
         {
             "numpy": (
                 lambda: _casts(np().asarray, lambda x, d: x.astype(d)),
-                "int32: [-2147483648, -2147483648, -1, -2147483648] i32 warns RuntimeWarning; "
-                "uint8: [255, 44] u8",
+                (
+                    "int32: [-2147483648, -2147483648, -1, -2147483648] i32 warns RuntimeWarning; "
+                    "uint8: [255, 44] u8"
+                ),
             ),
             "torch": (
                 lambda: _casts(torch().tensor, lambda x, d: x.to(getattr(torch(), d))),

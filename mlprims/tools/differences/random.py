@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import Item
-from ._show import np, show, torch
+from ._show import jax, np, show, torch
 
 __all__ = ["ITEMS"]
 
@@ -20,10 +20,10 @@ def _torch_twice() -> str:
 
 
 def _jax_twice() -> str:
-    jax = __import__("jax")
-    key = jax.random.key(0)
-    first, again = jax.random.uniform(key), jax.random.uniform(key)
-    after_split = jax.random.uniform(jax.random.split(key)[0])
+    random = jax().random
+    key = random.key(0)
+    first, again = random.uniform(key), random.uniform(key)
+    after_split = random.uniform(random.split(key)[0])
     return f"key(0): {show(first)}, again {show(again)}; split: {show(after_split)}"
 
 
@@ -81,7 +81,10 @@ ITEMS = [
         "torch's global generator is shared: any draw in between shifts every later number",
         {
             "numpy": "np.random.seed has the same global state; Generator objects do not",
-            "torch": (_torch_global_seed, "rand after seed: 0.496257 f32; after an init in between: 0.455628 f32"),
+            "torch": (
+                _torch_global_seed,
+                "rand after seed: 0.496257 f32; after an init in between: 0.455628 f32",
+            ),
             "jax": "no global state: every draw takes a key",
         },
         (_mlprims_key_passing, "uniform(data_key): 0.00729382 f32 whatever else is drawn"),

@@ -64,7 +64,10 @@ ITEMS = [
         "torch's Tensor.repeat tiles; NumPy's repeat is torch.repeat_interleave",
         {
             "numpy": (lambda: show(np().repeat(np().asarray([1, 2]), 2)), "[1, 1, 2, 2] i64"),
-            "torch": (_torch_repeat, "x.repeat(2): [1, 2, 1, 2] i64; repeat_interleave: [1, 1, 2, 2] i64"),
+            "torch": (
+                _torch_repeat,
+                "x.repeat(2): [1, 2, 1, 2] i64; repeat_interleave: [1, 1, 2, 2] i64",
+            ),
             "jax": (lambda: show(jnp().repeat(jnp().asarray([1, 2]), 2)), "[1, 1, 2, 2] i32"),
             "array_api_strict": (
                 lambda: show(strict().repeat(strict().asarray([1, 2]), 2)),
@@ -78,9 +81,15 @@ ITEMS = [
         "squeeze(x, axis=0) with x of shape (2, 3)",
         "torch silently does nothing where the others raise: shape bugs hide in torch",
         {
-            "numpy": (lambda: _shape(lambda: np().squeeze(np().zeros((2, 3)), axis=0)), "error: ValueError"),
+            "numpy": (
+                lambda: _shape(lambda: np().squeeze(np().zeros((2, 3)), axis=0)),
+                "error: ValueError",
+            ),
             "torch": (lambda: _shape(lambda: torch().squeeze(torch().zeros((2, 3)), 0)), "(2, 3)"),
-            "jax": (lambda: _shape(lambda: jnp().squeeze(jnp().zeros((2, 3)), axis=0)), "error: ValueError"),
+            "jax": (
+                lambda: _shape(lambda: jnp().squeeze(jnp().zeros((2, 3)), axis=0)),
+                "error: ValueError",
+            ),
             "array_api_strict": (
                 lambda: _shape(lambda: strict().squeeze(strict().zeros((2, 3)), axis=0)),
                 "error: ValueError",
@@ -150,12 +159,18 @@ ITEMS = [
         "max(x, 1) with x = [[1, 5], [7, 2]]",
         "torch.max(x, 1) returns (values, indices); elsewhere the 2nd argument is the axis",
         {
-            "numpy": (lambda: _max_axis(np(), np().asarray([[1.0, 5.0], [7.0, 2.0]])), "[5, 7] f64"),
+            "numpy": (
+                lambda: _max_axis(np(), np().asarray([[1.0, 5.0], [7.0, 2.0]])),
+                "[5, 7] f64",
+            ),
             "torch": (
                 lambda: _max_axis(torch(), torch().tensor([[1.0, 5.0], [7.0, 2.0]])),
                 "([5, 7] f32, [1, 0] i64)",
             ),
-            "jax": (lambda: _max_axis(jnp(), jnp().asarray([[1.0, 5.0], [7.0, 2.0]])), "[5, 7] f32"),
+            "jax": (
+                lambda: _max_axis(jnp(), jnp().asarray([[1.0, 5.0], [7.0, 2.0]])),
+                "[5, 7] f32",
+            ),
             "array_api_strict": (
                 lambda: _max_axis(strict(), strict().asarray([[1.0, 5.0], [7.0, 2.0]])),
                 "error: TypeError",
@@ -183,7 +198,10 @@ ITEMS = [
             "numpy": (lambda: show(np().linspace(0, 1).shape[0]), "50"),
             "torch": (lambda: attempt(lambda: torch().linspace(0, 1)), "error: TypeError"),
             "jax": (lambda: show(jnp().linspace(0, 1).shape[0]), "50"),
-            "array_api_strict": (lambda: attempt(lambda: strict().linspace(0, 1)), "error: TypeError"),
+            "array_api_strict": (
+                lambda: attempt(lambda: strict().linspace(0, 1)),
+                "error: TypeError",
+            ),
         },
     ),
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import Item
-from ._show import jnp, np, show, strict, torch
+from ._show import jax, jnp, np, show, strict, torch
 
 __all__ = ["ITEMS"]
 
@@ -58,7 +58,7 @@ def _torch_topk(values: list[float], k: int) -> str:
 
 
 def _jax_topk(values: list[float], k: int) -> str:
-    return show(__import__("jax").lax.top_k(jnp().asarray(values), k)[1])
+    return show(jax().lax.top_k(jnp().asarray(values), k)[1])
 
 
 ITEMS = [
@@ -83,11 +83,15 @@ ITEMS = [
         {
             "numpy": (_numpy_descending, "argsort(x)[::-1]: [2, 1, 0, 3] i64"),
             "torch": (
-                lambda: show(torch().argsort(torch().tensor([1, 2, 2, 0]), descending=True, stable=True)),
+                lambda: show(
+                    torch().argsort(torch().tensor([1, 2, 2, 0]), descending=True, stable=True)
+                ),
                 "[1, 2, 0, 3] i64",
             ),
             "jax": (
-                lambda: show(jnp().argsort(jnp().asarray([1, 2, 2, 0]), descending=True, stable=True)),
+                lambda: show(
+                    jnp().argsort(jnp().asarray([1, 2, 2, 0]), descending=True, stable=True)
+                ),
                 "[1, 2, 0, 3] i32",
             ),
             "array_api_strict": (
