@@ -76,8 +76,13 @@ def generate(
         then reordered with ``take(..., axis=0)`` to follow the beams.
     strategy : {"greedy", "sample", "beam"}
         ``argmax``, a draw by :func:`mlprims.sample_next_token`, or Hugging Face's beam search.
-    temperature, top_k, top_p
-        The warpers of ``"sample"`` (see :func:`mlprims.sample_next_token`).
+    temperature : float
+        ``"sample"``: divides the logits (strictly positive, default 1).
+    top_k : int, optional
+        ``"sample"``: keep the `top_k` largest scores and their ties.
+    top_p : float, optional
+        ``"sample"``: keep the nucleus of mass `top_p`, in (0, 1] (see
+        :func:`mlprims.sample_next_token`).
     num_beams : int
         Beams kept per row by ``"beam"`` (default 1; more than 1 needs ``"beam"``).
     length_penalty : float
@@ -132,7 +137,7 @@ def generate(
         raise ValueError(msg)
     check_number(length_penalty, "length_penalty")
     eos = check_token_id(eos_token_id, "eos_token_id", optional=True)
-    pad = check_token_id(pad_token_id, "pad_token_id")
+    pad = check_int(pad_token_id, "pad_token_id", minimum=0)
     if strategy == "sample" and key is None:
         msg = "`key` is required by strategy='sample' (e.g. mlprims.random.key(0))"
         raise ValueError(msg)

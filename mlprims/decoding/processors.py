@@ -29,7 +29,7 @@ from .._array import (
     index_dtype,
     shape_str,
 )
-from ..activations import softmax
+from ..activations.softmax import softmax
 
 __all__ = [
     "apply_temperature",

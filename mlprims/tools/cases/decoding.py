@@ -149,7 +149,7 @@ def _exhaustive_reference(table: np.ndarray, prompt: np.ndarray) -> np.ndarray:
     """The most likely continuation of length N (no EOS): beam search with V**(N-1) beams."""
     lp = _log_probs(table)
 
-    def total(last: int, tail: tuple[int, ...]) -> float:
+    def total(last: int, tail: Any) -> float:
         return sum(lp[a, b] for a, b in zip((last, *tail[:-1]), tail, strict=True))
 
     out = []
