@@ -25,7 +25,6 @@ from ._common import (
     check_segment_sum,
     check_top_k,
     one_zero,
-    segment_sum_one_hot,
 )
 
 __all__ = [
@@ -127,7 +126,12 @@ def segment_sum(data: Any, segment_ids: Any, num_segments: int, /) -> Any:
     """Segment sum as a one-hot matmul: each row block gives (num_segments, ...) partial sums,
     reduced as a tree; ids out of range are dropped."""
     check_segment_sum(data, segment_ids, num_segments)
-    return segment_sum_one_hot(data, segment_ids, num_segments, xp=xp)
+    # The segment numbers are a NumPy constant: a Dask arange would get the same key in every
+    # step, and the scheduler warns when a key comes back fused into another task.
+    segments = np.arange(num_segments, dtype=np.int64)[:, None]
+    one_hot = xp.astype(segments == xp.astype(segment_ids, xp.int64)[None, :], data.dtype)
+    flat = xp.reshape(data, (data.shape[0], -1))  # (N, F)
+    return xp.reshape(one_hot @ flat, (num_segments, *data.shape[1:]))
 
 
 def stop_gradient(x: Any, /) -> Any:
