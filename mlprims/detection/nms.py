@@ -92,7 +92,7 @@ def _greedy(
     """
     boxes = xp.astype(boxes, statistics_dtype(boxes.dtype, xp=xp), copy=False)  # IoU of f16
     limit = xp.asarray(threshold, dtype=boxes.dtype, device=device_of(boxes))  # traced: 1 trace
-    return _compiled(backend)(boxes, scores, classes, limit, max_output, xp=xp)  # type: ignore[no-any-return]
+    return _compiled(backend)(boxes, scores, classes, limit, max_output, xp=xp)
 
 
 @functools.cache
@@ -295,8 +295,7 @@ def nms(boxes: Array, scores: Array, /, iou_threshold: float) -> Array:
 
 
 def batched_nms(boxes: Array, scores: Array, classes: Array, /, iou_threshold: float) -> Array:
-    """Non-maximum suppression within each class: boxes of different classes never suppress
-    each other.
+    """Non-maximum suppression within each class: classes never suppress each other.
 
     Parameters
     ----------
