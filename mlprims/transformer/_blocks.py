@@ -137,19 +137,19 @@ def check_layer_input(
     return xp, n
 
 
-def attention_mask(mask: Array | None, name: str, *, xp: Any) -> dict[str, Array | None]:
-    """``mask=`` or ``bias=`` of :func:`~mlprims.multi_head_attention` from a layer's mask.
+def attention_mask(mask: Array | None, name: str, *, xp: Any) -> tuple[Array | None, Array | None]:
+    """``(mask, bias)`` of :func:`~mlprims.multi_head_attention` from a layer's mask.
 
     A boolean mask means True = attend (mlprims' convention, the negation of torch's boolean
     masks); a floating one is added to the scores (torch's float masks: 0 or -inf).
     """
     if mask is None:
-        return {}
+        return None, None
     check_array(mask, name)
     if xp.isdtype(mask.dtype, "bool"):
-        return {"mask": mask}
+        return mask, None
     if xp.isdtype(mask.dtype, "real floating"):
-        return {"bias": mask}
+        return None, mask
     msg = f"`{name}` must be boolean (True = attend) or floating (added), got {mask.dtype}"
     raise TypeError(msg)
 

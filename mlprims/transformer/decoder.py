@@ -182,8 +182,8 @@ def transformer_decoder_layer(
         raise ValueError(msg)
     p = blocks.check_options(activation, eps, dropout_p, key, norm_first, is_causal, x)
     k_sw, k_sa, k_cw, k_ca, k_ff1, k_ff2 = blocks.split_keys(key, p, 6)
-    self_masks = blocks.attention_mask(mask, "mask", xp=xp)
-    cross_masks = blocks.attention_mask(memory_mask, "memory_mask", xp=xp)
+    self_mask, self_bias = blocks.attention_mask(mask, "mask", xp=xp)
+    cross_mask, cross_bias = blocks.attention_mask(memory_mask, "memory_mask", xp=xp)
 
     def self_attention_block(h: Array) -> Array:
         out = multi_head_attention(
@@ -193,13 +193,21 @@ def transformer_decoder_layer(
             is_causal=is_causal,
             dropout_p=p,
             key=k_sw,
-            **self_masks,
+            mask=self_mask,
+            bias=self_bias,
         ).output  # (B, T, E)
         return blocks.dropout(out, p, k_sa, xp=xp)
 
     def cross_attention_block(h: Array) -> Array:
         out = multi_head_attention(
-            params["cross_attn"], h, memory, num_heads=n, dropout_p=p, key=k_cw, **cross_masks
+            params["cross_attn"],
+            h,
+            memory,
+            num_heads=n,
+            dropout_p=p,
+            key=k_cw,
+            mask=cross_mask,
+            bias=cross_bias,
         ).output  # (B, T, E)
         return blocks.dropout(out, p, k_ca, xp=xp)
 

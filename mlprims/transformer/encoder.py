@@ -173,7 +173,7 @@ def transformer_encoder_layer(
     xp, n = blocks.check_layer_input(params, x, "x", num_heads, _PARTS)
     p = blocks.check_options(activation, eps, dropout_p, key, norm_first, is_causal, x)
     k_attn, k_sa, k_ff1, k_ff2 = blocks.split_keys(key, p, 4)
-    masks = blocks.attention_mask(mask, "mask", xp=xp)
+    attn_mask, attn_bias = blocks.attention_mask(mask, "mask", xp=xp)
 
     def self_attention_block(h: Array) -> Array:
         out = multi_head_attention(
@@ -183,7 +183,8 @@ def transformer_encoder_layer(
             is_causal=is_causal,
             dropout_p=p,
             key=k_attn,
-            **masks,
+            mask=attn_mask,
+            bias=attn_bias,
         ).output  # (B, T, E)
         return blocks.dropout(out, p, k_sa, xp=xp)
 

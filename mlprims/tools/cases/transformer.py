@@ -164,8 +164,13 @@ def _nest(arrays: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
-_ENCODER = {"num_heads": N, "is_causal": True, "norm_first": False, "activation": "relu"}
-_ENCODER_PRE = {"num_heads": N, "norm_first": True, "activation": "gelu"}
+_ENCODER: dict[str, Any] = {
+    "num_heads": N,
+    "is_causal": True,
+    "norm_first": False,
+    "activation": "relu",
+}
+_ENCODER_PRE: dict[str, Any] = {"num_heads": N, "norm_first": True, "activation": "gelu"}
 
 register(
     Case(
@@ -236,7 +241,7 @@ def _lm_cached(tokens: Any, **arrays: Any) -> Any:
     """A 3-token prompt, then one token, then two, through the KV cache."""
     params = _lm_params(arrays)
     backend = backends.of(tokens)
-    cache = init_lm_cache(_CONFIG, 2, dtype=params["embed"].dtype, backend=backend)
+    cache: Any = init_lm_cache(_CONFIG, 2, dtype=params["embed"].dtype, backend=backend)
     outputs = []
     for t0, t1 in ((0, 3), (3, 4), (4, 6)):
         logits, cache = lm(params, tokens[:, t0:t1], config=_CONFIG, cache=cache)
