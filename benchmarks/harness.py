@@ -315,6 +315,31 @@ def write_section(path: Path, name: str, body: str) -> None:
     path.write_text(text)
 
 
+def update_rows(path: Path, name: str, rows: Sequence[Row], rerun: str) -> None:
+    """Replace, in the section ``name``, the table rows of the same cases as ``rows``, and say
+    under the table that they were re-run (``rerun``: the command and the date)."""
+    text = path.read_text()
+    pattern = re.compile(
+        rf"<!-- begin {re.escape(name)} -->\n(.*?)\n<!-- end {re.escape(name)} -->", re.S
+    )
+    found = pattern.search(text)
+    if found is None:
+        raise SystemExit(f"{path} has no section {name}: run the whole script once first")
+    lines = found.group(1).split("\n")
+    for row in rows:
+        start = f"| {row.case} |"
+        where = [i for i, line in enumerate(lines) if line.startswith(start)]
+        if not where:
+            raise SystemExit(f"the section {name} of {path} has no row {row.case!r}")
+        lines[where[0]] = "| " + " | ".join(_cells(row)) + " |"
+    last_row = max(i for i, line in enumerate(lines) if line.startswith("|"))
+    names = ", ".join(row.case for row in rows)
+    lines.insert(last_row + 1, f"\nRe-run with {rerun}: {names}.")
+    body = "\n".join(lines)
+    text = text[: found.start()] + section(name, body) + text[found.end() :]
+    path.write_text(text)
+
+
 _PREAMBLE = """# Benchmark results
 
 Written by the scripts in `benchmarks/` through `benchmarks/harness.py`
@@ -344,6 +369,11 @@ def main(
     parser.add_argument("--repeat", type=int, help=f"timed rounds (default {repeat}; quick 5)")
     parser.add_argument("--number", type=int, help="calls per timed block (default: automatic)")
     parser.add_argument("--only", help="run the cases whose name contains this (writes nothing)")
+    parser.add_argument(
+        "--update",
+        action="store_true",
+        help="with --only: replace those rows in RESULTS.md, noting the re-run under the table",
+    )
     parser.add_argument("--list", action="store_true", help="list the cases and stop")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory processes")
     parser.add_argument("--no-write", action="store_true", help=f"do not update {RESULTS.name}")
@@ -408,4 +438,7 @@ def main(
     if args.only is None and not args.no_write:
         write_section(args.results, name, "\n".join(body))
         print(f"wrote the section {name} of {args.results}")
+    elif args.update and rows and not args.no_write:
+        update_rows(args.results, name, rows, f"`{command}` ({rounds} rounds, {when})")
+        print(f"updated {len(rows)} rows of the section {name} of {args.results}")
     return rows

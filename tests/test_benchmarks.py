@@ -145,6 +145,27 @@ def test_main_writes_a_section_with_the_machine(tmp_path: pathlib.Path) -> None:
     assert "| toy |" in text and "| yes |" in text
 
 
+def test_update_replaces_the_rows_it_reran(tmp_path: pathlib.Path) -> None:
+    results = tmp_path / "RESULTS.md"
+    cases = [
+        harness.Case(name, lambda: (lambda: None, lambda: None), target=1e9)
+        for name in ("toy a", "toy b")
+    ]
+    argv = ["--quick", "--repeat", "1", "--number", "1", "--results", str(results)]
+    harness.main("bench_toy.py", "Toy.", lambda args: cases, argv=argv)
+    first = results.read_text()
+    row_b = next(line for line in first.splitlines() if line.startswith("| toy b |"))
+    harness.main("bench_toy.py", "Toy.", lambda args: cases, argv=[*argv, "--only", "a"])
+    assert results.read_text() == first, "--only alone writes nothing"
+    harness.main(
+        "bench_toy.py", "Toy.", lambda args: cases, argv=[*argv, "--only", "a", "--update"]
+    )
+    text = results.read_text()
+    assert row_b in text and text.count("| toy a |") == 1
+    assert "Re-run with `python benchmarks/bench_toy.py" in text and ": toy a." in text
+    assert text.index("Re-run with") > text.index("| toy b |"), "the note follows the table"
+
+
 # Runs a script's --help, then says which frameworks it imported: none, so the help is fast.
 HELP = """
 import os, runpy, sys
