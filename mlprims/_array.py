@@ -261,7 +261,7 @@ def broadcast_shapes(*shapes: Sequence[int], names: Sequence[str] = ()) -> tuple
     ``broadcast_shapes`` is deprecated since 0.11 for the standard's ``xp.broadcast_shapes``,
     which needs a namespace that creation functions do not have.)
     """
-    ndim = max((len(s) for s in shapes), default=0)
+    ndim = max([0, *(len(s) for s in shapes)])  # no `default=`: torch.compile cannot trace it
     padded = [(1,) * (ndim - len(s)) + tuple(s) for s in shapes]
     out = []
     for sizes in zip(*padded, strict=True):
