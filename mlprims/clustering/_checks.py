@@ -56,7 +56,9 @@ def check_sample_weight(sample_weight: Any, x: Array, *, xp: Namespace) -> Array
     return weights
 
 
-def check_centers(centers: Any, x: Array, n_clusters: int | None, *, name: str, xp: Namespace) -> Array:
+def check_centers(
+    centers: Any, x: Array, n_clusters: int | None, *, name: str, xp: Namespace
+) -> Array:
     """`centers` as an array of `x`'s dtype after checking its shape ``(k, n_features)``."""
     check_array(centers, name)
     k = n_clusters if n_clusters is not None else (centers.shape[0] if centers.ndim else 0)
@@ -85,4 +87,3 @@ def check_key(key: Any, x: Array, *, xp: Namespace) -> None:
     if tuple(key.shape) != (2,):
         msg = f"`key` must be an mlprims.random key of shape (2,), got {shape_str(key.shape)}"
         raise ValueError(msg)
-

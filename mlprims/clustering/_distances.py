@@ -16,7 +16,14 @@ from array_api_compat import is_dask_array
 
 from .._array import Array, Namespace
 
-__all__ = ["CHUNK_BYTES", "assign", "chunk_rows", "chunks", "sq_distances_to"]
+__all__ = [
+    "CHUNK_BYTES",
+    "assign",
+    "augmented_centers",
+    "chunk_rows",
+    "chunks",
+    "sq_distances_to",
+]
 
 #: The default size of one chunk's ``(rows, k)`` distance block: 64 MiB.
 CHUNK_BYTES = 64 * 2**20
@@ -43,15 +50,23 @@ def chunks(n: int, rows: int) -> Iterator[tuple[int, int]]:
         yield start, min(start + rows, n)
 
 
-def assign(x: Array, centers: Array, centers_sq: Array, *, xp: Namespace) -> tuple[Array, Array]:
+def augmented_centers(centers: Array, *, xp: Namespace) -> Array:
+    """``[-2 c, |c|^2]``, shape (k, d + 1): with a column of ones appended to `x`, one matmul
+    gives the scores ``|c|^2 - 2 x . c`` (no pass over the (rows, k) block to add ``|c|^2``;
+    scaling by -2 is exact)."""
+    centers_sq = xp.sum(centers * centers, axis=1)
+    return xp.concat([-2.0 * centers, centers_sq[:, None]], axis=1)
+
+
+def assign(x: Array, centers: Array, augmented: Array, *, xp: Namespace) -> tuple[Array, Array]:
     """The nearest centre of each row of `x` (lowest index on ties) and its squared distance.
 
     Parameters
     ----------
     x : array of shape (rows, d)
     centers : array of shape (k, d)
-    centers_sq : array of shape (k,)
-        ``sum(centers ** 2, axis=1)``.
+    augmented : array of shape (k, d + 1)
+        :func:`augmented_centers` of `centers`.
 
     Returns
     -------
@@ -59,7 +74,8 @@ def assign(x: Array, centers: Array, centers_sq: Array, *, xp: Namespace) -> tup
     sq_distances : array of shape (rows,)
         ``sum((x - centers[labels]) ** 2, axis=1)``, computed exactly (no cancellation).
     """
-    scores = centers_sq[None, :] - 2.0 * (x @ xp.matrix_transpose(centers))  # (rows, k)
+    ones = xp.ones_like(x[:, :1])  # chunked as `x`'s rows on Dask
+    scores = xp.concat([x, ones], axis=1) @ xp.matrix_transpose(augmented)  # (rows, k)
     labels = xp.argmin(scores, axis=1)
     diff = x - xp.take(centers, labels, axis=0)
     return labels, xp.sum(diff * diff, axis=1)

@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 from .. import backends, random
 from .._array import Array, Namespace, check_in_range, check_int, index_dtype
 from ._checks import check_centers, check_data, check_key, check_sample_weight
-from ._distances import assign, chunk_rows, chunks
+from ._distances import assign, augmented_centers, chunk_rows, chunks
 from .plusplus import _plusplus
 
 __all__ = ["KMeansResult", "kmeans", "kmeans_predict", "kmeans_step"]
@@ -271,9 +271,9 @@ class _Fit:
     def assign_all(self, centers: Array) -> tuple[Array, Array]:
         """Labels and squared distances of every point to `centers`, chunk by chunk."""
         xp = self.xp
-        centers_sq = xp.sum(centers * centers, axis=1)
+        augmented = augmented_centers(centers, xp=xp)
         parts = [
-            assign(self.x[start:stop, ...], centers, centers_sq, xp=xp)
+            assign(self.x[start:stop, ...], centers, augmented, xp=xp)
             for start, stop in chunks(self.n, self.rows)
         ]
         if len(parts) == 1:
@@ -282,16 +282,21 @@ class _Fit:
 
     def step(self, centers: Array) -> tuple[Array, Array, Array, Array]:
         """One Lloyd step: new centres, labels, inertia of `centers`, squared centre shift."""
-        xp, k, segment_sum = self.xp, self.k, self.backend.segment_sum
+        xp, k = self.xp, self.k
+        clusters = xp.arange(k, dtype=index_dtype(xp))
         assert self.weights is not None
-        centers_sq = xp.sum(centers * centers, axis=1)
+        augmented = augmented_centers(centers, xp=xp)
         sums = counts = None
         labels_parts, distance_parts = [], []
         for start, stop in chunks(self.n, self.rows):
             x, w = self.x[start:stop, ...], self.weights[start:stop]
-            labels, distances = assign(x, centers, centers_sq, xp=xp)
-            chunk_sums = segment_sum(x * w[:, None], labels, k)
-            chunk_counts = segment_sum(w, labels, k)
+            labels, distances = assign(x, centers, augmented, xp=xp)
+            # Sums per cluster as a matmul with the one-hot labels, (k, rows): BLAS on every
+            # backend, where a scatter-add (np.add.at, XLA's CPU scatter) is several times
+            # slower; the one-hot block is the size of the distance block.
+            one_hot = xp.astype(clusters[:, None] == labels[None, :], x.dtype)
+            chunk_sums = one_hot @ (x * w[:, None])
+            chunk_counts = one_hot @ w
             sums = chunk_sums if sums is None else sums + chunk_sums
             counts = chunk_counts if counts is None else counts + chunk_counts
             labels_parts.append(labels)

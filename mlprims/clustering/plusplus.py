@@ -89,8 +89,10 @@ def _count_below(cumulative: Array, values: Array, *, inclusive: bool, xp: Names
     """``searchsorted(cumulative, values, side="right" if inclusive else "left")``, clipped to
     ``n - 1``: the number of entries below (or equal to) each value, as a reduction (Dask
     reduces it chunk by chunk; a searchsorted would need the whole array in one place)."""
-    below = cumulative[None, :] <= values[:, None] if inclusive else (
-        cumulative[None, :] < values[:, None]
+    below = (
+        cumulative[None, :] <= values[:, None]
+        if inclusive
+        else (cumulative[None, :] < values[:, None])
     )
     counts = xp.sum(xp.astype(below, index_dtype(xp)), axis=1)
     n = int(cumulative.shape[0])
@@ -119,7 +121,9 @@ def _plusplus(
     potential = xp.sum(closest * weights)
 
     row = xp.arange(n_clusters, dtype=index_dtype(xp))
-    centers = xp.where(row[:, None] == 0, first_point, xp.zeros((n_clusters, x.shape[1]), dtype=dtype))
+    centers = xp.where(
+        row[:, None] == 0, first_point, xp.zeros((n_clusters, x.shape[1]), dtype=dtype)
+    )
     indices = xp.where(row == 0, first, xp.zeros_like(row))
 
     def body(c: Any, state: tuple[Array, Array, Array, Array]) -> tuple[Array, Array, Array, Array]:
@@ -127,7 +131,9 @@ def _plusplus(
         step_key = random.fold_in(key, c)  # c: a Python int, or a traced 0-d array (JAX)
         u = random.uniform(step_key, (n_local_trials,), dtype=_uniform_dtype(dtype, xp))
         targets = xp.astype(u, dtype) * potential
-        candidates = _count_below(xp.cumulative_sum(weights * closest), targets, inclusive=False, xp=xp)
+        candidates = _count_below(
+            xp.cumulative_sum(weights * closest), targets, inclusive=False, xp=xp
+        )
         distances = sq_distances_to(xp.take(x, candidates, axis=0), x, x_sq, xp=xp)  # (t, n)
         distances = xp.minimum(distances, closest[None, :])
         potentials = xp.sum(distances * weights[None, :], axis=1)  # (t,)
@@ -150,4 +156,3 @@ def _plusplus(
 def _uniform_dtype(dtype: Any, xp: Namespace) -> str:
     """The dtype to draw uniforms in: float64 for float64 data, else float32."""
     return "float64" if dtype == xp.float64 else "float32"
-

@@ -72,24 +72,26 @@ class TestSameAsScikitLearn:
         _assert_same_as_sklearn(kmeans_reference(x, init, tol=tol, sample_weight=weight), model)
 
     def test_every_backend(self, xb: Any) -> None:
-        """Weights, an unused initial centre, chunks of 50 rows, the default tol; max_iter
-        short of convergence so the final relabelling runs too."""
-        x = _data("blobs", seed=3)
+        """Weights, an unused initial centre, chunks of 50 rows, the default tol, which stops
+        this run on the centre shift (so the final relabelling runs; the same-key test below
+        ends by strict convergence)."""
+        x = _data("blobs", seed=11)
         init = _init(x, unused=True)
         weight = np.random.default_rng(4).uniform(0.1, 3.0, len(x))
-        for max_iter in (300, 2):
-            model = _sklearn(x, init, sample_weight=weight, max_iter=max_iter)
-            result = kmeans(
-                xb.asarray(x),
-                K,
-                init=xb.asarray(init),
-                sample_weight=xb.asarray(weight),
-                max_iter=max_iter,
-                chunk_size=50,
-            )
-            _assert_same_as_sklearn(xb.to_numpy(result), model)
+        model = _sklearn(x, init, sample_weight=weight)
+        result = kmeans(
+            xb.asarray(x), K, init=xb.asarray(init), sample_weight=xb.asarray(weight), chunk_size=50
+        )
+        _assert_same_as_sklearn(xb.to_numpy(result), model)
         labels = kmeans_predict(xb.asarray(x), xb.asarray(model.cluster_centers_))
         np.testing.assert_array_equal(xb.to_numpy(labels), model.predict(x))
+
+    @pytest.mark.parametrize("max_iter", [1, 2])
+    def test_stopped_by_max_iter(self, max_iter: int) -> None:
+        x = _data("anisotropic")
+        init = _init(x, unused=True)
+        model = _sklearn(x, init, max_iter=max_iter)
+        _assert_same_as_sklearn(kmeans(x, K, init=init, max_iter=max_iter), model)
 
     def test_one_step(self) -> None:
         x = _data("uniform")
@@ -103,14 +105,15 @@ class TestSameAsScikitLearn:
 
 class TestRandomInit:
     def test_same_key_same_result_on_every_backend(self, xb: Any) -> None:
+        """The random init and the n_init loop with fold_in; k-means++ draws are compared
+        across backends in test_plusplus.py."""
         x = _data("blobs", seed=5)
-        for init in ("k-means++", "random"):
-            expected = kmeans(x, K, key=random.key(7), init=init, n_init=2)
-            key = random.key(7, backend=xb.backend)
-            got = xb.to_numpy(kmeans(xb.asarray(x), K, key=key, init=init, n_init=2))
-            np.testing.assert_array_equal(got.labels, expected.labels)
-            assert int(got.n_iter) == int(expected.n_iter)
-            assert_close(got.centers, expected.centers, rtol=1e-12)
+        expected = kmeans(x, K, key=random.key(7), init="random", n_init=2)
+        key = random.key(7, backend=xb.backend)
+        got = xb.to_numpy(kmeans(xb.asarray(x), K, key=key, init="random", n_init=2))
+        np.testing.assert_array_equal(got.labels, expected.labels)
+        assert int(got.n_iter) == int(expected.n_iter)
+        assert_close(got.centers, expected.centers, rtol=1e-12)
 
     def test_n_init_keeps_the_lowest_inertia_of_runs_seeded_by_fold_in(self) -> None:
         x = _data("uniform", n=120)
