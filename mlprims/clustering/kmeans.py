@@ -111,7 +111,9 @@ def kmeans(
 
     See Also
     --------
-    kmeans_plusplus, kmeans_step, kmeans_predict
+    kmeans_plusplus : The default initialisation.
+    kmeans_step : One Lloyd step, for writing the loop by hand.
+    kmeans_predict : The nearest centre of new points.
 
     Notes
     -----

@@ -34,7 +34,7 @@ def _blobs(rng: np.random.Generator) -> dict[str, np.ndarray]:
 register(Case(
     name="kmeans(init=array,sample_weight)", make_inputs=_blobs, atol=_ATOL,
     run=lambda x, init, sample_weight: tuple(
-        kmeans(x, 5, init=init, sample_weight=sample_weight, chunk_size=16)
+        kmeans(x, 5, init=init, sample_weight=sample_weight)
     ),
     reference=lambda x, init, sample_weight: kmeans_reference(
         x, init, sample_weight=sample_weight
