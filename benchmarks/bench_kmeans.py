@@ -17,6 +17,7 @@ Target (issue 12): NumPy eager within 1.5x of scikit-learn per iteration; the ot
 
 from __future__ import annotations
 
+import atexit
 from functools import partial
 from typing import Any
 
@@ -91,7 +92,10 @@ def dask_case(n: int, d: int, k: int):
             host="127.0.0.1",
             dashboard_address=None,
         )
-        _CLUSTER.extend([cluster, Client(cluster)])
+        client = Client(cluster)
+        _CLUSTER.extend([cluster, client])
+        atexit.register(cluster.close)  # after the client (atexit runs in reverse order)
+        atexit.register(client.close)
     x, centers = _data(n, d, k)
     chunked = da.from_array(x, chunks=(-(-n // 8), -1)).persist()
     wait(chunked)
