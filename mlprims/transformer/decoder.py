@@ -180,6 +180,9 @@ def transformer_decoder_layer(
             f"got {shape_str(memory.shape)}"
         )
         raise ValueError(msg)
+    if memory.dtype != x.dtype:
+        msg = f"`memory` must have the dtype of `x` ({x.dtype}), got {memory.dtype}"
+        raise TypeError(msg)
     p = blocks.check_options(activation, eps, dropout_p, key, norm_first, is_causal, x)
     k_sw, k_sa, k_cw, k_ca, k_ff1, k_ff2 = blocks.split_keys(key, p, 6)
     self_mask, self_bias = blocks.attention_mask(mask, "mask", xp=xp)

@@ -206,6 +206,8 @@ def test_dropout_same_key_same_output_on_numpy_and_torch() -> None:
         ({"memory": np.ones((2, 5, 4), np.float32)}, ValueError,
          r"`memory` must have shape \(B, S, E\) = \(2, S, 8\), got \(2, 5, 4\)"),
         ({"memory": np.ones((2, 5, 8), np.int64)}, TypeError, r"`memory`"),
+        ({"memory": np.ones((2, 5, 8), np.float64)}, TypeError,
+         r"`memory` must have the dtype of `x` \(float32\), got float64"),
         ({"memory_mask": np.ones((3, 5), np.int32)}, TypeError, r"`memory_mask` must be boolean"),
         ({"num_heads": 3}, ValueError, r"`d_model` \(8\) must be divisible by `num_heads` \(3\)"),
         ({"eps": -1.0}, ValueError, r"`eps`"),
