@@ -117,7 +117,7 @@ def main() -> None:
         ax.scatter(x[:, 0], x[:, 1], c=result.labels, cmap="tab10", s=4, vmin=0, vmax=9)
         ax.scatter(*result.centers.T, c="black", marker="x", s=80, linewidths=2)
         ax.set(title=f"{title}\ninertia {float(result.inertia):.1f}", xticks=[], yticks=[])
-    fig.suptitle(f"mlprims.kmeans(x, {K}, key=random.key(0)): one code, four backends")
+    fig.suptitle(f"mlprims.kmeans(x, {K}, key=random.key(0)): one code, four backends", y=1.04)
     out = args.output / "kmeans_backends.png"
     fig.savefig(out, dpi=100, bbox_inches="tight")
     plt.close(fig)
