@@ -52,6 +52,11 @@ _MODULES: dict[str, tuple[str, str, str]] = {
 }
 _ALIASES = {"np": "numpy", "pytorch": "torch", "strict": "array_api_strict"}
 
+#: Scale-out backends, the same way: reached by name and from their arrays (:func:`of`), but
+#: not in :data:`NAMES` (``mlprims check`` and the tests' ``xb`` do not run every primitive on
+#: them; they serve the primitives that stream over rows, such as ``mlprims.kmeans``).
+_SCALE_OUT: dict[str, tuple[str, str, str]] = {"dask": ("dask", "dask", "mlprims[dask]")}
+
 #: Every backend mlprims knows, installed or not.
 NAMES: tuple[str, ...] = tuple(_MODULES)
 
@@ -218,7 +223,7 @@ def _canonical(name: str) -> str:
         msg = f"a backend name must be a string, got {type(name).__name__}"
         raise TypeError(msg)
     canonical = _ALIASES.get(name, name)
-    if canonical not in _MODULES:
+    if canonical not in _MODULES and canonical not in _SCALE_OUT:
         msg = f"unknown backend {name!r}; expected one of {', '.join(NAMES)}"
         raise ValueError(msg)
     return canonical
@@ -252,7 +257,7 @@ def get(name: str | Backend) -> Backend:
         msg = f"`backend` must be a backend name or a Backend, got {type(name).__name__}"
         raise TypeError(msg)
     canonical = _canonical(name)
-    module, distribution, extra = _MODULES[canonical]
+    module, distribution, extra = _MODULES.get(canonical) or _SCALE_OUT[canonical]
     if importlib.util.find_spec(distribution) is None:
         msg = (
             f"the {canonical!r} backend needs the {distribution!r} package, which is not "
@@ -323,6 +328,7 @@ class use(contextlib.AbstractContextManager["use"]):
 def _name_of_array(x: Array) -> str | None:
     from array_api_compat import (
         is_array_api_strict_namespace,
+        is_dask_array,
         is_jax_array,
         is_numpy_array,
         is_torch_array,
@@ -334,6 +340,8 @@ def _name_of_array(x: Array) -> str | None:
         return "torch"
     if is_jax_array(x):
         return "jax"
+    if is_dask_array(x):
+        return "dask"
     namespace = getattr(x, "__array_namespace__", None)
     if namespace is not None and is_array_api_strict_namespace(namespace()):
         return "array_api_strict"

@@ -6,8 +6,14 @@
 """
 
 from .cnn import cnn, init_cnn
+from .lm import LMConfig, init_lm, init_lm_cache, lm, lm_step_fn
 
 __all__: list[str] = [
+    "LMConfig",
     "cnn",
     "init_cnn",
+    "init_lm",
+    "init_lm_cache",
+    "lm",
+    "lm_step_fn",
 ]

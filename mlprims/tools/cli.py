@@ -15,6 +15,7 @@ from pathlib import Path
 
 from . import _report
 from .check import Row, dtypes_of, plan, report, rows_as_dicts, run_checks, targets
+from .differences import _command as differences
 from .registry import cases
 
 __all__ = ["main"]
@@ -126,8 +127,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--failed-only", action="store_true", help="show only the lines with a failure"
     )
     check.add_argument("--json", metavar="PATH", help="also write the rows as JSON to PATH")
+    differences.add_parser(commands)
     args = parser.parse_args(argv)
     try:
+        if args.command == "differences":
+            return differences.main(args)
         return _check(args)
     except BrokenPipeError:  # `mlprims check --list | head`: the reader left, nothing to report
         sys.stderr.close()
