@@ -1,6 +1,6 @@
 """Positional encodings, drawn: sinusoidal PE, RoPE's decay with distance, T5 buckets, ALiBi.
 
-    python examples/positional_encodings.py [OUTPUT_DIR]     (default ./positional-figures)
+    python examples/positional_encodings.py [--quick] [OUTPUT_DIR]   (default ./positional-figures)
 
 Writes four PNG files and prints what each one shows. Everything is computed by mlprims on
 NumPy; any backend gives the same pictures.
@@ -112,6 +112,7 @@ def alibi(out: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("output", nargs="?", default="positional-figures", type=Path)
+    parser.add_argument("--quick", action="store_true", help="no effect: already fast")
     folder = parser.parse_args().output
     folder.mkdir(parents=True, exist_ok=True)
     sinusoidal(folder / "sinusoidal.png")

@@ -1,4 +1,7 @@
-"""The teaching scripts in examples/ run as their docstrings say and write their pictures."""
+"""The teaching scripts in examples/ run as their docstrings say and write their pictures.
+
+Each runs with ``--quick`` (every example accepts it: fewer epochs, or no effect when the script
+is already fast)."""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 @pytest.mark.parametrize("script", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_example_runs_and_draws(script: pathlib.Path, tmp_path: pathlib.Path) -> None:
     result = subprocess.run(
-        [sys.executable, str(script), str(tmp_path)],
+        [sys.executable, str(script), "--quick", str(tmp_path)],
         capture_output=True,
         text=True,
         check=False,
