@@ -109,7 +109,8 @@ def _compare(actual: Any, expected: Any, atol: float) -> tuple[float, float, str
         a64, e64 = a.astype(np.float64), e.astype(np.float64)
         both_nan = np.isnan(a64) & np.isnan(e64)
         same_inf = np.isinf(e64) & (a64 == e64)
-        diff = np.where(both_nan | same_inf, 0.0, np.abs(a64 - e64))
+        with np.errstate(invalid="ignore"):  # inf - inf where both are the same infinity
+            diff = np.where(both_nan | same_inf, 0.0, np.abs(a64 - e64))
         error = max(error, float(np.nan_to_num(np.max(diff), nan=np.inf)))
         finite = e64[np.isfinite(e64)]
         scale = max(scale, float(np.max(np.abs(finite))) if finite.size else 0.0)
