@@ -11,20 +11,9 @@ script's own section of ``benchmarks/RESULTS.md``::
     if __name__ == "__main__":
         main(__file__, __doc__, cases)
 
-How a pair is timed (:func:`time_pair`, ``timeit`` with two statements):
-
-1. The first call of each side is timed alone and reported as "first call": it holds the
-   compilation of ``jax.jit`` / ``torch.compile``.
-2. ``warmup`` more calls of each, untimed (allocator pools, caches); the last one sets the
-   number of calls per block (enough for ``min_block`` seconds) unless ``number`` is given.
-3. ``repeat`` rounds; in each, a block of calls of one side, then a block of the other; the
-   order alternates round by round (ours-native, native-ours, ...), so that a change of load on
-   a shared machine, or what the first block leaves in the caches, falls on both alike.
-4. A side's time is the median over the rounds of block time / number; "best" is the fastest
-   round (the least disturbed). ratio = ours / native of the medians: below 1, ours is faster.
-
-JAX results are waited for (``jax.block_until_ready``) inside the timed block; torch on CPU is
-synchronous.
+How a pair is timed (:func:`time_pair`: first call apart, warm-up, interleaved rounds,
+medians; ratio = ours / native) is told in ``mlprims/tools/bench/timing.py``, the timing core
+this harness shares with the ``mlprims bench`` command.
 
 Peak memory (``Case(memory=True)``; Linux only): tracemalloc sees neither torch's nor XLA's
 allocators, so each side runs in a fresh process (the script again, with ``--memory-child``)
@@ -41,11 +30,9 @@ import contextlib
 import datetime
 import functools
 import json
-import math
 import os
 import platform
 import re
-import statistics
 import subprocess
 import sys
 import time
@@ -55,14 +42,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from mlprims.tools.bench.timing import Fn, Timing, time_pair, wait
+
 # Compile in this process: a pool of compile workers would compete with the timings for the CPU.
 os.environ.setdefault("TORCHINDUCTOR_COMPILE_THREADS", "1")
 
 __all__ = ["Case", "Memory", "Row", "Timing", "main", "run_case", "time_pair", "write_section"]
 
 RESULTS = Path(__file__).resolve().with_name("RESULTS.md")
-
-Fn = Callable[[], Any]
 
 
 @dataclass(frozen=True)
@@ -75,16 +62,6 @@ class Case:
     target: float | None = None  # ratio ours / native to meet
     memory: bool = False  # also measure peak memory, one fresh process per side
     memory_target: float | None = None  # peak-memory ratio to meet
-
-
-@dataclass(frozen=True)
-class Timing:
-    """Seconds per call: median and best over the rounds; ``first``: the first call alone."""
-
-    median: float
-    best: float
-    first: float
-    number: int  # calls per timed block
 
 
 @dataclass(frozen=True)
@@ -128,50 +105,6 @@ class Row:
         return all(checks) if checks else None
 
 
-def _wait(result: Any) -> Any:
-    """Block until asynchronous frameworks have finished computing ``result``."""
-    if "jax" in sys.modules:
-        return sys.modules["jax"].block_until_ready(result)
-    return result
-
-
-def _timed(fn: Fn, clock: Callable[[], float], number: int = 1) -> float:
-    """Seconds per call of ``number`` calls of ``fn`` in a row."""
-    start = clock()
-    for _ in range(number):
-        _wait(fn())
-    return (clock() - start) / number
-
-
-def time_pair(
-    ours: Fn,
-    native: Fn | None,
-    *,
-    repeat: int,
-    number: int | None = None,
-    warmup: int = 1,
-    min_block: float = 0.2,
-    clock: Callable[[], float] = time.perf_counter,
-) -> tuple[Timing, Timing | None]:
-    """Time two functions of no argument, interleaved; see the module docstring."""
-    sides = [fn for fn in (ours, native) if fn is not None]
-    first = [_timed(fn, clock) for fn in sides]
-    last = first
-    for _ in range(warmup):
-        last = [_timed(fn, clock) for fn in sides]
-    numbers = [number or max(1, math.ceil(min_block / max(t, 1e-9))) for t in last]
-    rounds: list[list[float]] = [[] for _ in sides]
-    for i in range(repeat):
-        order = range(len(sides)) if i % 2 == 0 else reversed(range(len(sides)))
-        for side in order:
-            rounds[side].append(_timed(sides[side], clock, numbers[side]))
-    timings = [
-        Timing(statistics.median(r), min(r), f, n)
-        for r, f, n in zip(rounds, first, numbers, strict=True)
-    ]
-    return timings[0], (timings[1] if native is not None else None)
-
-
 def _rss_mib() -> dict[str, float]:
     status = {}
     with open("/proc/self/status") as f:
@@ -188,11 +121,11 @@ def _memory_child(case: Case, side: str) -> None:
     fn = ours if side == "ours" else native
     if fn is None:
         raise ValueError(f"case {case.name!r} has no native side to measure")
-    _wait(fn())  # compiles under jit, grows the allocators' pools
+    wait(fn())  # compiles under jit, grows the allocators' pools
     before = _rss_mib()["VmRSS"]
     with open("/proc/self/clear_refs", "w") as f:
         f.write("5")  # reset VmHWM to the current RSS
-    _wait(fn())
+    wait(fn())
     peak = _rss_mib()["VmHWM"]
     print(json.dumps({"peak": peak, "call": peak - before}))
 
