@@ -29,6 +29,10 @@ A test module lists private helpers to trace the same way in ``TRACED_IN_JIT_MOD
 ``xb.run(fn, ...)`` traces any other callable (a lambda) the same way. A test
 of what only eager arrays can do (errors that read array values) is marked
 ``@pytest.mark.eager_only(reason=...)``: nothing is wrapped for it, and it still runs.
+A test that one backend covers for the others (eager JAX running the code ``jax_jit`` compiles,
+at seconds per call) is marked ``@pytest.mark.backends("numpy", ..., reason=...)`` or
+``@pytest.mark.backends(exclude=("jax",), reason=...)``: it is generated for those backends
+only, so nothing is skipped.
 
 array_api_strict runs with ``data_dependent_shapes=False`` and ``boolean_indexing=False`` for
 the whole session, so the rule "no output shape may depend on array values" is checked off JAX.
@@ -99,6 +103,31 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "eager_only(reason): in jax_jit mode, call the primitives eagerly (nothing is wrapped "
         "by jax.jit); for checks that read array values, which a trace cannot",
+    )
+    config.addinivalue_line(
+        "markers",
+        "backends(*names, exclude=(), reason): the test runs only on these backends, or on all "
+        "but `exclude` (the `xb` fixture is parametrized over them alone: nothing is skipped); "
+        "`reason` says where the others are covered",
+    )
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest reads the parametrize markers
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Restrict ``xb`` to the backends a ``@pytest.mark.backends`` marker names."""
+    marker = metafunc.definition.get_closest_marker("backends")
+    if marker is None or "xb" not in metafunc.fixturenames:
+        return
+    if not marker.kwargs.get("reason"):
+        raise pytest.UsageError(f"{metafunc.definition.nodeid}: backends(...) needs a reason")
+    chosen = set(marker.args or ALL_BACKENDS) - set(marker.kwargs.get("exclude", ()))
+    unknown = sorted((set(marker.args) | set(marker.kwargs.get("exclude", ()))) - set(ALL_BACKENDS))
+    if unknown:
+        raise pytest.UsageError(f"{metafunc.definition.nodeid}: unknown backends {unknown}")
+    names = [n for n in _selected() if n in chosen]
+    # A parametrize marker on the test takes precedence over the fixture's own params.
+    metafunc.definition.add_marker(
+        pytest.mark.parametrize("xb", names, indirect=True, scope="session")
     )
 
 

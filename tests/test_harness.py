@@ -194,3 +194,21 @@ def test_under_ci_importorskip_fails(tmp_path: pathlib.Path) -> None:
         result.stdout + result.stderr
     )
     assert "CI must install every framework" in result.stdout
+
+
+@pytest.mark.backends("numpy", "torch", reason="a test of the marker itself")
+def test_backends_marker_restricts_the_fixture(xb) -> None:
+    assert xb.name in ("numpy", "torch")
+
+
+def test_no_test_skips_a_backend_by_hand() -> None:
+    """A backend a test leaves out is left out by ``@pytest.mark.backends`` (never generated),
+    not by ``pytest.skip`` inside it (reported as skipped in every run)."""
+    offenders = [
+        f"{path.relative_to(TESTS)}:{number}"
+        for path in _test_files()
+        if path != pathlib.Path(__file__).resolve()
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if "pytest.skip(" in line
+    ]
+    assert not offenders, offenders

@@ -108,14 +108,15 @@ def hugging_face_beam(row: list[int], n: int, k: int, eos: int | None, lp: float
     return best + [PAD] * (total - len(best))
 
 
-def _skip_eager_jax(xb) -> None:
-    if xb.name == "jax":  # op by op, a beam search compiles every small op: seconds
-        pytest.skip("jax_jit runs the same code, compiled once instead of op by op")
+#: Op by op, a beam search on eager JAX compiles every small operation: seconds per test.
+NOT_EAGER_JAX = pytest.mark.backends(
+    exclude=("jax",), reason="jax_jit runs the same code, compiled once instead of op by op"
+)
 
 
 class TestBeamSearch:
+    @NOT_EAGER_JAX
     def test_enough_beams_is_exhaustive(self, xb) -> None:
-        _skip_eager_jax(xb)
         n = 3
         out = generate(uncached_step, xb.asarray(PROMPT), n, strategy="beam",
                        num_beams=V ** (n - 1), length_penalty=1.0)  # fmt: skip
@@ -141,8 +142,8 @@ class TestBeamSearch:
         assert out.tolist() == expected
         assert any(EOS in row[2:-1] for row in expected)  # some finish early, padded after
 
+    @NOT_EAGER_JAX
     def test_cache_follows_the_beams(self, xb) -> None:
-        _skip_eager_jax(xb)
         options = {"strategy": "beam", "num_beams": 3, "eos_token_id": EOS}
         expected = [hugging_face_beam(r, 6, 3, EOS, 1.0) for r in PROMPTS.tolist()]
         assert generate(uncached_step, PROMPTS, 6, **options).tolist() == expected

@@ -61,12 +61,13 @@ def test_equals_float64_reference() -> None:
 
 #: Eager JAX compiles each of the model's ~100 operations for every new shape (about 10 s per
 #: test on a busy machine); jax_jit runs the same code, compiled once per call.
-EAGER_JAX = "eager JAX compiles every operation per shape: jax_jit runs the same code"
+NOT_EAGER_JAX = pytest.mark.backends(
+    exclude=("jax",), reason="eager JAX compiles every operation per shape: jax_jit runs the same"
+)
 
 
+@NOT_EAGER_JAX
 def test_cached_chunks_equal_full_recomputation(xb) -> None:
-    if xb.name == "jax":
-        pytest.skip(EAGER_JAX)
     params = move(xb, numpy_params())
     tokens = xb.asarray(TOKENS)
     full, _ = mlprims.lm(params, tokens, config=CONFIG)
@@ -79,12 +80,11 @@ def test_cached_chunks_equal_full_recomputation(xb) -> None:
     np.testing.assert_allclose(np.concatenate(chunks, axis=1), xb.to_numpy(full), atol=1e-5)
 
 
+@NOT_EAGER_JAX
 def test_generate_with_and_without_cache(xb) -> None:
     """Greedy decoding through the cached step function (the prompt prefilled, then one token
     a step; under jax_jit the loop's traced index goes through the fori_loop) gives the tokens
     of full recomputation."""
-    if xb.name == "jax":
-        pytest.skip(EAGER_JAX)
     params = move(xb, numpy_params())
     prompt = xb.asarray(TOKENS[:, :3])
     cached = lm_module.lm_step_fn(params, CONFIG)
@@ -168,9 +168,10 @@ class TestInit:
         assert abs(layer["wo"].std() - 0.02 / np.sqrt(8)) < 0.002  # GPT-2's 1/sqrt(2 L)
         assert np.all(layer["mlp_norm"] == 1) and p["embed"].dtype == np.float32
 
+    @pytest.mark.backends(
+        exclude=("jax", "jax_jit"), reason="mlprims.random's own tests cover JAX's bits"
+    )
     def test_same_key_same_parameters_on_every_backend(self, xb) -> None:
-        if xb.name.startswith("jax"):
-            pytest.skip("mlprims.random's own tests cover JAX's bits")
         ours = mlprims.init_lm(random.key(3), CONFIG, backend=xb.backend.name)
         expected = mlprims.init_lm(random.key(3), CONFIG)
         assert_close(xb.to_numpy(ours["layers"][1]["wv"]), expected["layers"][1]["wv"], "float32")

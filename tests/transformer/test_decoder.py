@@ -67,6 +67,7 @@ def as_torch(torch, a):
     return None if a is None else torch.from_numpy(a)
 
 
+@pytest.mark.backends(*TORCH_COMPARISON, reason="the fixed causal case runs on all")
 @pytest.mark.filterwarnings("ignore::UserWarning")
 @given(
     heads=st.integers(1, 3),
@@ -95,8 +96,6 @@ def test_equals_torch_decoder_layer(
     tgt_padded,
     memory_padded,
 ) -> None:
-    if xb.name not in TORCH_COMPARISON:
-        pytest.skip(f"the torch comparison runs on {TORCH_COMPARISON}")
     torch = pytest.importorskip("torch")
     d_model = heads * head_dim
     module = torch_layer(torch, d_model, heads, d_ff, norm_first, activation)

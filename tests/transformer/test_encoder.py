@@ -66,6 +66,7 @@ def draw_masks(rng, kind, batch, t, padded):
     return attn, padding
 
 
+@pytest.mark.backends(*TORCH_COMPARISON, reason="the fixed causal case runs on all")
 @pytest.mark.filterwarnings("ignore::UserWarning")  # torch: enable_nested_tensor, mask types
 @given(
     heads=st.integers(1, 3),
@@ -80,8 +81,6 @@ def draw_masks(rng, kind, batch, t, padded):
 def test_equals_torch_encoder_layer(
     xb, heads, head_dim, d_ff, t, norm_first, activation, mask_kind, padded
 ) -> None:
-    if xb.name not in TORCH_COMPARISON:
-        pytest.skip(f"the torch comparison runs on {TORCH_COMPARISON}")
     torch = pytest.importorskip("torch")
     d_model = heads * head_dim
     module = torch_layer(torch, d_model, heads, d_ff, norm_first, activation)
@@ -152,9 +151,10 @@ class TestInit:
         out = mlprims.transformer_encoder_layer(params, x, num_heads=2)
         assert_close(out.detach().numpy(), module(x).detach().numpy(), "float32", scale=10.0)
 
+    @pytest.mark.backends(
+        exclude=("jax", "jax_jit"), reason="mlprims.random's own tests cover JAX's bits"
+    )
     def test_same_key_same_parameters_on_every_backend(self, xb) -> None:
-        if xb.name.startswith("jax"):  # eager JAX compiles every threefry op for every shape
-            pytest.skip("mlprims.random's own tests cover JAX's bits")
         ours = mlprims.init_transformer_encoder_layer(
             random.key(5), 8, 2, 4, backend=xb.backend.name
         )
@@ -164,9 +164,10 @@ class TestInit:
 
 
 class TestDropout:
+    @pytest.mark.backends(
+        exclude=("jax",), reason="jax_jit runs the same code, compiled once instead of op by op"
+    )
     def test_same_key_same_output_on_every_backend(self, xb) -> None:
-        if xb.name == "jax":
-            pytest.skip("jax_jit runs the same code, compiled once instead of op by op")
         p = mlprims.init_transformer_encoder_layer(random.key(0), 8, 2, 16, dtype="float64")
         x = np.random.default_rng(0).normal(size=(2, 5, 8))
 
