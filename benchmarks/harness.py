@@ -26,12 +26,10 @@ the call: what the call itself needed.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime
 import functools
 import json
 import os
-import platform
 import re
 import subprocess
 import sys
@@ -42,7 +40,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from mlprims.tools.bench.timing import Fn, Timing, time_pair, wait
+from mlprims.tools.bench.timing import Fn, Timing, machine, seconds, time_pair, wait
 
 # Compile in this process: a pool of compile workers would compete with the timings for the CPU.
 os.environ.setdefault("TORCHINDUCTOR_COMPILE_THREADS", "1")
@@ -169,11 +167,6 @@ def _torch_threads(make: Callable[[], Any], threads: int) -> Callable[[], Any]:
     return make_with_threads
 
 
-def _seconds(t: float) -> str:
-    unit, scale = next(((u, s) for u, s in (("s", 1.0), ("ms", 1e-3)) if t >= s), ("µs", 1e-6))
-    return f"{t / scale:.3g} {unit}"
-
-
 def _cells(row: Row) -> list[str]:
     """The table cells of one row, in the order of ``_HEADER``."""
     native = row.native
@@ -190,13 +183,13 @@ def _cells(row: Row) -> list[str]:
             )
     return [
         row.case,
-        _seconds(row.ours.median),
-        _seconds(native.median) if native else "-",
+        seconds(row.ours.median),
+        seconds(native.median) if native else "-",
         f"{row.ratio:.2f}x" if row.ratio is not None else "-",
         f"{row.best_ratio:.2f}x" if row.best_ratio is not None else "-",
         f"<= {row.target}x" if row.target is not None else "-",
         {None: "-", True: "yes", False: "**no**"}[row.met],
-        _seconds(row.ours.first) + (f" / {_seconds(native.first)}" if native else ""),
+        seconds(row.ours.first) + (f" / {seconds(native.first)}" if native else ""),
         memory,
     ]
 
@@ -209,25 +202,6 @@ def table(rows: Sequence[Row]) -> str:
     lines = ["| " + " | ".join(_HEADER) + " |", "|" + "---|" * len(_HEADER)]
     lines += ["| " + " | ".join(_cells(row)) + " |" for row in rows]
     return "\n".join(lines)
-
-
-def machine() -> str:
-    """One line naming the machine and the framework versions the figures depend on."""
-    cpu = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError):
-        models = re.findall(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.M)
-        cpu = models[0] if models else cpu
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    parts = [f"{cpu}, {cores} cores", f"Python {platform.python_version()}"]
-    for name in ("numpy", "torch", "jax"):
-        module = sys.modules.get(name)
-        if module is not None:
-            parts.append(f"{name} {module.__version__}")
-            if name == "torch":
-                parts[-1] += f" (threads: {module.get_num_threads()})"
-            if name == "jax":
-                parts[-1] += f" ({module.default_backend()})"
-    return "; ".join(parts)
 
 
 def section(name: str, body: str) -> str:

@@ -18,15 +18,20 @@ synchronous. Used by ``mlprims bench`` and by the scripts in ``benchmarks/``.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
+import platform
+import re
 import statistics
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-__all__ = ["Fn", "Timing", "time_pair", "wait"]
+__all__ = ["Fn", "Timing", "machine", "seconds", "time_pair", "wait"]
 
 #: A function of no argument: one side of a pair, its inputs already bound.
 Fn = Callable[[], Any]
@@ -119,3 +124,34 @@ def time_pair(
         for r, f, n in zip(rounds, first, numbers, strict=True)
     ]
     return timings[0], (timings[1] if native is not None else None)
+
+
+def seconds(t: float) -> str:
+    """`t` seconds in the unit that reads best, 3 significant digits: ``"1.2 s"``, ``"45 µs"``."""
+    unit, scale = next(((u, s) for u, s in (("s", 1.0), ("ms", 1e-3)) if t >= s), ("µs", 1e-6))
+    return f"{t / scale:.3g} {unit}"
+
+
+def machine() -> str:
+    """One line naming the machine and the versions of the frameworks imported so far.
+
+    Returns
+    -------
+    str
+        e.g. ``"AMD EPYC, 2 cores; Python 3.11.7; numpy 2.4.6; jax 0.10.2 (cpu)"``.
+    """
+    cpu = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError):
+        models = re.findall(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.M)
+        cpu = models[0] if models else cpu
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    parts = [f"{cpu}, {cores} cores", f"Python {platform.python_version()}"]
+    for name in ("numpy", "torch", "jax"):
+        module = sys.modules.get(name)
+        if module is not None:
+            parts.append(f"{name} {module.__version__}")
+            if name == "torch":
+                parts[-1] += f" (threads: {module.get_num_threads()})"
+            if name == "jax":
+                parts[-1] += f" ({module.default_backend()})"
+    return "; ".join(parts)

@@ -1,0 +1,183 @@
+"""``mlprims bench``: the cases time like against like, the command writes its JSON and its
+chart, and bad input is one line on stderr with exit code 2. Nothing here measures speed."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from mlprims import backends
+from mlprims.tools import cli
+from mlprims.tools.bench import run
+from mlprims.tools.bench.cases import CASES, BenchCase
+from mlprims.tools.bench.natives import NATIVES, Native
+from mlprims.tools.bench.plot import plot_ratios
+from mlprims.tools.bench.timing import Timing, seconds
+
+PNG = b"\x89PNG\r\n\x1a\n"
+FIELDS = {"case", "backend", "mode", "native_op", "ours", "native", "ratio", "error"}
+
+
+def _bench(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli.main(["bench", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_a_tiny_run_writes_json_rows_and_a_png(capsys, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    path, chart = tmp_path / "rows.json", tmp_path / "ratios.png"
+    argv = ["--quick", "--primitives", "softmax", "--backends", "numpy,jax", "--repeat", "1"]
+    code, out, _ = _bench(capsys, *argv, "--json", str(path), "--plot", str(chart))
+    assert code == 0, out
+    rows = json.loads(path.read_text())
+    assert [(r["backend"], r["mode"]) for r in rows] == [
+        ("numpy", "eager"),
+        ("jax", "eager"),
+        ("jax", "compiled"),
+    ]
+    for r in rows:
+        assert set(r) >= FIELDS and r["case"] == "softmax" and r["error"] == ""
+        assert r["ours"] > 0 and r["native"] > 0
+        assert math.isclose(r["ratio"], r["ours"] / r["native"])
+    assert rows[0]["native_op"] == "scipy.special.softmax"
+    assert rows[2]["native_op"] == "jax.nn.softmax"
+    assert chart.read_bytes().startswith(PNG)
+    assert "scipy.special.softmax" in out and "jax.nn.softmax" in out
+    assert "3 pairs timed on numpy, jax" in out and "--quick" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--primitives", "sofmax"], "--primitives names unknown 'sofmax' (did you mean 'softmax'"),
+        (["--backends", "cupy"], "--backends names unknown 'cupy'"),
+        (["--backends", "array_api_strict"], "--backends names unknown 'array_api_strict'"),
+        (["--modes", "jit"], "--modes names unknown 'jit'; choose from: eager, compiled"),
+        (["--primitives", ""], "--primitives is empty"),
+        (["--backends", "numpy", "--modes", "compiled"], "nothing to time"),
+        (["--primitives", "kmeans", "--backends", "torch"], "no native op for kmeans on torch"),
+        (["--repeat", "0"], "--repeat must be at least 1, got 0"),
+        (["--plot", "ratios.jpgg"], "matplotlib cannot write .jpgg files"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_code_2(capsys, argv, expected) -> None:
+    code, out, err = _bench(capsys, *argv)
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("mlprims bench: error: ")
+    assert expected in err
+
+
+def test_json_or_plot_in_a_missing_folder(capsys, tmp_path) -> None:
+    for option in ("--json", "--plot"):
+        code, _, err = _bench(capsys, option, str(tmp_path / "missing" / "out.png"))
+        assert code == 2 and "the folder" in err and "does not exist" in err
+
+
+def _boom(x):
+    raise ZeroDivisionError("toy")
+
+
+def test_a_crash_is_exit_code_1_and_a_missing_module_is_not_run(
+    capsys, tmp_path, monkeypatch
+) -> None:
+    toy = {"x": (2, 3)}
+    monkeypatch.setitem(CASES, "crash", BenchCase("crash", toy, toy, _boom))
+    monkeypatch.setitem(CASES, "needy", BenchCase("needy", toy, toy, lambda x: -x))
+    numpy_ops = {
+        "crash": Native("np.negative", lambda: np.negative),
+        "needy": Native("np.negative", lambda: np.negative, needs=("no_such_module_here",)),
+    }
+    monkeypatch.setitem(NATIVES, "numpy", {**NATIVES["numpy"], **numpy_ops})
+    path = tmp_path / "rows.json"
+    argv = ["--primitives", "needy", "--backends", "numpy", "--json", str(path)]
+    code, out, _ = _bench(capsys, *argv)
+    assert code == 0 and "not run" in out and "needs no_such_module_here" in out
+    code, out, _ = _bench(capsys, *argv[:1], "crash,needy", *argv[2:])
+    assert code == 1
+    assert "error" in out and "crash on numpy eager: ZeroDivisionError: toy" in out
+    rows = json.loads(path.read_text())  # strict JSON: no timings is null
+    assert [r["ratio"] for r in rows] == [None, None]
+    assert rows[0]["error"] == "ZeroDivisionError: toy"
+
+
+def test_list_names_every_case_and_its_native_ops(capsys) -> None:
+    code, out, _ = _bench(capsys, "--list")
+    assert code == 0
+    for name in CASES:
+        assert name in out
+    assert "F.scaled_dot_product_attention" in out and "sklearn KMeans" in out
+    assert "q, k, v (4, 8, 256, 64)" in out
+
+
+def test_every_case_has_a_native_op_and_every_native_op_a_case() -> None:
+    for backend, ops in NATIVES.items():
+        assert backend in backends.NAMES
+        assert set(ops) <= set(CASES), backend
+    for name in CASES:
+        assert any(name in ops for ops in NATIVES.values()), name
+
+
+@pytest.mark.parametrize(
+    ("name", "backend"),
+    [(name, b) for name in CASES for b in run.installed() if name in NATIVES[b]],
+)
+def test_the_native_op_computes_what_ours_does(name: str, backend: str) -> None:
+    """On the quick inputs, eager: the bench compares like with like."""
+    case, native = CASES[name], NATIVES[backend][name]
+    xb = backends.get(backend)
+    arrays = {k: xb.asarray(v) for k, v in case.inputs(quick=True).items()}
+    ours = xb.to_numpy(case.ours(**arrays))
+    theirs = xb.to_numpy(native.make()(**(native.prepare(arrays) if native.prepare else arrays)))
+    if native.prepare is not None:  # the native layout: its prepare maps ours to it
+        ours = np.asarray(native.prepare({"out": ours})["out"])
+    np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
+
+
+def test_inputs_are_float32_and_the_same_for_every_call() -> None:
+    case = CASES["cross_entropy"]
+    first, again = case.inputs(quick=True), case.inputs(quick=True)
+    assert first["logits"].dtype == np.float32 and first["logits"].shape == (4, 10)
+    assert np.issubdtype(first["target"].dtype, np.integer) and first["target"].max() < 10
+    assert all(np.array_equal(first[k], again[k]) for k in first)
+    assert case.size() == "logits (1024, 1000), target (1024,)"
+
+
+def test_plan_compiles_torch_only_when_asked() -> None:
+    modes = {(p.backend, p.mode) for p in run.plan(primitives=["softmax"])}
+    assert ("jax", "compiled") in modes and ("torch", "compiled") not in modes
+    assert ("numpy", "compiled") not in modes
+    with_torch = run.plan(["torch"], ["softmax"], ["compiled"], torch_compile=True)
+    assert [(p.backend, p.mode) for p in with_torch] == [("torch", "compiled")]
+
+
+def test_plot_of_rows_with_and_without_timings(tmp_path) -> None:
+    t = Timing(median=2e-3, best=1e-3, first=5e-3, number=10)
+    rows = [
+        run.Row("softmax", "numpy", "eager", "scipy", "x (2,)", t, Timing(1e-3, 1e-3, 1e-3, 1)),
+        run.Row("gelu", "jax", "compiled", "jax.nn.gelu", "x (2,)", t, t),
+        run.Row("conv2d", "torch", "eager", "F.conv2d", "x (2,)", error="RuntimeError: no"),
+    ]
+    assert [r.ratio for r in rows] == [2.0, 1.0, None]
+    path = tmp_path / "chart.png"
+    plot_ratios(rows, path)
+    assert path.read_bytes().startswith(PNG)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"), [(1.5, "1.5 s"), (0.0123, "12.3 ms"), (4.2e-5, "42 µs")]
+)
+def test_seconds(value: float, text: str) -> None:
+    assert seconds(value) == text
+
+
+def test_the_command_line_imports_no_framework_until_it_runs() -> None:
+    code = "import sys, mlprims.tools.cli; print(sorted(set(sys.modules) & {'torch', 'jax'}))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
