@@ -1,0 +1,55 @@
+"""Properties of nms: greedy suppression by decreasing score, IoU strictly above the threshold."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+
+import mlprims
+
+from ._spec import Case, Property, Spec, dtypes
+
+__all__ = ["SPECS"]
+
+
+@st.composite
+def _nms(draw: Any, *, duplicates: bool = False, threshold: float | None = None) -> Case:
+    dtype = draw(dtypes())
+    n = draw(st.integers(1, 8))
+    corner = st.integers(0, 8).map(float)
+    size = st.integers(1, 4).map(float)
+    boxes = np.array(draw(st.lists(st.tuples(corner, corner, size, size), min_size=n,
+                                   max_size=n)))  # fmt: skip
+    boxes[:, 2:] += boxes[:, :2]  # (x1, y1, x2, y2)
+    if duplicates:
+        boxes[draw(st.integers(0, n - 1))] = boxes[0]
+    scores = (np.array(draw(st.permutations(range(n)))) + 1.0) / n  # distinct: no tie rule
+    iou = draw(st.sampled_from([0.0, 0.3, 0.5, 0.7])) if threshold is None else threshold
+    return Case((boxes.astype(dtype), scores.astype(dtype), iou), {}, dtype)
+
+
+NMS = Spec(
+    name="nms",
+    function=mlprims.nms,
+    parameters=("boxes", "scores", "iou_threshold"),
+    notes="Visit the boxes by decreasing score; keep a box unless its IoU with an already kept\n"
+    "box is greater than `iou_threshold` (torchvision.ops.nms). IoU = area of the\n"
+    "intersection / area of the union; boxes that only touch have IoU 0.",
+    properties=(
+        Property(
+            "boxes on a small grid",
+            _nms(),
+            "keep boxes in decreasing score; suppress those with IoU > threshold with a kept one",
+        ),
+        Property("duplicate boxes (IoU 1)", _nms(duplicates=True), "a copy of a kept box goes"),
+        Property(
+            "threshold 0: overlapping boxes go, touching ones stay",
+            _nms(threshold=0.0),
+            "suppress only when IoU > threshold (strictly): boxes sharing an edge have IoU 0",
+        ),
+    ),
+)
+
+SPECS = {NMS.name: NMS}

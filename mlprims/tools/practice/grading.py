@@ -1,0 +1,298 @@
+"""Grade a learner's function: load it from a file, run each property with hypothesis.
+
+The learner's file is imported by path; its framework is the one it imports (torch, jax, else
+NumPy), and its function receives every drawn array converted to that framework. Each property
+runs a fixed, derandomized number of hypothesis examples; the first failure is shrunk by
+hypothesis and recorded with its inputs, the expected and the learner's outputs, and the error.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import importlib.util
+import sys
+import uuid
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+from hypothesis import HealthCheck, Phase, given, settings
+
+import mlprims.backends as backends
+
+from ._spec import Case, Property, Spec
+
+__all__ = [
+    "EXAMPLES",
+    "Failure",
+    "GradeError",
+    "Outcome",
+    "detect_framework",
+    "grade",
+    "load_function",
+    "run_property",
+]
+
+#: Hypothesis examples per property: few and derandomized, so grading takes seconds.
+EXAMPLES = 25
+#: Tolerance on ``max|got - expected| / (1 + max|expected|)`` per dtype (times a property's scale).
+TOLERANCE = {"float32": 1e-4, "float64": 1e-9}
+
+_SETTINGS = settings(
+    max_examples=EXAMPLES,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=False,
+    report_multiple_bugs=False,
+    suppress_health_check=list(HealthCheck),
+    phases=(Phase.explicit, Phase.generate, Phase.shrink),
+)
+
+
+class GradeError(Exception):
+    """Bad input to the grader (unknown primitive, missing file, no such function)."""
+
+
+@dataclass(frozen=True)
+class Failure:
+    """The shrunk counterexample of a property and what went wrong on it."""
+
+    case: Case
+    expected: Mapping[str, Any]
+    got: Mapping[str, Any] | None
+    message: str
+    error: float | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A property's verdict: `failure` is None when it passed."""
+
+    prop: Property
+    failure: Failure | None
+
+    @property
+    def passed(self) -> bool:
+        """Whether every example agreed with the reference."""
+        return self.failure is None
+
+
+class _Disagree(Exception):
+    pass
+
+
+def detect_framework(source: str) -> str:
+    """``"torch"``, ``"jax"`` or ``"numpy"``: the first of torch and jax that `source` imports."""
+    imported = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module.split(".")[0])
+    return next((name for name in ("torch", "jax") if name in imported), "numpy")
+
+
+def _import(path: Path) -> ModuleType:
+    name = f"_mlprims_learner_{uuid.uuid4().hex}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        msg = f"{path}: not a Python file"
+        raise GradeError(msg)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses and pickling look the module up here
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        msg = f"{path}: importing it raised {type(exc).__name__}: {exc}"
+        raise GradeError(msg) from exc
+    finally:
+        sys.modules.pop(name, None)
+    return module
+
+
+def load_function(path: str | Path, name: str) -> tuple[Callable[..., Any], str]:
+    """The function `name` defined in the file `path`, and the framework the file imports."""
+    path = Path(path)
+    if not path.is_file():
+        msg = f"{path}: no such file"
+        raise GradeError(msg)
+    try:
+        framework = detect_framework(path.read_text())
+    except SyntaxError as exc:
+        msg = f"{path}:{exc.lineno}: syntax error: {exc.msg}"
+        raise GradeError(msg) from exc
+    function = getattr(_import(path), name, None)
+    if not callable(function):
+        msg = f"{path} defines no function `{name}`"
+        raise GradeError(msg)
+    return function, framework
+
+
+def _convert(value: Any, to: Callable[[np.ndarray], Any]) -> Any:
+    if isinstance(value, np.ndarray):
+        return to(value)
+    if isinstance(value, Mapping):
+        return {k: _convert(v, to) for k, v in value.items()}
+    if isinstance(value, tuple) and any(isinstance(v, np.ndarray) for v in value):
+        return tuple(_convert(v, to) for v in value)
+    if hasattr(value, "on"):  # e.g. a step function built for the framework
+        return value.on(to)
+    return value
+
+
+def _float64(x: np.ndarray) -> np.ndarray:
+    return x.astype(np.float64) if x.dtype.kind == "f" else x
+
+
+def _to_numpy(x: Any) -> Any:
+    if x is None or isinstance(x, np.ndarray | int | float | bool):
+        return None if x is None else np.asarray(x)
+    try:
+        return np.asarray(backends.of(x).to_numpy(x))
+    except Exception:
+        return np.asarray(x)
+
+
+def _error(expected: np.ndarray, got: np.ndarray) -> float:
+    if expected.dtype.kind in "biu":
+        return 0.0 if np.array_equal(expected, got) else float("inf")
+    exp, act = expected.astype(np.float64), got.astype(np.float64)
+    same = (exp == act) | (np.isnan(exp) & np.isnan(act))
+    finite = np.isfinite(exp) & np.isfinite(act)
+    if np.any(~same & ~finite):
+        return float("inf")
+    if not np.any(finite):
+        return 0.0
+    diff = float(np.max(np.abs(exp - act), where=finite, initial=0.0))
+    return diff / (1.0 + float(np.max(np.abs(exp), where=finite, initial=0.0)))
+
+
+def _compare(
+    case: Case, expected: Mapping[str, Any], got: Mapping[str, Any], scale: float
+) -> Failure | None:
+    for name, want in expected.items():
+        if want is None:
+            continue
+        label = "" if len(expected) == 1 else f"`{name}`: "
+        have = got.get(name)
+        if have is None:
+            return Failure(case, expected, got, f"{label}missing from the result")
+        if have.shape != want.shape:
+            message = f"{label}shape {have.shape}, expected {want.shape}"
+            return Failure(case, expected, got, message)
+        if case.dtype is not None and want.dtype.kind == "f" and have.dtype.name != case.dtype:
+            message = f"{label}dtype {have.dtype.name}, expected {case.dtype} (that of the input)"
+            return Failure(case, expected, got, message)
+        if np.any(np.isnan(have.astype(np.float64)) & ~np.isnan(want.astype(np.float64))):
+            message = f"{label}NaN where the reference is finite"
+            return Failure(case, expected, got, message, float("nan"))
+        error = _error(want, have)
+        dtype = have.dtype.name if have.dtype.name in TOLERANCE else "float64"
+        limit = TOLERANCE[dtype] * scale
+        if error > limit:
+            if want.dtype.kind in "biu":
+                message = f"{label}values differ from the reference"
+            else:
+                message = f"{label}max error {error:.3g} > tolerance {limit:.1g} ({dtype})"
+            return Failure(case, expected, got, message, error)
+    return None
+
+
+def _check(function: Callable[..., Any], spec: Spec, prop: Property, case: Case, to: Any) -> Any:
+    reference = spec.call_reference(
+        *_convert(case.args, _float64), **_convert(dict(case.kwargs), _float64)
+    )
+    expected = {k: _to_numpy(v) for k, v in spec.outputs(reference).items()}
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")  # a learner's NaN shows in the report, not as noise
+            result = function(*_convert(case.args, to), **_convert(dict(case.kwargs), to))
+    except Exception as exc:
+        return Failure(case, expected, None, f"raised {type(exc).__name__}: {exc}")
+    try:
+        got = {k: _to_numpy(v) for k, v in spec.outputs(result).items()}
+    except Exception as exc:
+        message = f"returned {type(result).__name__}, which is not what the template says: {exc}"
+        return Failure(case, expected, None, message)
+    if prop.compare:
+        expected = {k: v for k, v in expected.items() if k in prop.compare}
+    return _compare(case, expected, got, prop.scale)
+
+
+def run_property(
+    function: Callable[..., Any],
+    spec: Spec,
+    prop: Property,
+    framework: str,
+    *,
+    examples: int = EXAMPLES,
+    shrink: bool = True,
+) -> Outcome:
+    """Check `prop` of `spec` on `examples` cases for the learner's `function` (`framework`).
+
+    With `shrink` False the first failing case is kept as it was drawn (faster).
+    """
+    backend = backends.get(framework)
+    failures: list[Failure] = []
+
+    def test(case: Case) -> None:
+        failure = _check(function, spec, prop, case, backend.asarray)
+        if failure is not None:
+            failures.append(failure)  # hypothesis replays the shrunk example last
+            raise _Disagree
+
+    try:
+        phases = _SETTINGS.phases if shrink else (Phase.explicit, Phase.generate)
+        chosen = settings(_SETTINGS, max_examples=examples, phases=phases)
+        chosen(given(prop.cases)(test))()
+    except _Disagree:
+        pass
+    except Exception as exc:  # hypothesis itself gave up (flaky learner, unsatisfiable)
+        if not failures:
+            msg = f"property `{prop.name}`: {type(exc).__name__}: {exc}"
+            raise GradeError(msg) from exc
+    return Outcome(prop, failures[-1] if failures else None)
+
+
+def grade(
+    function: Callable[..., Any],
+    spec: Spec,
+    framework: str,
+    *,
+    examples: int = EXAMPLES,
+    shrink: bool = True,
+) -> list[Outcome]:
+    """Every property of `spec` checked on `function` (written with `framework`).
+
+    Only the first failure is shrunk (the report shows that one counterexample), none with
+    `shrink` False (faster: the case is shown as drawn). A JAX learner runs with
+    ``jax_enable_x64`` on, so float64 cases stay float64 (restored after grading).
+    """
+    outcomes: list[Outcome] = []
+    with _float64_jax(framework):
+        for prop in spec.properties:
+            first = shrink and all(o.passed for o in outcomes)
+            outcome = run_property(function, spec, prop, framework, examples=examples, shrink=first)
+            outcomes.append(outcome)
+    return outcomes
+
+
+@contextlib.contextmanager
+def _float64_jax(framework: str) -> Iterator[None]:
+    if framework != "jax":
+        yield
+        return
+    import jax
+
+    before = jax.config.read("jax_enable_x64")
+    jax.config.update("jax_enable_x64", True)
+    try:
+        yield
+    finally:
+        jax.config.update("jax_enable_x64", before)

@@ -1,0 +1,604 @@
+"""``mlprims practice`` and ``mlprims grade``: the verdicts on correct and on deliberately wrong
+learner files in NumPy and in torch, the templates, and the one-line errors for bad input.
+
+Each learner file is written to tmp_path and graded through the command line, with a few
+hypothesis examples per property (``--examples``) and, for the wrong files whose report is not
+the point, no shrinking (``--no-shrink``), so the module stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import pathlib
+import re
+
+import pytest
+
+from mlprims.tools import cli
+from mlprims.tools.practice import template
+from mlprims.tools.practice.specs import SPECS
+
+# ---------------------------------------------------------------------------------------------
+# Correct learner files: one per primitive in NumPy, and three in torch.
+
+NUMPY_LAYER_NORM = """\
+import numpy as np
+
+def layer_norm(x, normalized_shape, /, weight=None, bias=None, *, eps=1e-5):
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    axes = tuple(range(x.ndim - len(shape), x.ndim))
+    mean = x.mean(axis=axes, keepdims=True)
+    var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
+    y = (x - mean) / np.sqrt(var + eps)
+    if weight is not None:
+        y = y * weight
+    if bias is not None:
+        y = y + bias
+    return y.astype(x.dtype)
+"""
+
+NUMPY_BATCH_NORM = """\
+import numpy as np
+
+def batch_norm(
+    x, running_mean, running_var, /, weight=None, bias=None, *, training, momentum=0.1, eps=1e-5
+):
+    axes = tuple(i for i in range(x.ndim) if i != 1)
+    shape = [1] * x.ndim
+    shape[1] = x.shape[1]
+    if training:
+        mean = x.mean(axis=axes)
+        var = x.var(axis=axes)
+        n = x.size // x.shape[1]
+        running_mean = (1 - momentum) * running_mean + momentum * mean
+        running_var = (1 - momentum) * running_var + momentum * var * n / (n - 1)
+    else:
+        mean, var = running_mean, running_var
+    y = (x - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + eps)
+    if weight is not None:
+        y = y * weight.reshape(shape) + bias.reshape(shape)
+    return y.astype(x.dtype), running_mean.astype(x.dtype), running_var.astype(x.dtype)
+"""
+
+NUMPY_SOFTMAX = """\
+import numpy as np
+
+def softmax(x, /, *, axis=-1):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+"""
+
+NUMPY_CROSS_ENTROPY = """\
+import numpy as np
+
+def cross_entropy(logits, target, /, *, ignore_index=-100, reduction="mean"):
+    m = logits.max(axis=-1, keepdims=True)
+    logp = logits - m - np.log(np.exp(logits - m).sum(axis=-1, keepdims=True))
+    keep = target != ignore_index
+    safe = np.where(keep, target, 0)
+    loss = -np.take_along_axis(logp, safe[:, None], axis=-1)[:, 0] * keep
+    if reduction == "none":
+        return loss.astype(logits.dtype)
+    if reduction == "sum":
+        return loss.sum().astype(logits.dtype)
+    return (loss.sum() / keep.sum()).astype(logits.dtype)
+"""
+
+NUMPY_SCALED_DOT_PRODUCT_ATTENTION = """\
+import numpy as np
+
+def scaled_dot_product_attention(q, k, v, /, *, mask=None, is_causal=False, scale=None):
+    scale = 1 / np.sqrt(q.shape[-1]) if scale is None else scale
+    scores = q @ np.swapaxes(k, -1, -2) * scale
+    t, s = scores.shape[-2:]
+    allowed = np.ones((t, s), dtype=bool)
+    if mask is not None:
+        allowed = allowed & mask
+    if is_causal:
+        allowed = allowed & np.tril(np.ones((t, s), dtype=bool))
+    scores = np.where(allowed, scores, -np.inf)
+    m = scores.max(axis=-1, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    e = np.exp(scores - m)
+    total = e.sum(axis=-1, keepdims=True)
+    w = e / np.where(total == 0, 1, total)
+    return (w @ v).astype(q.dtype)
+"""
+
+NUMPY_MULTI_HEAD_ATTENTION = """\
+import numpy as np
+
+def _sdpa(q, k, v, allowed):
+    scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    scores = np.where(allowed, scores, -np.inf)
+    m = scores.max(axis=-1, keepdims=True)
+    e = np.exp(scores - m)
+    return e / e.sum(axis=-1, keepdims=True) @ v
+
+def multi_head_attention(
+    params, query, key_value=None, /, *, num_heads, mask=None, is_causal=False
+):
+    kv = query if key_value is None else key_value
+    b, t, e = query.shape
+    s = kv.shape[1]
+    h = params["wq"].shape[1] // num_heads
+    def split(x):
+        return x.reshape(b, -1, num_heads, h).transpose(0, 2, 1, 3)
+    q = split(query @ params["wq"] + params["bq"])
+    k = split(kv @ params["wk"] + params["bk"])
+    v = split(kv @ params["wv"] + params["bv"])
+    allowed = np.ones((t, s), dtype=bool)
+    if mask is not None:
+        allowed &= mask
+    if is_causal:
+        allowed &= np.tril(np.ones((t, s), dtype=bool))
+    out = _sdpa(q, k, v, allowed).transpose(0, 2, 1, 3).reshape(b, t, num_heads * h)
+    return (out @ params["wo"] + params["bo"]).astype(query.dtype)
+"""
+
+NUMPY_CONV2D = """\
+import numpy as np
+
+def _pair(v):
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+def conv2d(x, weight, bias=None, /, *, stride=1, padding=0, dilation=1, groups=1):
+    (sh, sw), (ph, pw), (dh, dw) = _pair(stride), _pair(padding), _pair(dilation)
+    x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    n, c, h, w = x.shape
+    o, cg, kh, kw = weight.shape
+    oh = (h - dh * (kh - 1) - 1) // sh + 1
+    ow = (w - dw * (kw - 1) - 1) // sw + 1
+    y = np.zeros((n, o, oh, ow), dtype=x.dtype)
+    og = o // groups
+    for g in range(groups):
+        xs = x[:, g * cg:(g + 1) * cg]
+        ws = weight[g * og:(g + 1) * og]
+        for a in range(kh):
+            for bb in range(kw):
+                rows = slice(a * dh, a * dh + sh * (oh - 1) + 1, sh)
+                cols = slice(bb * dw, bb * dw + sw * (ow - 1) + 1, sw)
+                patch = xs[:, :, rows, cols]
+                y[:, g * og:(g + 1) * og] += np.einsum("nchw,oc->nohw", patch, ws[:, :, a, bb])
+    if bias is not None:
+        y += bias[None, :, None, None]
+    return y
+"""
+
+NUMPY_KMEANS = """\
+import numpy as np
+
+def _assign(x, c):
+    d = ((x[:, None, :] - c[None, :, :]) ** 2).sum(-1)
+    return d.argmin(1), d.min(1)
+
+def kmeans(x, n_clusters, /, *, init="k-means++", max_iter=300, tol=1e-4):
+    c = np.array(init, dtype=x.dtype)
+    threshold = tol * x.var(axis=0).mean()
+    labels, _ = _assign(x, c)
+    for _ in range(max_iter):
+        labels, dist = _assign(x, c)
+        new = c.copy()
+        counts = np.bincount(labels, minlength=n_clusters)
+        empty = np.flatnonzero(counts == 0)
+        if len(empty):
+            far = np.argsort(-dist, kind="stable")[: len(empty)]
+            for j, i in zip(empty, far):
+                labels[i] = j
+        counts = np.bincount(labels, minlength=n_clusters)
+        for j in range(n_clusters):
+            new[j] = x[labels == j].mean(0)
+        shift = ((new - c) ** 2).sum()
+        old_labels = labels
+        c = new
+        new_labels, _ = _assign(x, c)
+        if np.array_equal(new_labels, old_labels) or shift <= threshold:
+            break
+    labels, dist = _assign(x, c)
+    return c, labels, dist.sum()
+"""
+
+NUMPY_APPLY_ROPE = """\
+import numpy as np
+
+def apply_rope(x, /, positions=None, *, base=10000.0):
+    length, d = x.shape[-2:]
+    p = np.arange(length) if positions is None else positions
+    w = base ** (-np.arange(0, d, 2) / d)
+    theta = p[:, None] * w[None, :]
+    cos = np.concatenate([np.cos(theta)] * 2, -1)
+    sin = np.concatenate([np.sin(theta)] * 2, -1)
+    rot = np.concatenate([-x[..., d // 2:], x[..., : d // 2]], -1)
+    return (x * cos + rot * sin).astype(x.dtype)
+"""
+
+NUMPY_SINUSOIDAL_POSITION_ENCODING = """\
+import numpy as np
+
+def sinusoidal_position_encoding(length, dim, *, base=10000.0):
+    p = np.arange(length)[:, None]
+    w = base ** (-np.arange(0, dim, 2) / dim)
+    pe = np.zeros((length, dim))
+    pe[:, 0::2] = np.sin(p * w)
+    pe[:, 1::2] = np.cos(p * w)
+    return pe
+"""
+
+NUMPY_NMS = """\
+import numpy as np
+
+def nms(boxes, scores, /, iou_threshold):
+    order = np.argsort(-scores, kind="stable")
+    keep = []
+    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    for i in order:
+        ok = True
+        for j in keep:
+            w = max(0, min(boxes[i, 2], boxes[j, 2]) - max(boxes[i, 0], boxes[j, 0]))
+            h = max(0, min(boxes[i, 3], boxes[j, 3]) - max(boxes[i, 1], boxes[j, 1]))
+            inter = w * h
+            if inter / (area[i] + area[j] - inter) > iou_threshold:
+                ok = False
+                break
+        if ok:
+            keep.append(i)
+    return np.array(keep, dtype=np.int64)
+"""
+
+NUMPY_GENERATE = """\
+import numpy as np
+
+def generate(step_fn, prompt, max_new_tokens, /, *, eos_token_id=None, pad_token_id=0):
+    b, p = prompt.shape
+    tokens = np.full((b, p + max_new_tokens), pad_token_id, dtype=prompt.dtype)
+    tokens[:, :p] = prompt
+    done = np.zeros(b, dtype=bool)
+    cache = None
+    for index in range(p, p + max_new_tokens):
+        if done.all():
+            break
+        logits, cache = step_fn(tokens, cache, index)
+        nxt = np.asarray(logits).argmax(-1)
+        nxt = np.where(done, pad_token_id, nxt)
+        tokens[:, index] = nxt
+        if eos_token_id is not None:
+            done |= nxt == eos_token_id
+    return tokens
+"""
+
+TORCH_LAYER_NORM = """\
+import torch
+
+def layer_norm(x, normalized_shape, /, weight=None, bias=None, *, eps=1e-5):
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    dims = tuple(range(x.ndim - len(shape), x.ndim))
+    mean = x.mean(dim=dims, keepdim=True)
+    var = x.var(dim=dims, keepdim=True, unbiased=False)
+    y = (x - mean) / torch.sqrt(var + eps)
+    if weight is not None:
+        y = y * weight + bias
+    return y
+"""
+
+TORCH_BATCH_NORM = """\
+import torch
+
+def batch_norm(
+    x, running_mean, running_var, /, weight=None, bias=None, *, training, momentum=0.1, eps=1e-5
+):
+    dims = [i for i in range(x.ndim) if i != 1]
+    shape = [1] * x.ndim
+    shape[1] = x.shape[1]
+    if training:
+        mean = x.mean(dim=dims)
+        var = x.var(dim=dims, unbiased=False)
+        n = x.numel() // x.shape[1]
+        running_mean = (1 - momentum) * running_mean + momentum * mean
+        running_var = (1 - momentum) * running_var + momentum * var * n / (n - 1)
+    else:
+        mean, var = running_mean, running_var
+    y = (x - mean.reshape(shape)) / torch.sqrt(var.reshape(shape) + eps)
+    if weight is not None:
+        y = y * weight.reshape(shape) + bias.reshape(shape)
+    return y, running_mean, running_var
+"""
+
+TORCH_SCALED_DOT_PRODUCT_ATTENTION = """\
+import math
+import torch
+
+def scaled_dot_product_attention(q, k, v, /, *, mask=None, is_causal=False, scale=None):
+    scale = 1 / math.sqrt(q.shape[-1]) if scale is None else scale
+    scores = q @ k.transpose(-1, -2) * scale
+    t, s = scores.shape[-2:]
+    allowed = torch.ones(t, s, dtype=torch.bool)
+    if mask is not None:
+        allowed = allowed & mask
+    if is_causal:
+        allowed = allowed & torch.ones(t, s, dtype=torch.bool).tril()
+    weights = torch.softmax(scores.masked_fill(~allowed, -math.inf), dim=-1)
+    return torch.nan_to_num(weights, nan=0.0) @ v
+"""
+
+CORRECT = {
+    **{(name, "numpy"): source for name, source in (
+        ("layer_norm", NUMPY_LAYER_NORM),
+        ("batch_norm", NUMPY_BATCH_NORM),
+        ("softmax", NUMPY_SOFTMAX),
+        ("cross_entropy", NUMPY_CROSS_ENTROPY),
+        ("scaled_dot_product_attention", NUMPY_SCALED_DOT_PRODUCT_ATTENTION),
+        ("multi_head_attention", NUMPY_MULTI_HEAD_ATTENTION),
+        ("conv2d", NUMPY_CONV2D),
+        ("kmeans", NUMPY_KMEANS),
+        ("apply_rope", NUMPY_APPLY_ROPE),
+        ("sinusoidal_position_encoding", NUMPY_SINUSOIDAL_POSITION_ENCODING),
+        ("nms", NUMPY_NMS),
+        ("generate", NUMPY_GENERATE),
+    )},
+    ("layer_norm", "torch"): TORCH_LAYER_NORM,
+    ("batch_norm", "torch"): TORCH_BATCH_NORM,
+    ("scaled_dot_product_attention", "torch"): TORCH_SCALED_DOT_PRODUCT_ATTENTION,
+}  # fmt: skip
+
+# ---------------------------------------------------------------------------------------------
+# Deliberately wrong files: one edit of a correct one, and the property that must catch it.
+
+SDPA = "scaled_dot_product_attention"
+WRONG = {
+    "numpy-ddof-1": (
+        "layer_norm",
+        "numpy",
+        "((x - mean) ** 2).mean(axis=axes, keepdims=True)",
+        "x.var(axis=axes, keepdims=True, ddof=1)",
+        "rows of 2 to 6 values",
+    ),
+    "torch-unbiased": (
+        "layer_norm",
+        "torch",
+        "unbiased=False",
+        "unbiased=True",
+        "rows of 2 to 6 values",
+    ),
+    "numpy-one-pass-variance": (
+        "layer_norm",
+        "numpy",
+        "((x - mean) ** 2).mean(axis=axes, keepdims=True)",
+        "(x * x).mean(axis=axes, keepdims=True) - mean * mean",
+        "large mean (1e4, std ~1, float32)",
+    ),
+    "torch-one-pass-variance": (
+        "layer_norm",
+        "torch",
+        "x.var(dim=dims, keepdim=True, unbiased=False)",
+        "(x * x).mean(dim=dims, keepdim=True) - mean * mean",
+        "large mean (1e4, std ~1, float32)",
+    ),
+    "numpy-keras-momentum": (
+        "batch_norm",
+        "numpy",
+        "(1 - momentum) * running_mean + momentum * mean",
+        "momentum * running_mean + (1 - momentum) * mean",
+        "running statistics after a training step",
+    ),
+    "torch-keras-momentum": (
+        "batch_norm",
+        "torch",
+        "(1 - momentum) * running_var + momentum * var",
+        "momentum * running_var + (1 - momentum) * var",
+        "running statistics after a training step",
+    ),
+    "numpy-no-scale": (
+        SDPA,
+        "numpy",
+        "1 / np.sqrt(q.shape[-1]) if scale is None",
+        "1.0 if scale is None",
+        "no mask, (B, N, T, H)",
+    ),
+    "torch-no-scale": (
+        SDPA,
+        "torch",
+        "1 / math.sqrt(q.shape[-1]) if scale is None",
+        "1.0 if scale is None",
+        "no mask, (B, N, T, H)",
+    ),
+    "numpy-mask-flipped": (
+        SDPA,
+        "numpy",
+        "allowed = allowed & mask",
+        "allowed = allowed & ~mask",
+        "boolean mask (True = attend)",
+    ),
+    "torch-mask-flipped": (
+        SDPA,
+        "torch",
+        "allowed = allowed & mask",
+        "allowed = allowed & ~mask",
+        "boolean mask (True = attend)",
+    ),
+}
+
+
+def _grade(
+    tmp_path: pathlib.Path,
+    capsys: pytest.CaptureFixture[str],
+    source: str,
+    name: str,
+    *options: str,
+) -> tuple[int, str, str]:
+    path = tmp_path / "learner.py"
+    path.write_text(source)
+    code = cli.main(["grade", str(path), "--primitive", name, "--examples", "6", *options])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _verdicts(out: str) -> dict[str, str]:
+    """The verdict of each property, from the report's table (columns 2 spaces apart or more)."""
+    rows = (re.match(r"^\s*(\S.*?)\s{2,}(passed|FAILED)(\s|$)", line) for line in out.splitlines())
+    return {row[1]: row[2] for row in rows if row}
+
+
+@pytest.mark.parametrize(("name", "framework"), list(CORRECT), ids=[f"{n}-{f}" for n, f in CORRECT])
+def test_a_correct_file_passes_every_property(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str], name: str, framework: str
+) -> None:
+    code, out, err = _grade(tmp_path, capsys, CORRECT[name, framework], name)
+    assert (code, err) == (0, ""), out
+    assert f"({framework}) against mlprims.{name}" in out
+    count = len(SPECS[name].properties)
+    assert set(_verdicts(out).values()) == {"passed"} and len(_verdicts(out)) == count
+    assert f"score: {count}/{count} properties passed (100%)" in out
+
+
+@pytest.mark.parametrize("wrong", list(WRONG))
+def test_a_wrong_file_fails_the_property_that_catches_it(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str], wrong: str
+) -> None:
+    name, framework, old, new, caught_by = WRONG[wrong]
+    source = CORRECT[name, framework]
+    assert old in source, "the mistake must be an edit of the correct file"
+    code, out, err = _grade(tmp_path, capsys, source.replace(old, new), name, "--no-shrink")
+    assert (code, err) == (1, ""), out
+    assert _verdicts(out)[caught_by] == "FAILED", out
+    assert f"first failure: {caught_by} (counterexample as drawn)" in out
+    assert "score: " in out and "(100%)" not in out
+
+
+def test_the_one_pass_variance_fails_only_at_large_means(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, _, old, new, _ = WRONG["numpy-one-pass-variance"]
+    source = NUMPY_LAYER_NORM.replace(old, new)
+    code, out, _ = _grade(tmp_path, capsys, source, "layer_norm", "--no-shrink")
+    failed = [p for p, v in _verdicts(out).items() if v == "FAILED"]
+    assert (code, failed) == (1, ["large mean (1e4, std ~1, float32)"])
+    assert "E[x^2] - E[x]^2 cancels catastrophically" in out
+    assert "score: 4/5 properties passed (80%)" in out
+
+
+def test_a_wrong_variance_gets_a_clear_shrunk_counterexample(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The report names the property, shows the shrunk inputs, both outputs and the hint."""
+    _, _, old, new, _ = WRONG["numpy-ddof-1"]
+    code, out, _ = _grade(tmp_path, capsys, NUMPY_LAYER_NORM.replace(old, new), "layer_norm")
+    assert code == 1
+    report = out[out.index("first failure:") :]
+    assert report.startswith(
+        "first failure: rows of 2 to 6 values (counterexample shrunk by hypothesis)\n"
+    )
+    assert "  x = [[" in report and "  normalized_shape = 2\n" in report  # shrunk to D = 2
+    hint = "  hint: the variance must be the biased one (divide by D, not D - 1; NumPy's ddof=0)"
+    for line in ("  expected: ", "  got: ", "  max error ", hint):
+        assert line in report
+    assert "score: 0/5 properties passed (0%)" in out
+
+
+@pytest.mark.parametrize("name", list(SPECS))
+def test_the_template_imports_and_raises_not_implemented(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    path = tmp_path / f"{name}.py"
+    assert cli.main(["practice", name, "--output", str(path)]) == 0
+    assert f"mlprims grade {path} --primitive {name}" in capsys.readouterr().out
+    spec = importlib.util.spec_from_file_location(f"_template_{name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    function = getattr(module, name)
+    parameters = inspect.signature(function).parameters
+    assert list(parameters) == [
+        p for p in inspect.signature(SPECS[name].function).parameters if p in parameters
+    ]
+    assert set(parameters) == set(SPECS[name].parameters)
+    doc = inspect.getdoc(function) or ""
+    assert "Parameters\n----------" in doc and "Notes\n-----" in doc
+    for parameter in parameters:
+        assert f"\n{parameter}" in doc or f", {parameter}" in doc, parameter
+    required = [p for p in parameters.values() if p.default is inspect.Parameter.empty]
+    positional = [None for p in required if p.kind is not inspect.Parameter.KEYWORD_ONLY]
+    keywords = {p.name: None for p in required if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    with pytest.raises(NotImplementedError):
+        function(*positional, **keywords)
+
+
+def test_grading_the_untouched_template_fails_every_property(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = template.template(SPECS["softmax"], "softmax.py")
+    code, out, _ = _grade(tmp_path, capsys, source, "softmax", "--no-shrink")
+    assert code == 1
+    assert set(_verdicts(out).values()) == {"FAILED"}
+    assert "raised NotImplementedError" in out
+
+
+def test_practice_refuses_to_overwrite_a_file(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "mine.py"
+    path.write_text("work in progress")
+    assert cli.main(["practice", "softmax", "-o", str(path)]) == 2
+    assert capsys.readouterr().err == (
+        f"mlprims practice: error: {path} exists already (--force to overwrite it)\n"
+    )
+    assert path.read_text() == "work in progress"
+    assert cli.main(["practice", "softmax", "-o", str(path), "--force"]) == 0
+    assert "raise NotImplementedError" in path.read_text()
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("unknown primitive", "unknown primitive 'layernorm'; one of: apply_rope, batch_norm"),
+        ("missing file", "no such file"),
+        ("no function", "defines no function `layer_norm`"),
+        ("syntax error", ":1: syntax error"),
+        ("import error", "importing it raised ModuleNotFoundError"),
+    ],
+)
+def test_bad_input_is_a_one_line_error_and_exit_code_2(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str], case: str, expected: str
+) -> None:
+    path = tmp_path / "learner.py"
+    sources = {
+        "unknown primitive": NUMPY_LAYER_NORM,
+        "no function": "import numpy as np\n\n\ndef layernorm(x):\n    return x\n",
+        "syntax error": "def layer_norm(x:\n",
+        "import error": "import not_a_module_anywhere\n",
+    }
+    if case in sources:
+        path.write_text(sources[case])
+    name = "layernorm" if case == "unknown primitive" else "layer_norm"
+    assert cli.main(["grade", str(path), "--primitive", name]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("mlprims grade: error: ") and expected in captured.err
+    assert captured.err.count("\n") == 1
+
+
+def test_practice_of_an_unknown_primitive_is_exit_code_2(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["practice", "attention", "-o", str(tmp_path / "a.py")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("mlprims practice: error: unknown primitive 'attention'; one of: ")
+    assert err.count("\n") == 1
+    assert not (tmp_path / "a.py").exists()
+
+
+def test_the_issue_primitives_can_all_be_graded() -> None:
+    assert {
+        "layer_norm",
+        "batch_norm",
+        "softmax",
+        "cross_entropy",
+        "scaled_dot_product_attention",
+        "multi_head_attention",
+        "conv2d",
+        "kmeans",
+        "apply_rope",
+        "sinusoidal_position_encoding",
+        "nms",
+        "generate",
+    } <= set(SPECS)
