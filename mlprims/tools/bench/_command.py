@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
 import time
 import warnings
@@ -117,11 +116,10 @@ def _print(text: str) -> None:
 
 
 def _render(title: str, columns: Sequence[str], rows: Any, notes: Sequence[str], labels: int):
-    terminal = sys.stdout.isatty()
-    width = shutil.get_terminal_size().columns if terminal else None
-    return _report.render_table(
-        title, columns, rows, notes, labels=labels, color=terminal, width=width
-    )
+    # No width, even on a terminal: fitted to 80 columns, rich would elide whole columns (the
+    # ratio first); a long line wraps instead, and nothing is lost.
+    color = sys.stdout.isatty()
+    return _report.render_table(title, columns, rows, notes, labels=labels, color=color)
 
 
 def _list() -> int:
@@ -216,10 +214,10 @@ def main(args: argparse.Namespace) -> int:
     notes += ["", _summary(rows, elapsed)]
     title = TITLE + (" (--quick: tiny inputs, not figures to quote)" if args.quick else "")
     _print(_render(title, columns, table, notes, labels=4))
-    return _write(rows, args, title)
+    return _write(rows, args)
 
 
-def _write(rows: Sequence[Row], args: argparse.Namespace, title: str) -> int:
+def _write(rows: Sequence[Row], args: argparse.Namespace) -> int:
     try:
         if args.json is not None:
             data = json.dumps(rows_as_dicts(rows), indent=1, allow_nan=False)
@@ -227,7 +225,8 @@ def _write(rows: Sequence[Row], args: argparse.Namespace, title: str) -> int:
         if args.plot is not None:
             from .plot import plot_ratios
 
-            plot_ratios(rows, Path(args.plot), title=title)
+            quick = "\n(--quick: tiny inputs, not figures to quote)" if args.quick else ""
+            plot_ratios(rows, Path(args.plot), title=f"mlprims bench: ours / native{quick}")
     except OSError as exc:
         return _error(f"{exc.filename}: {exc.strerror or exc}")
     failed = any(r.error and not r.error.startswith(NOT_RUN) for r in rows)

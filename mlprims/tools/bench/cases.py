@@ -55,7 +55,7 @@ class BenchCase:
         """NumPy inputs at the default size (or the quick one), the same for every backend."""
         rng = np.random.default_rng(seed)
         integers = self.integers or {}
-        out = {}
+        out: dict[str, np.ndarray] = {}
         for name, shape in (self.quick if quick else self.shapes).items():
             if name in integers:
                 out[name] = rng.integers(0, integers[name], size=shape)
