@@ -12,7 +12,7 @@ import pytest
 import mlprims
 from mlprims import random
 from mlprims.testing import assert_close
-from mlprims.tools.cases.transformer import lm_reference
+from mlprims.testing.oracles.transformer import lm_reference
 
 #: The module, where jax_jit mode wraps nothing: lm_step_fn returns a function, not arrays, so
 #: it is called directly and the step function is traced where the test says (xb.run, generate).

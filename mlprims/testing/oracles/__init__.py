@@ -9,11 +9,16 @@ returns float64 (integers and booleans where the primitive returns them).
 ================= ===============================================================================
 ``activations``   formulas (sigmoid through tanh, GELU through math.erf), softmax in long double
 ``attention``     full score matrices, a masked softmax row by row; Shaw et al. as a loop
+``clustering``    scikit-learn's Lloyd step and empty-cluster relocation, point by point
+``convolution``   loops over output positions and kernel taps, explicit zero padding
+``decoding``      Hugging Face's logits warpers; greedy and exhaustive search on a bigram table
+``detection``     IoU one pair of boxes at a time; NMS as the textbook greedy loop
 ``losses``        torch's cross-entropy one element of the batch at a time; BCE by logaddexp
 ``normalization`` NumPy's mean and variance over the normalised axes, torch's conventions
 ``positional``    sinusoids and RoPE pair by pair (and as complex products), T5 buckets, ALiBi
 ``random``        Threefry-2x32 on NumPy words from the Random123 specification, JAX's layout
 ``special``       math.erf element by element
+``transformer``   torch's encoder and decoder layers line by line; the tiny LM head by head
 ================= ===============================================================================
 """
 
