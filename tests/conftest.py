@@ -231,9 +231,10 @@ def jax_without_x64() -> Iterator[None]:
 
 # ------------------------------------------------------ jax_jit: every public primitive traced
 
-#: Public functions that are not primitives: they read the default backend, which a trace
-#: would freeze.
-NOT_TRACED = ("get_backend",)
+#: Public functions that are not primitives: get_backend reads the default backend, which a
+#: trace would freeze; lm_step_fn returns a function (traced where it is called: generate,
+#: xb.run), not arrays.
+NOT_TRACED = ("get_backend", "lm_step_fn")
 
 #: The public functions, by (namespace, name), as imported: what jax_jit mode wraps. Classes
 #: (``BatchNormOutput``, ``use``) and submodules are not wrapped: they compute nothing.

@@ -4,8 +4,6 @@ included), gradients through torch autograd and jax.grad, and bad inputs."""
 
 from __future__ import annotations
 
-import importlib
-
 import numpy as np
 import pytest
 
@@ -13,10 +11,6 @@ import mlprims
 from mlprims import random
 from mlprims.testing import assert_close
 from mlprims.testing.oracles.transformer import lm_reference
-
-#: The module, where jax_jit mode wraps nothing: lm_step_fn returns a function, not arrays, so
-#: it is called directly and the step function is traced where the test says (xb.run, generate).
-lm_module = importlib.import_module("mlprims.models.lm")  # mlprims.models.lm is the function
 
 CONFIG = mlprims.LMConfig(
     vocab=13, d_model=8, n_layers=2, n_heads=2, n_kv_heads=1, d_ff=12, max_len=10
@@ -87,8 +81,8 @@ def test_generate_with_and_without_cache(xb) -> None:
     of full recomputation."""
     params = move(xb, numpy_params())
     prompt = xb.asarray(TOKENS[:, :3])
-    cached = lm_module.lm_step_fn(params, CONFIG)
-    uncached = lm_module.lm_step_fn(params, CONFIG, cached=False)
+    cached = mlprims.lm_step_fn(params, CONFIG)
+    uncached = mlprims.lm_step_fn(params, CONFIG, cached=False)
     out = xb.to_numpy(mlprims.generate(cached, prompt, 6))
     expected = xb.to_numpy(mlprims.generate(uncached, prompt, 6))
     np.testing.assert_array_equal(out, expected)
@@ -99,8 +93,8 @@ def test_generate_with_and_without_cache(xb) -> None:
 def test_step_logits_cached_equal_uncached() -> None:
     """Each step's logits, the prompt's and those of every later position, agree to 1e-5."""
     params = numpy_params()
-    cached = lm_module.lm_step_fn(params, CONFIG)
-    uncached = lm_module.lm_step_fn(params, CONFIG, cached=False)
+    cached = mlprims.lm_step_fn(params, CONFIG)
+    uncached = mlprims.lm_step_fn(params, CONFIG, cached=False)
     cache = None
     for index in range(3, 8):
         logits, cache = cached(TOKENS, cache, index)
@@ -114,12 +108,12 @@ def test_traced_index_feeds_the_missing_tokens() -> None:
     fori_loop: the logits of position 5 and the cache equal NumPy's eager prefill."""
     jax = pytest.importorskip("jax")
     params = numpy_params()
-    step = lm_module.lm_step_fn(params, CONFIG)
+    step = mlprims.lm_step_fn(params, CONFIG)
     _, cache = step(TOKENS, None, 2)
     expected_logits, expected_cache = step(TOKENS, None, 5)
 
     to_jax = jax.tree_util.Partial(jax.tree_util.tree_map, jax.numpy.asarray)
-    traced = lm_module.lm_step_fn(to_jax(params), CONFIG)
+    traced = mlprims.lm_step_fn(to_jax(params), CONFIG)
     logits, new_cache = jax.jit(traced)(
         jax.numpy.asarray(TOKENS), to_jax(cache), jax.numpy.asarray(5)
     )
