@@ -147,8 +147,11 @@ def report(
         notes += [*_counterexample(chosen, first, first.failure, shrunk=shrunk), ""]
     from .grading import TOLERANCE
 
-    tolerance = ", ".join(f"{dtype} {tol:g}" for dtype, tol in TOLERANCE.items())
-    notes.append(f"tolerance: max|got - expected| / (1 + max|expected|) <= {tolerance}")
+    tolerance = " or ".join(f"{tol:g} ({dtype})" for dtype, tol in TOLERANCE.items())
+    notes.append(
+        f"error: max|got - expected| / (1 + max|expected|); tolerance {tolerance}, "
+        "times a property's allowance for rounding"
+    )
     notes.append(
         f"score: {passed}/{len(outcomes)} properties passed ({passed / len(outcomes):.0%})"
     )

@@ -215,6 +215,8 @@ def _check(function: Callable[..., Any], spec: Spec, prop: Property, case: Case,
             result = function(*_convert(case.args, to), **_convert(dict(case.kwargs), to))
     except Exception as exc:
         return Failure(case, expected, None, f"raised {type(exc).__name__}: {exc}")
+    if result is None:
+        return Failure(case, expected, None, "returned None (a missing `return`?)")
     try:
         got = {k: _to_numpy(v) for k, v in spec.outputs(result).items()}
     except Exception as exc:

@@ -60,7 +60,10 @@ LAYER_NORM = Spec(
     properties=(
         Property("rows of 2 to 6 values", _layer_rows(), BIASED, scale=ROUNDING),
         Property(
-            "weight and bias", _layer_rows(affine=True), f"y = x_hat * weight + bias; {BIASED}"
+            "weight and bias",
+            _layer_rows(affine=True),
+            f"y = x_hat * weight + bias; {BIASED}",
+            scale=ROUNDING,
         ),
         Property(
             "several trailing axes (normalized_shape a tuple)",
