@@ -14,8 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import _report
+from .bench import _command as bench
 from .check import Row, dtypes_of, plan, report, rows_as_dicts, run_checks, targets
 from .differences import _command as differences
+from .practice import _command as practice
 from .registry import cases
 
 __all__ = ["main"]
@@ -128,10 +130,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     check.add_argument("--json", metavar="PATH", help="also write the rows as JSON to PATH")
     differences.add_parser(commands)
+    bench.add_parser(commands)
+    practice.add_parsers(commands)
     args = parser.parse_args(argv)
     try:
         if args.command == "differences":
             return differences.main(args)
+        if args.command == "bench":
+            return bench.main(args)
+        if args.command == "practice":
+            return practice.practice_main(args)
+        if args.command == "grade":
+            return practice.grade_main(args)
         return _check(args)
     except BrokenPipeError:  # `mlprims check --list | head`: the reader left, nothing to report
         sys.stderr.close()

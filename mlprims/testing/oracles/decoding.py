@@ -87,11 +87,11 @@ def beam_search_bigram_reference(
     log_probs = np.log(softmax_rows(np.asarray(table, dtype=np.float64)))
     vocab = log_probs.shape[0]
 
-    def total(last: int, tail: tuple[int, ...]) -> float:
-        return sum(log_probs[a, b] for a, b in zip((last, *tail[:-1]), tail, strict=True))
+    def best(row: list[int]) -> list[int]:
+        scores: dict[tuple[int, ...], float] = {}
+        for tail in itertools.product(range(vocab), repeat=max_new_tokens):
+            path = (row[-1], *tail)
+            scores[tail] = sum(log_probs[a, b] for a, b in itertools.pairwise(path))
+        return row + list(max(scores, key=scores.__getitem__))
 
-    out = []
-    for row in np.asarray(prompt).tolist():
-        tails = itertools.product(range(vocab), repeat=max_new_tokens)
-        out.append(row + list(max(tails, key=lambda t: total(row[-1], t))))
-    return np.array(out)
+    return np.array([best(row) for row in np.asarray(prompt).tolist()])
