@@ -92,6 +92,7 @@ def beam_search_bigram_reference(
         for tail in itertools.product(range(vocab), repeat=max_new_tokens):
             path = (row[-1], *tail)
             scores[tail] = sum(log_probs[a, b] for a, b in itertools.pairwise(path))
-        return row + list(max(scores, key=scores.__getitem__))
+        likeliest = max(scores, key=scores.__getitem__)
+        return [*row, *likeliest]
 
     return np.array([best(row) for row in np.asarray(prompt).tolist()])
