@@ -3,7 +3,8 @@
 One step (scikit-learn's ``lloyd_iter_chunked_dense``): assign each point to its nearest
 centre (lowest index on ties), sum the weighted points of each cluster, relocate every empty
 cluster to one of the points farthest from their centres (``_relocate_empty_clusters_dense``),
-and divide by the cluster weights. The loop (``_kmeans_single_lloyd``) stops when the labels
+and divide by the cluster weights (``_average_centers``: a cluster still empty, when every point
+sits on its centre, is put on the centre of the heaviest cluster). The loop (``_kmeans_single_lloyd``) stops when the labels
 stop changing ("strict convergence") or when the squared centre shift ``sum |c' - c|^2`` is at
 most ``tol * mean(var(x, axis=0))`` (``_tolerance``); after a stop on the shift or on
 `max_iter` the labels are recomputed for the final centres. The inertia is
@@ -173,7 +174,8 @@ def kmeans_step(
     -------
     new_centers : array of shape (n_clusters, n_features)
         The weighted means of the clusters (an empty cluster takes the point farthest from its
-        centre, the next empty one the second farthest, ...).
+        centre, the next empty one the second farthest, ...; when every point sits on its
+        centre nothing moves, and an empty cluster takes the centre of the heaviest one).
     labels : integer array of shape (n_samples,)
         The nearest of `centers` to each point.
     inertia : 0-d array
@@ -308,8 +310,9 @@ class _Fit:
         distances = distance_parts[0] if len(distance_parts) == 1 else xp.concat(distance_parts)
         sums, counts = self.relocate(labels, distances, sums, counts)
         filled = counts > 0
-        scale = 1.0 / xp.where(filled, counts, xp.ones_like(counts))
-        new_centers = xp.where(filled[:, None], sums * scale[:, None], sums)
+        means = sums * (1.0 / xp.where(filled, counts, xp.ones_like(counts)))[:, None]
+        heaviest = xp.take(means, xp.argmax(counts)[None], axis=0)  # (1, d); first on ties
+        new_centers = xp.where(filled[:, None], means, heaviest)
         shift = new_centers - centers
         return new_centers, labels, xp.sum(self.weights * distances), xp.sum(shift * shift)
 

@@ -102,6 +102,29 @@ class TestSameAsScikitLearn:
         np.testing.assert_array_equal(labels, kmeans_predict(x, init))
         assert_close(inertia, ((x - init[labels]) ** 2).sum(), rtol=1e-12)
 
+    @pytest.mark.filterwarnings("ignore:Number of distinct clusters")  # scikit-learn
+    def test_more_clusters_than_distinct_points(self, xb: Any) -> None:
+        """Every point on its centre: nothing is relocated, and a cluster left empty goes to
+        the heaviest cluster's centre (scikit-learn's ``_average_centers``)."""
+        x = np.repeat([[0.0, 1.0], [4.0, 2.0]], [2, 3], axis=0)
+        init = np.array([[0.0, 1.0], [4.0, 2.0], [9.0, 9.0]])
+        model = sklearn_cluster.KMeans(3, init=init, n_init=1, algorithm="lloyd").fit(x)
+        result = xb.to_numpy(kmeans(xb.asarray(x), 3, init=xb.asarray(init)))
+        _assert_same_as_sklearn(result, model)
+        _assert_same_as_sklearn(kmeans_reference(x, init), model)
+        np.testing.assert_array_equal(result[0][2], [4.0, 2.0])
+
+    @pytest.mark.filterwarnings("ignore:Number of distinct clusters")  # scikit-learn
+    def test_empty_cluster_below_the_heaviest_takes_its_mean(self) -> None:
+        """Where scikit-learn 1.9 differs: it copies the heaviest centre inside the loop that
+        divides the sums, so an empty cluster of lower index gets the undivided sum."""
+        x = np.array([[0.0], [0.0], [4.0], [4.0], [4.0]])
+        init = np.array([[9.0], [0.0], [4.0]])
+        centers, _, _ = kmeans_step(x, init)
+        np.testing.assert_array_equal(centers, [[4.0], [0.0], [4.0]])
+        model = sklearn_cluster.KMeans(3, init=init, n_init=1, max_iter=1).fit(x)
+        assert model.cluster_centers_[0, 0] == pytest.approx(7.2)  # 2.4 + (3 * 1.6): centred x
+
 
 class TestRandomInit:
     def test_same_key_same_result_on_every_backend(self, xb: Any) -> None:

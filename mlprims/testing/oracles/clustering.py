@@ -43,10 +43,17 @@ def kmeans_step_reference(
             sums[new] = x[far] * w[far]
             weights[new] = w[far]
             weights[old] -= w[far]
+    # _average_centers: an empty cluster goes to the heaviest one's centre (scikit-learn 1.9
+    # copies that centre in the same loop, so one of lower index gets its *unscaled* sum; we
+    # take the mean, what its comment says it means to do).
+    heaviest = int(np.argmax(weights))
     new_centers = sums.copy()
     for j in range(k):
         if weights[j] > 0:
             new_centers[j] = sums[j] * (1.0 / weights[j])
+    for j in range(k):
+        if weights[j] == 0:
+            new_centers[j] = new_centers[heaviest]
     return new_centers, labels, np.float64((w * distances).sum())
 
 
