@@ -21,6 +21,8 @@ import array_api_compat.dask.array
 import dask
 import numpy as np
 
+from mlprims._special import erf as portable_erf
+
 from ._common import (
     check_segment_sum,
     check_top_k,
@@ -29,6 +31,7 @@ from ._common import (
 
 __all__ = [
     "asarray",
+    "erf",
     "fori_loop",
     "jit",
     "name",
@@ -137,3 +140,8 @@ def segment_sum(data: Any, segment_ids: Any, num_segments: int, /) -> Any:
 def stop_gradient(x: Any, /) -> Any:
     """`x` itself: Dask has no autodiff."""
     return x
+
+
+def erf(x: Any, /) -> Any:
+    """mlprims' portable erf (Cody's rational approximations): Dask has none of its own."""
+    return portable_erf(x)

@@ -12,6 +12,8 @@ from typing import Any
 import array_api_compat.numpy
 import numpy as np
 
+from mlprims._special import erf as portable_erf
+
 from ._common import (
     check_segment_sum,
     check_top_k,
@@ -22,6 +24,7 @@ from ._common import (
 
 __all__ = [
     "asarray",
+    "erf",
     "fori_loop",
     "jit",
     "name",
@@ -86,3 +89,8 @@ def segment_sum(data: np.ndarray, segment_ids: np.ndarray, num_segments: int, /)
 def stop_gradient(x: np.ndarray, /) -> np.ndarray:
     """`x` itself: NumPy has no autodiff."""
     return x
+
+
+def erf(x: Any, /) -> Any:
+    """mlprims' portable erf (Cody's rational approximations): NumPy has none of its own."""
+    return portable_erf(x)

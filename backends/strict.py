@@ -12,6 +12,8 @@ from typing import Any
 import array_api_strict as xp
 import numpy as np
 
+from mlprims._special import erf as portable_erf
+
 from ._common import (
     check_segment_sum,
     check_top_k,
@@ -23,6 +25,7 @@ from ._common import (
 
 __all__ = [
     "asarray",
+    "erf",
     "fori_loop",
     "jit",
     "name",
@@ -80,3 +83,8 @@ def segment_sum(data: Any, segment_ids: Any, num_segments: int, /) -> Any:
 def stop_gradient(x: Any, /) -> Any:
     """`x` itself: array_api_strict has no autodiff."""
     return x
+
+
+def erf(x: Any, /) -> Any:
+    """mlprims' portable erf (Cody's rational approximations): the standard has no erf."""
+    return portable_erf(x)

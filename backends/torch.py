@@ -25,6 +25,7 @@ from ._common import (
 
 __all__ = [
     "asarray",
+    "erf",
     "fori_loop",
     "jit",
     "name",
@@ -97,3 +98,8 @@ def segment_sum(
 def stop_gradient(x: torch.Tensor, /) -> torch.Tensor:
     """``x.detach()``: the same storage, outside the autograd graph."""
     return x.detach()
+
+
+def erf(x: torch.Tensor, /) -> torch.Tensor:
+    """``torch.special.erf``: one fused kernel (the portable erf is ~50 eager passes)."""
+    return torch.special.erf(x)

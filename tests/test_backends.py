@@ -11,6 +11,7 @@ from hypothesis.extra import numpy as hnp
 import mlprims
 import mlprims.backends as backends
 from mlprims.testing import assert_close
+from mlprims.testing.oracles.special import erf_reference
 
 
 class TestRegistry:
@@ -225,6 +226,41 @@ class TestStopGradient:
         jax = pytest.importorskip("jax")
         stop_gradient = backends.get("jax").stop_gradient
         assert float(jax.grad(lambda x: stop_gradient(x * x) + x)(3.0)) == 1.0
+
+
+class TestErf:
+    """The erf hook: native on torch and JAX, the portable one elsewhere; all equal math.erf."""
+
+    def test_float64_within_1e_15_of_math_erf(self, xb) -> None:
+        x = np.concatenate([np.linspace(-7.0, 7.0, 2_801), np.logspace(-30, 0, 31)])
+        got = xb.to_numpy(xb.run(xb.backend.erf, xb.asarray(x)))
+        assert got.dtype == np.float64
+        np.testing.assert_allclose(got, erf_reference(x), rtol=1e-15, atol=1e-15)
+
+    def test_float32_within_float32_rounding(self, xb) -> None:
+        x = np.linspace(-6.0, 6.0, 2_401).astype(np.float32)
+        got = xb.to_numpy(xb.run(xb.backend.erf, xb.asarray(x)))
+        assert got.dtype == np.float32
+        exact = erf_reference(x)
+        ulps = np.abs(got - exact) / np.spacing(np.abs(exact).astype(np.float32))
+        assert ulps.max() <= 6  # as for the portable erf (tests/test_special.py)
+
+    def test_special_values(self, xb) -> None:
+        x = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e308, -1e308])
+        got = xb.to_numpy(xb.run(xb.backend.erf, xb.asarray(x)))
+        np.testing.assert_array_equal(got, [0.0, -0.0, 1.0, -1.0, np.nan, 1.0, -1.0])
+        assert np.signbit(got[1]) and not np.signbit(got[0])
+
+    def test_native_on_torch_and_jax_portable_on_numpy(self) -> None:
+        torch = pytest.importorskip("torch")
+        jax = pytest.importorskip("jax")
+        from mlprims._special import erf
+
+        x = np.linspace(-5.0, 5.0, 1_001).astype(np.float32)
+        t = torch.from_numpy(x)
+        assert torch.equal(backends.get("torch").erf(t), torch.special.erf(t))
+        np.testing.assert_array_equal(backends.get("jax").erf(x), jax.lax.erf(x))
+        np.testing.assert_array_equal(backends.get("numpy").erf(x), erf(x))
 
 
 class TestHarness:
