@@ -54,7 +54,7 @@ def run(devices):
     p = jax.device_put(params, copy)  # a whole copy of the weights on each device
     w, q = jax.device_put(windows, rows), jax.device_put(prompts, rows)  # rows split
     step = jax.jit(train_step).lower(p, w).compile()
-    loss, grads, new, logits = step(p, w)
+    loss, grads, new, logits = jax.block_until_ready(step(p, w))  # one program at a time
     tokens = jax.jit(decode)(p, q)
     return {
         "loss": float(loss),
