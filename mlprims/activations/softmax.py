@@ -28,9 +28,10 @@ __all__: list[str] = ["log_softmax", "logsumexp", "softmax"]
 class _Shifted(NamedTuple):
     """A slice's values shifted by its maximum, and what the three functions need from them."""
 
-    shifted: Array  # x - m, 0 throughout an undefined slice
-    m: Array  # the maximum over the axes (kept, size 1), 0 where it is not finite
-    total: Array  # sum(exp(shifted)): in [1, n], or 0 for an all -inf slice
+    shifted: Array  # x - m: NaN throughout an undefined slice
+    exps: Array  # exp(shifted), computed once: softmax divides it, the others sum it
+    m: Array  # the shift (kept, size 1): the maximum, 0 for an all -inf slice, NaN if undefined
+    total: Array  # sum(exps): in [1, n], 0 for an all -inf slice, NaN if undefined
     undefined: Array  # the slice holds a NaN or +inf: its softmax is NaN (inf - inf)
     maximum: Array  # the maximum itself: NaN or +inf where undefined
 
@@ -46,44 +47,49 @@ def _shifted(x: Array, axes: int | tuple[int, ...], *, xp: Namespace) -> _Shifte
     * holding a NaN: ``max`` propagates NaN (the standard says so), so ``m`` is NaN;
     * holding ``+inf``: ``x - m`` would be ``inf - inf = NaN``, as torch and JAX compute.
 
-    The last two are `undefined`: their shifted values are set to 0 (no overflow, no invalid
-    operation) and each function puts NaN (``+inf`` for logsumexp) there at the end.
+    The last two are `undefined`: their shift is NaN, which NaN-fills the slice quietly
+    (arithmetic on a NaN raises no invalid-operation warning, ``inf - inf`` would). All the
+    special cases are decided on the small array of maxima: the full-size work is one
+    subtraction, one ``exp`` and one sum (a speed that matters in eager torch, where every
+    full-size ``where`` is one more pass over memory).
     """
     maximum = xp.max(x, axis=axes, keepdims=True)  # NaN if the slice holds one
     undefined = xp.isnan(maximum) | (maximum == xp.inf)
-    m = xp.where(xp.isfinite(maximum), maximum, 0.0)
-    shifted = xp.where(undefined, 0.0, x - m)
-    total = xp.sum(xp.exp(shifted), axis=axes, keepdims=True)
-    return _Shifted(shifted, m, total, undefined, maximum)
+    m = xp.where(maximum == -xp.inf, 0.0, maximum)  # an all -inf slice: shift by 0
+    m = xp.where(maximum == xp.inf, xp.nan, m)  # +inf: NaN like a NaN maximum already is
+    shifted = x - m
+    exps = xp.exp(shifted)
+    total = xp.sum(exps, axis=axes, keepdims=True)
+    return _Shifted(shifted, exps, m, total, undefined, maximum)
 
 
 def softmax_core(x: Array, axis: int, *, xp: Namespace) -> Array:
     """Softmax along `axis`; an all ``-inf`` slice gives 0."""
     if x.shape[axis] == 0:  # nothing to normalise (and max() of an empty axis fails)
         return xp.asarray(x, copy=True)
-    z = xp.astype(x, statistics_dtype(x.dtype, xp=xp))
+    z = xp.astype(x, statistics_dtype(x.dtype, xp=xp), copy=False)
     s = _shifted(z, axis, xp=xp)
-    # total is >= 1 unless the whole slice is -inf (then exp(shifted) is 0 there anyway)
-    out = xp.exp(s.shifted) / xp.where(s.total == 0, 1.0, s.total)
-    out = xp.where(s.undefined, xp.nan, out)  # a NaN or +inf makes the whole slice NaN
-    return xp.astype(out, x.dtype)
+    # total is >= 1 unless the whole slice is -inf (then exps is 0 there anyway); NaN where
+    # the slice is undefined, so the slice is NaN (as torch and JAX give)
+    out = s.exps / xp.where(s.total == 0, 1.0, s.total)
+    return xp.astype(out, x.dtype, copy=False)
 
 
 def log_softmax_core(x: Array, axis: int, *, xp: Namespace) -> Array:
     """Log-softmax along `axis`; an all ``-inf`` slice gives ``-inf``."""
     if x.shape[axis] == 0:  # nothing to normalise (and max() of an empty axis fails)
         return xp.asarray(x, copy=True)
-    z = xp.astype(x, statistics_dtype(x.dtype, xp=xp))
+    z = xp.astype(x, statistics_dtype(x.dtype, xp=xp), copy=False)
     s = _shifted(z, axis, xp=xp)
+    # NaN throughout an undefined slice (its shift is NaN), as torch and JAX give
     out = s.shifted - xp.log(xp.where(s.total == 0, 1.0, s.total))
-    out = xp.where(s.undefined, xp.nan, out)  # a NaN or +inf makes the whole slice NaN
-    return xp.astype(out, x.dtype)
+    return xp.astype(out, x.dtype, copy=False)
 
 
 def logsumexp_core(x: Array, axes: tuple[int, ...], keepdims: bool, *, xp: Namespace) -> Array:
     """Log-sum-exp over `axes`; an all ``-inf`` slice gives ``-inf``, a NaN NaN, else ``+inf``
     gives ``+inf``."""
-    z = xp.astype(x, statistics_dtype(x.dtype, xp=xp))
+    z = xp.astype(x, statistics_dtype(x.dtype, xp=xp), copy=False)
     if any(z.shape[a] == 0 for a in axes):  # the log of an empty sum; max() would fail
         shape = tuple(1 if a in axes else s for a, s in enumerate(z.shape))
         out = xp.full(shape, -xp.inf, dtype=z.dtype, device=device(z))
@@ -94,7 +100,7 @@ def logsumexp_core(x: Array, axes: tuple[int, ...], keepdims: bool, *, xp: Names
         out = xp.where(s.undefined, s.maximum, out)  # NaN if the slice holds one, else +inf
     if not keepdims:
         out = xp.squeeze(out, axis=axes) if axes else out
-    return xp.astype(out, x.dtype)
+    return xp.astype(out, x.dtype, copy=False)
 
 
 def softmax(x: Array, /, *, axis: int = -1) -> Array:
