@@ -1,7 +1,8 @@
 """Positional primitives against the code of Hugging Face ``transformers`` itself, imported and
-called on the same inputs: T5's relative position buckets, Llama's RoPE (frequencies with the
-default, linear and Llama 3 scalings, ``LlamaRotaryEmbedding`` + ``apply_rotary_pos_emb``) and
-GPT-J's interleaved RoPE. Configurations are built in memory; nothing is downloaded.
+called on the same inputs: T5's relative position buckets, BLOOM's ALiBi tensor, Llama's RoPE
+(frequencies with the default, linear and Llama 3 scalings, ``LlamaRotaryEmbedding`` +
+``apply_rotary_pos_emb``) and GPT-J's interleaved RoPE. Configurations are built in memory;
+nothing is downloaded.
 
 tests/positional/test_bias.py and test_rope.py compare every backend with transcriptions of this
 code; here the transcriptions' source answers.
@@ -14,7 +15,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mlprims import apply_rope, rope_frequencies, t5_relative_position_bucket
+from mlprims import (
+    alibi_bias,
+    alibi_slopes,
+    apply_rope,
+    rope_frequencies,
+    scaled_dot_product_attention,
+    t5_relative_position_bucket,
+)
 from mlprims.testing import assert_close
 
 torch = pytest.importorskip("torch")
@@ -23,6 +31,7 @@ rope_utils = pytest.importorskip("transformers.modeling_rope_utils")
 llama = pytest.importorskip("transformers.models.llama.modeling_llama")
 gptj = pytest.importorskip("transformers.models.gptj.modeling_gptj")
 t5 = pytest.importorskip("transformers.models.t5.modeling_t5")
+bloom = pytest.importorskip("transformers.models.bloom.modeling_bloom")
 
 #: Llama 3.1's rope_parameters; the head sizes below meet all three of its regimes.
 LLAMA3 = {
@@ -66,6 +75,34 @@ def test_t5_buckets_of_a_position_matrix(bidirectional: bool) -> None:
     theirs = t5.T5Attention._relative_position_bucket(relative, bidirectional=bidirectional)
     ours = t5_relative_position_bucket(relative, bidirectional=bidirectional)
     assert_close(ours.numpy(), theirs.numpy())
+
+
+# -------------------------------------------------------------------------------- BLOOM ALiBi
+
+
+def _bloom_alibi(num_heads: int, length: int) -> torch.Tensor:
+    """build_alibi_tensor for one unpadded sequence: ``slope_h · j``, shape (N, 1, S)."""
+    mask = torch.ones(1, length, dtype=torch.long)
+    return bloom.build_alibi_tensor(mask, num_heads, dtype=torch.float32)
+
+
+@pytest.mark.parametrize("num_heads", [1, 2, 5, 8, 12, 16, 40, 71, 112])
+def test_alibi_slopes(num_heads: int) -> None:
+    """The slopes are BLOOM's bias at key 1; powers of two and the interleaved rest."""
+    theirs = _bloom_alibi(num_heads, 2)[:, 0, 1]
+    assert_close(alibi_slopes(num_heads, backend="torch").numpy(), theirs.numpy())
+
+
+def test_causal_alibi_attention_equals_bloom() -> None:
+    """BLOOM adds ``slope · j``, mlprims ``-slope · (i - j)``: a constant per query row apart,
+    which softmax ignores, so causal attention is the same."""
+    rng = np.random.default_rng(2)
+    q, k, v = torch.from_numpy(rng.standard_normal((3, 2, 6, 7, 8), dtype=np.float32))
+    theirs = scaled_dot_product_attention(q, k, v, bias=_bloom_alibi(6, 7), is_causal=True)
+    ours = scaled_dot_product_attention(
+        q, k, v, bias=alibi_bias(6, 7, 7, backend="torch"), is_causal=True
+    )
+    assert_close(ours.numpy(), theirs.numpy(), scale=5)
 
 
 # --------------------------------------------------------------------------------- Llama RoPE
@@ -148,8 +185,10 @@ def test_llama_rotary_embedding(
     q_theirs, k_theirs = llama.apply_rotary_pos_emb(q, k, cos, sin)
     for x, theirs in ((q, q_theirs), (k, k_theirs)):
         ours = apply_rope(x, position_ids[:, None, :], base=base, scaling=SCALINGS[kind])
-        # float32 angles p · ω, with ω rounded once here and computed in float32 by HF
-        assert_close(ours.numpy(), theirs.numpy(), atol=1e-5, rtol=1e-5)
+        # float32 angles p · ω: ω rounded once here, computed in float32 by HF, each within
+        # 6e-8 · ω (ω <= 1) of the exact value, so the angles differ by up to p · 1.2e-7
+        angle = float(position_ids.max()) * 1.2e-7
+        assert_close(ours.numpy(), theirs.numpy(), atol=2e-5 + angle * float(x.abs().max()))
 
 
 def test_rotate_half_is_the_quarter_turn() -> None:
