@@ -78,6 +78,20 @@ class TestSoftmax:
         expected = torch.softmax(x.double(), dim=-1)
         assert torch.allclose(got.double(), expected, rtol=1e-2, atol=1e-4)
 
+    @pytest.mark.parametrize(
+        ("fn", "reference"), [(softmax, softmax_reference), (log_softmax, log_softmax_reference)]
+    )
+    def test_one_exp_per_call(self, fn, reference, monkeypatch: pytest.MonkeyPatch) -> None:
+        # each full-size operation is one more pass over memory in eager torch or NumPy
+        xp = mlprims.backends.get("numpy").xp
+        calls = []
+        exp = xp.exp
+        monkeypatch.setattr(xp, "exp", lambda z: calls.append(z.shape) or exp(z))
+        x = np.array([[1.0, 2.0, -np.inf], [-np.inf, -np.inf, -np.inf], [np.nan, 0.0, np.inf]])
+        got = fn(x)
+        assert calls == [(3, 3)]
+        assert_close(got[0], reference(x[0]))
+
     def test_bad_input(self) -> None:
         with pytest.raises(TypeError, match="`x`"):
             softmax(np.arange(3))
