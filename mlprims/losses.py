@@ -126,9 +126,9 @@ def cross_entropy(
 
     dtype = logits.dtype
     work = statistics_dtype(dtype, xp=xp)
-    z = xp.moveaxis(xp.astype(logits, work), axis, -1)  # (..., C)
+    z = xp.moveaxis(xp.astype(logits, work, copy=False), axis, -1)  # (..., C)
     logp = log_softmax(z, axis=-1)  # (..., C)
-    w = None if weight is None else xp.astype(weight, work)  # (C,)
+    w = None if weight is None else xp.astype(weight, work, copy=False)  # (C,)
 
     if xp.isdtype(target.dtype, "real floating"):
         if tuple(target.shape) != tuple(logits.shape):

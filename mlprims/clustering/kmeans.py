@@ -4,10 +4,11 @@ One step (scikit-learn's ``lloyd_iter_chunked_dense``): assign each point to its
 centre (lowest index on ties), sum the weighted points of each cluster, relocate every empty
 cluster to one of the points farthest from their centres (``_relocate_empty_clusters_dense``),
 and divide by the cluster weights (``_average_centers``: a cluster still empty, when every point
-sits on its centre, is put on the centre of the heaviest cluster). The loop (``_kmeans_single_lloyd``) stops when the labels
-stop changing ("strict convergence") or when the squared centre shift ``sum |c' - c|^2`` is at
-most ``tol * mean(var(x, axis=0))`` (``_tolerance``); after a stop on the shift or on
-`max_iter` the labels are recomputed for the final centres. The inertia is
+sits on its centre, is put on the centre of the heaviest cluster). The loop
+(``_kmeans_single_lloyd``) stops when the labels stop changing ("strict convergence") or when
+the squared centre shift ``sum |c' - c|^2`` is at most ``tol * mean(var(x, axis=0))``
+(``_tolerance``); after a stop on the shift or on `max_iter` the labels are recomputed for the
+final centres. The inertia is
 ``sum_i w_i |x_i - c_{label_i}|^2``.
 
 Distances use the matmul form in row chunks (:mod:`._distances`), so memory is

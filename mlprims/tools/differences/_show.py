@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import math
+import os
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -63,7 +64,9 @@ def jnp() -> Any:
 
 
 def keras() -> Any:
-    """``keras`` (optional)."""
+    """``keras`` (optional), on JAX unless ``KERAS_BACKEND`` says otherwise (Keras 3's own
+    default, TensorFlow, is not among the frameworks compared here)."""
+    os.environ.setdefault("KERAS_BACKEND", "jax")
     return importlib.import_module("keras")
 
 
