@@ -1,12 +1,12 @@
 """conv2d and conv1d: cross-correlation over 1 or 2 spatial dimensions, torch's semantics.
 
-Algorithm: shift-and-matmul. For every kernel tap (a, b) the strided slice of the padded input
-that the tap sees, ``x[:, :, a*d : ... : s, b*d : ... : s]`` (shape (N, C, oH, oW)), is
-multiplied by that tap's (C_out, C_in) weight matrix with one matmul per group, and the kH*kW
-products are summed. im2col (the same kH*kW slices stacked into one (C_in*kH*kW, oH*oW) matrix
-and one matmul) was measured against it on N=8, C=64, 56x56, 3x3, padding 1, float32, on 2
-shared CPU cores (short runs: median of 3 calls after one warm-up; peak = the process's peak
-resident memory, imports included):
+Algorithm: shift-and-matmul, or im2col where the channels are few and the backend eager.
+For every kernel tap (a, b) the strided slice of the padded input that the tap sees,
+``x[:, :, a*d : ... : s, b*d : ... : s]`` (shape (N, C, oH, oW)), is multiplied by that tap's
+(C_out, C_in) weight matrix with one matmul per group, and the kH*kW products are summed.
+im2col stacks the same kH*kW slices into one (C_in*kH*kW, oH*oW) matrix for one matmul. Measured
+on N=8, C=64, 56x56, 3x3, padding 1, float32, on 2 shared CPU cores (short runs: median of 3
+calls after one warm-up; peak = the process's peak resident memory, imports included):
 
 ==========  ======================  ======================
 backend     shift-and-matmul        im2col
@@ -17,19 +17,37 @@ jax.jit     34 ms, peak 327 MiB     43 ms, peak 406 MiB
 ==========  ======================  ======================
 
 im2col materialises a copy of the input kH*kW times larger (9x here, 58 MB for a 6.4 MB
-input: +38 MiB on NumPy, +79 MiB under jax.jit); shift-and-matmul keeps one slice and the
-running sum alive, is faster on torch and under jax.jit and within 1.5x on NumPy, and its
-memory does not grow with the kernel, so it was chosen.
+input); shift-and-matmul keeps one slice and the running sum alive, and its memory does not
+grow with the kernel. With few channels per group each tap's matmul is tiny (an outer product
+for one channel), and eager backends pay a kernel launch per tap: medians of 5 calls, 2 threads,
+ms, shift-and-matmul / im2col (F.conv2d for scale):
+
+=========================  ===============  ===============  ================  ========
+N, C_in -> C_out, HxW, k   NumPy            torch            jax.jit           F.conv2d
+=========================  ===============  ===============  ================  ========
+64, 1 -> 10, 28x28, 5x5    18.9 / 1.5       24.6 / 1.3       1.3 / 3.3         0.6
+64, 10 -> 20, 12x12, 5x5   3.1 / 2.1        12.1 / 2.7       1.6 / 4.3         0.7
+32, 32 -> 32, 28x28, 3x3   9.3 / 9.8        24.5 / 17.1      24.7 / 36.3       2.6
+16, 64 -> 64, 56x56, 3x3   51.0 / 69.3      66.1 / 78.0      134.1 / 134.2     24.0
+=========================  ===============  ===============  ================  ========
+
+So im2col up to 32 channels per group, except on JAX (XLA fuses the taps' slices into their
+matmuls, and the stacked copy only costs), and shift-and-matmul above.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from array_api_compat import is_jax_namespace
+
 from .._array import Array, check_choice, check_int, floating_namespace, namespace, shape_str
 from ._geometry import as_tuple, output_size, padding_pairs, zero_pad
 
 __all__ = ["conv1d", "conv2d"]
+
+#: Up to this many input channels per group, eager backends use im2col (module docstring).
+IM2COL_MAX_CHANNELS = 32
 
 
 def _conv_channels_first(
@@ -83,14 +101,22 @@ def _conv_channels_first(
     taps: list[tuple[int, ...]] = [()]
     for k in kernel:
         taps = [(*t, i) for t in taps for i in range(k)]
-    out = None
-    for t, tap in enumerate(taps):
+
+    def piece(tap: tuple[int, ...]) -> Array:  # what one tap sees: (N, G, Cg, P)
         index = [slice(None), slice(None)]
         for i, s, d, size in zip(tap, stride_t, dilation_t, out_sizes, strict=True):
             index.append(slice(i * d, i * d + (size - 1) * s + 1, s))
-        piece = xp.reshape(xpad[tuple(index)], (n, groups, cg, positions))
-        term = xp.matmul(w[:, :, :, t], piece)  # (G, Og, Cg) @ (N, G, Cg, P) -> (N, G, Og, P)
-        out = term if out is None else out + term
+        return xp.reshape(xpad[tuple(index)], (n, groups, cg, positions))
+
+    if cg <= IM2COL_MAX_CHANNELS and not is_jax_namespace(xp):
+        # Few channels per group: one matmul over (Cg * taps) instead of taps tiny ones.
+        columns = xp.reshape(xp.stack([piece(t) for t in taps], axis=3), (n, groups, -1, positions))
+        out = xp.matmul(xp.reshape(w, (groups, og, -1)), columns)  # (N, G, Og, P)
+    else:
+        out = None
+        for t, tap in enumerate(taps):
+            term = xp.matmul(w[:, :, :, t], piece(tap))  # (G, Og, Cg) @ (N, G, Cg, P)
+            out = term if out is None else out + term
     out = xp.reshape(out, (n, o, *out_sizes))
     if bias is not None:
         out = out + xp.reshape(bias, (1, o) + (1,) * nd)

@@ -6,6 +6,7 @@ jax.lax.conv_general_dilated for the channels-last layouts and "same" padding.""
 
 from __future__ import annotations
 
+import importlib
 import numpy as np
 import pytest
 from hypothesis import given
@@ -234,3 +235,21 @@ class TestConv1d:
         for padding in ((1, -1), (1, 2, 3), ((1, 2), (3, 4))):
             with pytest.raises(ValueError, match="`padding`"):
                 conv1d(x, w, padding=padding)
+
+
+@pytest.mark.parametrize("channels", [1, 6])
+@pytest.mark.parametrize("groups", [1, 2])
+def test_im2col_and_shift_and_matmul_agree(xb, monkeypatch, channels, groups) -> None:
+    """Both algorithms (im2col for few channels on eager backends, shift-and-matmul otherwise)
+    equal the float64 loop, with stride, dilation, padding and groups."""
+    conv_module = importlib.import_module("mlprims.convolution.conv")  # the module, not conv2d
+    rng = np.random.default_rng(channels * 10 + groups)
+    x = rng.normal(size=(2, channels * groups, 9, 8))
+    w = rng.normal(size=(4, channels, 3, 2))
+    b = rng.normal(size=(4,))
+    options = {"stride": (2, 1), "padding": (1, 2), "dilation": (1, 2), "groups": groups}
+    expected = conv2d_reference(x, w, b, **options)
+    for limit in (0, 64):  # 0: shift-and-matmul everywhere; 64: im2col where eager
+        monkeypatch.setattr(conv_module, "IM2COL_MAX_CHANNELS", limit)
+        out = conv2d(xb.asarray(x), xb.asarray(w), xb.asarray(b), **options)
+        assert_close(xb.to_numpy(out), expected, "float64")
