@@ -7,6 +7,7 @@ jax.lax.conv_general_dilated for the channels-last layouts and "same" padding.""
 from __future__ import annotations
 
 import importlib
+
 import numpy as np
 import pytest
 from hypothesis import given
