@@ -14,6 +14,11 @@ final centres. The inertia is
 Distances use the matmul form in row chunks (:mod:`._distances`), so memory is
 ``O(chunk * (k + d))``; the iteration is the backend's ``while_loop``, so the whole fit
 compiles under ``jax.jit``; on a Dask array each step is one pass over its blocks.
+
+The cluster sums are the backend's ``segment_sum`` on NumPy (sort and ``np.add.reduceat``) and
+torch (``index_add_``), a matmul with the one-hot labels on JAX and Dask. n=100,000 points,
+d=64, k=256, float32, 2 threads, ms: one-hot matmul 40 (NumPy), 75 (torch); scatter 32 (NumPy),
+2.4 (torch); XLA's CPU scatter-add was several times slower than its matmul.
 """
 
 from __future__ import annotations
@@ -244,6 +249,10 @@ class _Fit:
         self.x, self.weights, self.k, self.rows, self.xp = x, weights, n_clusters, rows, xp
         self.backend = backends.of(x)
         self.n = int(x.shape[0])
+        # Cluster sums: a scatter-add where it is one fast kernel (NumPy's sort-and-reduceat,
+        # torch's index_add_), a matmul with the one-hot labels where the scatter is slow (XLA
+        # on CPU) or where the step must stay blockwise (Dask). See the module docstring.
+        self.scatter = self.backend.name in ("numpy", "torch")
 
     def scaled_tol(self, tol: float) -> Array | float:
         """scikit-learn's ``_tolerance``: ``tol * mean(var(x, axis=0))``, 0 when `tol` is 0."""
@@ -296,12 +305,13 @@ class _Fit:
         for start, stop in chunks(self.n, self.rows):
             x, w = self.x[start:stop, ...], self.weights[start:stop]
             labels, distances = assign(x, centers, augmented, xp=xp)
-            # Sums per cluster as a matmul with the one-hot labels, (k, rows): BLAS on every
-            # backend, where a scatter-add (np.add.at, XLA's CPU scatter) is several times
-            # slower; the one-hot block is the size of the distance block.
-            one_hot = xp.astype(clusters[:, None] == labels[None, :], x.dtype)
-            chunk_sums = one_hot @ (x * w[:, None])
-            chunk_counts = one_hot @ w
+            if self.scatter:
+                chunk_sums = self.backend.segment_sum(x * w[:, None], labels, k)
+                chunk_counts = self.backend.segment_sum(w, labels, k)
+            else:  # the one-hot block (k, rows) is the size of the distance block
+                one_hot = xp.astype(clusters[:, None] == labels[None, :], x.dtype)
+                chunk_sums = one_hot @ (x * w[:, None])
+                chunk_counts = one_hot @ w
             sums = chunk_sums if sums is None else sums + chunk_sums
             counts = chunk_counts if counts is None else counts + chunk_counts
             labels_parts.append(labels)
