@@ -4,8 +4,9 @@ recomputes the whole prefix at every step.
     python benchmarks/bench_decoding.py            # B = 8, P = 64, N = 64, D = 256, V = 1000
     python benchmarks/bench_decoding.py --quick    # B = 4, P = 16, N = 16, D = 64, V = 256
 
-The model is a toy with the shape of a transformer's costs (until the tiny LM of
-mlprims/models/lm.py is benchmarked here): each position's state is ``tanh(E[token] @ W1)``
+Two models. The tiny LM of mlprims/models/lm.py (``lm_step_fn(params, config)`` against
+``lm_step_fn(..., cached=False)``: 2 layers, d_model 128, 4 heads, 2 KV heads, vocab 256). And a
+toy with the shape of a transformer's costs: each position's state is ``tanh(E[token] @ W1)``
 (D x D per position), the next token's logits ``tanh(mean of the states) @ W_out``. Recomputing
 runs the D x D layer over all T = P + N positions of the fixed buffer at every step (masked
 past ``index``); the cached step keeps the running sum of the states (the "KV cache") and runs
@@ -113,13 +114,69 @@ def on_jax(s: dict[str, int]):
     return (lambda: ours(prompt)), (lambda: native(prompt))
 
 
+def _lm(s: dict[str, int], backend: str):
+    """The tiny LM's cached and recomputing step functions, its parameters and a prompt."""
+    import numpy as np
+
+    import mlprims
+    from mlprims import random
+
+    config = mlprims.LMConfig(
+        vocab=256, d_model=128, n_layers=2, n_heads=4, n_kv_heads=2, max_len=s["P"] + s["N"]
+    )
+    params = mlprims.init_lm(random.key(0), config, backend=backend)
+    prompt = np.random.default_rng(0).integers(0, 256, size=(s["B"], s["P"]))
+    cached = mlprims.lm_step_fn(params, config)
+    recompute = mlprims.lm_step_fn(params, config, cached=False)
+    return cached, recompute, prompt
+
+
+def lm_on_torch(s: dict[str, int]):
+    import torch
+
+    from mlprims import generate
+
+    cached, recompute, prompt = _lm(s, "torch")
+    prompt = torch.asarray(prompt)
+
+    def ours():
+        with torch.no_grad():
+            return generate(cached, prompt, s["N"])
+
+    def native():
+        with torch.no_grad():
+            return generate(recompute, prompt, s["N"])
+
+    assert torch.equal(ours(), native())  # the same tokens
+    return ours, native
+
+
+def lm_on_jax(s: dict[str, int]):
+    import jax
+    import jax.numpy as jnp
+
+    from mlprims import generate
+
+    cached, recompute, prompt = _lm(s, "jax")
+    prompt = jnp.asarray(prompt)
+    ours = jax.jit(lambda p: generate(cached, p, s["N"]))
+    native = jax.jit(lambda p: generate(recompute, p, s["N"]))
+    assert bool(jnp.all(ours(prompt) == native(prompt)))  # the same tokens
+    return (lambda: ours(prompt)), (lambda: native(prompt))
+
+
 def cases(args) -> list[Case]:
     s = _sizes(args)
     shape = f"B={s['B']}, P={s['P']}, N={s['N']}, D={s['D']}, V={s['V']}: {s['B'] * s['N']} tokens"
+    lm_shape = f"B={s['B']}, P={s['P']}, N={s['N']}: {s['B'] * s['N']} tokens"
     return [
+        Case(f"tiny LM greedy, torch eager, KV cache vs recomputed ({lm_shape})",
+             partial(lm_on_torch, s)),
+        Case(f"tiny LM greedy, jax.jit, KV cache vs recomputed ({lm_shape})",
+             partial(lm_on_jax, s)),
         Case(f"greedy, torch eager, cached vs recomputed prefix ({shape})", partial(on_torch, s)),
         Case(f"greedy, jax.jit, cached vs recomputed prefix ({shape})", partial(on_jax, s)),
-    ]
+    ]  # fmt: skip
 
 
 def tokens_per_second(args) -> list[str]:
