@@ -205,7 +205,9 @@ def min_p_filter(
     -----
     Hugging Face's ``MinPLogitsWarper`` (Nguyen et al., "Turning up the heat: min-p sampling",
     2024): remove ``softmax(logits) < p * max(softmax(logits))``, but never the first
-    `min_tokens_to_keep` tokens of a descending stable sort.
+    `min_tokens_to_keep` tokens of a descending stable sort: among tokens tied at the
+    `min_tokens_to_keep`-th place the lower index is kept. transformers 4 sorted stably too;
+    transformers 5 picks them with ``torch.topk``, whose order among ties is unspecified.
 
     Examples
     --------
