@@ -82,6 +82,9 @@ def segment_sum(data: np.ndarray, segment_ids: np.ndarray, num_segments: int, /)
     check_segment_sum(data, segment_ids, num_segments)
     valid = (segment_ids >= 0) & (segment_ids < num_segments)
     ids, rows = segment_ids[valid], data[valid]
+    if rows.ndim == 1 and np.issubdtype(rows.dtype, np.floating):
+        # One pass, accumulated in float64: np.bincount with the values as weights.
+        return np.bincount(ids, weights=rows, minlength=num_segments).astype(rows.dtype)
     out = np.zeros((num_segments, *data.shape[1:]), dtype=data.dtype)
     if ids.size:
         # Sorted by id, each segment is a run summed by reduceat: 2x faster than np.add.at.
