@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from array_api_compat import is_dask_array
+from array_api_compat import is_dask_array, is_jax_array
 
 from .._array import Array, Namespace
 
@@ -22,15 +22,21 @@ __all__ = [
     "augmented_centers",
     "chunk_rows",
     "chunks",
+    "sq_distances",
     "sq_distances_to",
 ]
 
-#: The default size of one chunk's ``(rows, k)`` distance block: 64 MiB.
-CHUNK_BYTES = 64 * 2**20
+#: The default size of one chunk's ``(rows, k + d)`` block. On the eager backends a block that
+#: stays in the CPU's cache: with 4 MiB blocks a NumPy fit step is 1.8x faster than with 64 MiB
+#: ones (n=100,000, d=64, k=256, float32: the argmin and the cluster sums read the block while it
+#: is still cached). Under JAX the chunks are unrolled into the traced program, so fewer, larger
+#: blocks: 64 MiB.
+CHUNK_BYTES = {"eager": 4 * 2**20, "jax": 64 * 2**20}
 
 
 def chunk_rows(x: Array, n_clusters: int, chunk_size: int | None) -> int:
-    """Rows per chunk: `chunk_size`, or as many as keep a ``(rows, k + d)`` block near 64 MiB.
+    """Rows per chunk: `chunk_size`, or as many as keep a ``(rows, k + d)`` block near
+    :data:`CHUNK_BYTES`.
 
     A Dask array is one chunk here: Dask already splits it into its own blocks, and each block's
     distances are computed on the worker that holds it.
@@ -40,7 +46,8 @@ def chunk_rows(x: Array, n_clusters: int, chunk_size: int | None) -> int:
         return max(n, 1)
     if chunk_size is None:
         itemsize = int(x.dtype.itemsize) if hasattr(x.dtype, "itemsize") else 8
-        chunk_size = CHUNK_BYTES // (itemsize * (n_clusters + int(x.shape[1])))
+        block = CHUNK_BYTES["jax" if is_jax_array(x) else "eager"]
+        chunk_size = block // (itemsize * (n_clusters + int(x.shape[1])))
     return max(1, min(chunk_size, n))
 
 
@@ -58,27 +65,24 @@ def augmented_centers(centers: Array, *, xp: Namespace) -> Array:
     return xp.concat([-2.0 * centers, centers_sq[:, None]], axis=1)
 
 
-def assign(x: Array, centers: Array, augmented: Array, *, xp: Namespace) -> tuple[Array, Array]:
-    """The nearest centre of each row of `x` (lowest index on ties) and its squared distance.
+def assign(x: Array, augmented: Array, *, xp: Namespace) -> Array:
+    """The nearest centre of each row of `x`, lowest index on ties: ``(rows,)`` labels.
 
     Parameters
     ----------
     x : array of shape (rows, d)
-    centers : array of shape (k, d)
     augmented : array of shape (k, d + 1)
-        :func:`augmented_centers` of `centers`.
-
-    Returns
-    -------
-    labels : integer array of shape (rows,)
-    sq_distances : array of shape (rows,)
-        ``sum((x - centers[labels]) ** 2, axis=1)``, computed exactly (no cancellation).
+        :func:`augmented_centers` of the centres.
     """
     ones = xp.ones_like(x[:, :1])  # chunked as `x`'s rows on Dask
     scores = xp.concat([x, ones], axis=1) @ xp.matrix_transpose(augmented)  # (rows, k)
-    labels = xp.argmin(scores, axis=1)
+    return xp.argmin(scores, axis=1)
+
+
+def sq_distances(x: Array, centers: Array, labels: Array, *, xp: Namespace) -> Array:
+    """``sum((x - centers[labels]) ** 2, axis=1)``, computed exactly (no cancellation)."""
     diff = x - xp.take(centers, labels, axis=0)
-    return labels, xp.sum(diff * diff, axis=1)
+    return xp.sum(diff * diff, axis=1)
 
 
 def sq_distances_to(points: Array, x: Array, x_sq: Array, *, xp: Namespace) -> Array:
