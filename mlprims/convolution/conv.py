@@ -33,6 +33,13 @@ N, C_in -> C_out, HxW, k   NumPy            torch            jax.jit           F
 
 So im2col up to 32 channels per group, except on JAX (XLA fuses the taps' slices into their
 matmuls, and the stacked copy only costs), and shift-and-matmul above.
+
+Eager shift-and-matmul goes over the batch in chunks of about 4 MiB of padded input, so that a
+chunk's slices, products and running sum stay in the CPU's cache while its taps are summed:
+N=32, C=64 -> 64, 56x56, 3x3, padding 1, float32, torch 2 threads, medians of 7 interleaved
+calls: whole batch 189 ms, chunks of 2 MiB 124 ms, 4 MiB 110 ms, 8 MiB 120 ms (F.conv2d 41 ms);
+NumPy 256 -> 160 ms. Under JAX the batch stays whole (XLA fuses the taps; a loop would only
+unroll).
 """
 
 from __future__ import annotations
@@ -48,6 +55,9 @@ __all__ = ["conv1d", "conv2d"]
 
 #: Up to this many input channels per group, eager backends use im2col (module docstring).
 IM2COL_MAX_CHANNELS = 32
+
+#: Eager backends convolve the batch in chunks of about this much padded input (module docstring).
+BATCH_CHUNK_BYTES = 4 * 2**20
 
 
 def _conv_channels_first(
@@ -101,26 +111,47 @@ def _conv_channels_first(
     taps: list[tuple[int, ...]] = [()]
     for k in kernel:
         taps = [(*t, i) for t in taps for i in range(k)]
+    im2col = cg <= IM2COL_MAX_CHANNELS and not is_jax_namespace(xp)
 
-    def piece(tap: tuple[int, ...]) -> Array:  # what one tap sees: (N, G, Cg, P)
-        index = [slice(None), slice(None)]
-        for i, s, d, size in zip(tap, stride_t, dilation_t, out_sizes, strict=True):
-            index.append(slice(i * d, i * d + (size - 1) * s + 1, s))
-        return xp.reshape(xpad[tuple(index)], (n, groups, cg, positions))
+    def convolve(xpad: Array) -> Array:  # (M, C, *padded) -> (M, G, Og, P)
+        m = xpad.shape[0]
 
-    if cg <= IM2COL_MAX_CHANNELS and not is_jax_namespace(xp):
-        # Few channels per group: one matmul over (Cg * taps) instead of taps tiny ones.
-        columns = xp.reshape(xp.stack([piece(t) for t in taps], axis=3), (n, groups, -1, positions))
-        out = xp.matmul(xp.reshape(w, (groups, og, -1)), columns)  # (N, G, Og, P)
-    else:
+        def piece(tap: tuple[int, ...]) -> Array:  # what one tap sees: (M, G, Cg, P)
+            index = [slice(None), slice(None)]
+            for i, s, d, size in zip(tap, stride_t, dilation_t, out_sizes, strict=True):
+                index.append(slice(i * d, i * d + (size - 1) * s + 1, s))
+            return xp.reshape(xpad[tuple(index)], (m, groups, cg, positions))
+
+        if im2col:  # few channels per group: one matmul over (Cg * taps), not taps tiny ones
+            columns = xp.reshape(
+                xp.stack([piece(t) for t in taps], axis=3), (m, groups, -1, positions)
+            )
+            return xp.matmul(xp.reshape(w, (groups, og, -1)), columns)
         out = None
         for t, tap in enumerate(taps):
-            term = xp.matmul(w[:, :, :, t], piece(tap))  # (G, Og, Cg) @ (N, G, Cg, P)
+            term = xp.matmul(w[:, :, :, t], piece(tap))  # (G, Og, Cg) @ (M, G, Cg, P)
             out = term if out is None else out + term
+        return out
+
+    if im2col or is_jax_namespace(xp):  # XLA fuses the taps; a batch loop would only unroll
+        out = convolve(xpad)
+    else:
+        rows = _batch_rows(xpad)
+        parts = [convolve(xpad[i : min(i + rows, n), ...]) for i in range(0, n, rows)]
+        out = parts[0] if len(parts) == 1 else xp.concat(parts)
     out = xp.reshape(out, (n, o, *out_sizes))
     if bias is not None:
         out = out + xp.reshape(bias, (1, o) + (1,) * nd)
     return out
+
+
+def _batch_rows(xpad: Array) -> int:
+    """Samples per batch chunk: as many as keep their padded input within
+    :data:`BATCH_CHUNK_BYTES` (at least one)."""
+    sample = int(xpad.dtype.itemsize) if hasattr(xpad.dtype, "itemsize") else 8
+    for size in xpad.shape[1:]:
+        sample *= int(size)
+    return max(1, BATCH_CHUNK_BYTES // max(sample, 1))
 
 
 def _check(x: Array, weight: Array, bias: Array | None, ndim: int) -> Any:

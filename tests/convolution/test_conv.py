@@ -254,3 +254,18 @@ def test_im2col_and_shift_and_matmul_agree(xb, monkeypatch, channels, groups) ->
         monkeypatch.setattr(conv_module, "IM2COL_MAX_CHANNELS", limit)
         out = conv2d(xb.asarray(x), xb.asarray(w), xb.asarray(b), **options)
         assert_close(xb.to_numpy(out), expected, "float64")
+
+
+def test_batch_chunks_agree_with_the_whole_batch(xb, monkeypatch) -> None:
+    """Eager shift-and-matmul convolves the batch in chunks; one sample per chunk gives the
+    same output as the whole batch at once and as the float64 loop."""
+    conv_module = importlib.import_module("mlprims.convolution.conv")
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(5, 40, 6, 5))  # 40 channels: above the im2col limit
+    w = rng.normal(size=(6, 20, 3, 3))
+    options = {"stride": (1, 2), "padding": 1, "groups": 2}
+    expected = conv2d_reference(x, w, None, **options)
+    for chunk_bytes in (1, 2**40):  # one sample per chunk; the whole batch
+        monkeypatch.setattr(conv_module, "BATCH_CHUNK_BYTES", chunk_bytes)
+        out = conv2d(xb.asarray(x), xb.asarray(w), **options)
+        assert_close(xb.to_numpy(out), expected, "float64")
