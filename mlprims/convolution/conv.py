@@ -31,6 +31,9 @@ N, C_in -> C_out, HxW, k   NumPy            torch            jax.jit           F
 16, 64 -> 64, 56x56, 3x3   51.0 / 69.3      66.1 / 78.0      134.1 / 134.2     24.0
 =========================  ===============  ===============  ================  ========
 
+im2col stacks the taps' strided views directly (one copy; reshaping each view first copied
+it twice): the CNN's first layer on torch 1.44 -> 1.05 ms (F.conv2d 0.49 ms).
+
 So im2col up to 32 channels per group, except on JAX (XLA fuses the taps' slices into their
 matmuls, and the stacked copy only costs), and shift-and-matmul above.
 
@@ -116,16 +119,18 @@ def _conv_channels_first(
     def convolve(xpad: Array) -> Array:  # (M, C, *padded) -> (M, G, Og, P)
         m = xpad.shape[0]
 
-        def piece(tap: tuple[int, ...]) -> Array:  # what one tap sees: (M, G, Cg, P)
+        def window(tap: tuple[int, ...]) -> Array:  # what one tap sees: (M, C, *out), a view
             index = [slice(None), slice(None)]
             for i, s, d, size in zip(tap, stride_t, dilation_t, out_sizes, strict=True):
                 index.append(slice(i * d, i * d + (size - 1) * s + 1, s))
-            return xp.reshape(xpad[tuple(index)], (m, groups, cg, positions))
+            return xpad[tuple(index)]
+
+        def piece(tap: tuple[int, ...]) -> Array:  # (M, G, Cg, P): a copy of the window
+            return xp.reshape(window(tap), (m, groups, cg, positions))
 
         if im2col:  # few channels per group: one matmul over (Cg * taps), not taps tiny ones
-            columns = xp.reshape(
-                xp.stack([piece(t) for t in taps], axis=3), (m, groups, -1, positions)
-            )
+            stacked = xp.stack([window(t) for t in taps], axis=2)  # (M, C, taps, *out): one copy
+            columns = xp.reshape(stacked, (m, groups, -1, positions))
             return xp.matmul(xp.reshape(w, (groups, og, -1)), columns)
         out = None
         for t, tap in enumerate(taps):
