@@ -1,48 +1,35 @@
 """conv2d and conv1d: cross-correlation over 1 or 2 spatial dimensions, torch's semantics.
 
-Algorithm: shift-and-matmul, or im2col where the channels are few and the backend eager.
-For every kernel tap (a, b) the strided slice of the padded input that the tap sees,
-``x[:, :, a*d : ... : s, b*d : ... : s]`` (shape (N, C, oH, oW)), is multiplied by that tap's
-(C_out, C_in) weight matrix with one matmul per group, and the kH*kW products are summed.
-im2col stacks the same kH*kW slices into one (C_in*kH*kW, oH*oW) matrix for one matmul. Measured
-on N=8, C=64, 56x56, 3x3, padding 1, float32, on 2 shared CPU cores (short runs: median of 3
-calls after one warm-up; peak = the process's peak resident memory, imports included):
+Two algorithms, both a few matmuls. Shift-and-matmul: for every kernel tap (a, b) the strided
+view of the padded input that the tap sees, ``x[:, :, a*d : ... : s, b*d : ... : s]`` (shape
+(N, C, oH, oW)), is multiplied by that tap's (C_out, C_in) weight matrix, one matmul per group,
+and the kH*kW products are summed. im2col: the same kH*kW views stacked into one
+(C_in*kH*kW, oH*oW) matrix ("columns"), one matmul.
 
-==========  ======================  ======================
-backend     shift-and-matmul        im2col
-==========  ======================  ======================
-NumPy       25 ms, peak 84 MiB      17 ms, peak 122 MiB
-torch       14 ms, peak 324 MiB     22 ms, peak 318 MiB
-jax.jit     34 ms, peak 327 MiB     43 ms, peak 406 MiB
-==========  ======================  ======================
+Eager backends (NumPy, torch, array_api_strict) use im2col over the batch in chunks whose
+columns hold about :data:`BATCH_CHUNK_BYTES` (16 MiB; each chunk is padded on its own), so the
+kH*kW-times larger copy stays bounded and in cache: one matmul with a long inner dimension
+(C_in*kH*kW) instead of kH*kW short ones and kH*kW - 1 full-size additions. Under JAX the batch
+stays whole and shift-and-matmul is used: XLA fuses each tap's slice into its matmul, where the
+stacked copy would only cost (and a batch loop would only unroll into the traced program).
 
-im2col materialises a copy of the input kH*kW times larger (9x here, 58 MB for a 6.4 MB
-input); shift-and-matmul keeps one slice and the running sum alive, and its memory does not
-grow with the kernel. With few channels per group each tap's matmul is tiny (an outer product
-for one channel), and eager backends pay a kernel launch per tap: medians of 5 calls, 2 threads,
-ms, shift-and-matmul / im2col (F.conv2d for scale):
+Measured with float32, bias, padding 1, torch 2 threads, 2 shared cores, ratio to
+``F.conv2d`` (medians of 25 interleaved calls):
 
-=========================  ===============  ===============  ================  ========
-N, C_in -> C_out, HxW, k   NumPy            torch            jax.jit           F.conv2d
-=========================  ===============  ===============  ================  ========
-64, 1 -> 10, 28x28, 5x5    18.9 / 1.5       24.6 / 1.3       1.3 / 3.3         0.6
-64, 10 -> 20, 12x12, 5x5   3.1 / 2.1        12.1 / 2.7       1.6 / 4.3         0.7
-32, 32 -> 32, 28x28, 3x3   9.3 / 9.8        24.5 / 17.1      24.7 / 36.3       2.6
-16, 64 -> 64, 56x56, 3x3   51.0 / 69.3      66.1 / 78.0      134.1 / 134.2     24.0
-=========================  ===============  ===============  ================  ========
+=============================  ==================  ==================  ==================
+N, C_in -> C_out, HxW, 3x3     shift, 4 MiB chunks  im2col, 8 MiB       im2col, 16 MiB
+=============================  ==================  ==================  ==================
+32, 64 -> 64, 56x56            2.65x                1.82x               1.66x
+32, 256 -> 256, 14x14          2.91x                1.76x               1.85x
+=============================  ==================  ==================  ==================
 
-im2col stacks the taps' strided views directly (one copy; reshaping each view first copied
-it twice): the CNN's first layer on torch 1.44 -> 1.05 ms (F.conv2d 0.49 ms).
-
-So im2col up to 32 channels per group, except on JAX (XLA fuses the taps' slices into their
-matmuls, and the stacked copy only costs), and shift-and-matmul above.
-
-Eager shift-and-matmul goes over the batch in chunks of about 4 MiB of padded input, so that a
-chunk's slices, products and running sum stay in the CPU's cache while its taps are summed:
-N=32, C=64 -> 64, 56x56, 3x3, padding 1, float32, torch 2 threads, medians of 7 interleaved
-calls: whole batch 189 ms, chunks of 2 MiB 124 ms, 4 MiB 110 ms, 8 MiB 120 ms (F.conv2d 41 ms);
-NumPy 256 -> 160 ms. Under JAX the batch stays whole (XLA fuses the taps; a loop would only
-unroll).
+The whole batch at once was worse (the ResNet layer, shift-and-matmul: 4.7x): the slices,
+products and running sum fall out of cache. Under torch.compile the chunks are unrolled
+into the graph: the ResNet layer compiles in 14 s whole (3.15x the compiled F.conv2d), 26 s in
+16 MiB chunks (1.42x), 46 s in 8 MiB chunks (1.44x), cold caches. With few channels each tap's
+matmul is tiny and eager backends pay a kernel launch per tap (the CNN's first layer, 1 -> 10
+channels, 5x5, on torch: 24.6 ms shift-and-matmul, 1.0 ms im2col; F.conv2d 0.5 ms). The views
+are stacked directly, in one copy (reshaping each first copied it twice: 1.44 -> 1.05 ms).
 """
 
 from __future__ import annotations
@@ -56,11 +43,11 @@ from ._geometry import as_tuple, output_size, padding_pairs, zero_pad
 
 __all__ = ["conv1d", "conv2d"]
 
-#: Up to this many input channels per group, eager backends use im2col (module docstring).
-IM2COL_MAX_CHANNELS = 32
+#: im2col on the eager backends, shift-and-matmul under JAX (module docstring).
+IM2COL_WHEN_EAGER = True
 
-#: Eager backends convolve the batch in chunks of about this much padded input (module docstring).
-BATCH_CHUNK_BYTES = 4 * 2**20
+#: Eager backends convolve the batch in chunks of about this many bytes of im2col columns.
+BATCH_CHUNK_BYTES = 16 * 2**20
 
 
 def _conv_channels_first(
@@ -105,7 +92,6 @@ def _conv_channels_first(
         output_size(size, k, stride=s, pad=p, dilation=d)
         for size, k, s, d, p in zip(spatial, kernel, stride_t, dilation_t, pads, strict=True)
     )
-    xpad = zero_pad(x, pads, xp=xp)
     og = o // groups
     positions = 1
     for size in out_sizes:
@@ -114,10 +100,12 @@ def _conv_channels_first(
     taps: list[tuple[int, ...]] = [()]
     for k in kernel:
         taps = [(*t, i) for t in taps for i in range(k)]
-    im2col = cg <= IM2COL_MAX_CHANNELS and not is_jax_namespace(xp)
+    im2col = IM2COL_WHEN_EAGER and not is_jax_namespace(xp)
+    b = None if bias is None else xp.reshape(bias, (groups, og, 1))
 
-    def convolve(xpad: Array) -> Array:  # (M, C, *padded) -> (M, G, Og, P)
-        m = xpad.shape[0]
+    def convolve(x: Array) -> Array:  # (M, C, *spatial) -> (M, G, Og, P)
+        m = x.shape[0]
+        xpad = zero_pad(x, pads, xp=xp)
 
         def window(tap: tuple[int, ...]) -> Array:  # what one tap sees: (M, C, *out), a view
             index = [slice(None), slice(None)]
@@ -125,38 +113,33 @@ def _conv_channels_first(
                 index.append(slice(i * d, i * d + (size - 1) * s + 1, s))
             return xpad[tuple(index)]
 
-        def piece(tap: tuple[int, ...]) -> Array:  # (M, G, Cg, P): a copy of the window
-            return xp.reshape(window(tap), (m, groups, cg, positions))
-
-        if im2col:  # few channels per group: one matmul over (Cg * taps), not taps tiny ones
+        if im2col:  # one matmul over (Cg * taps) instead of one per tap
             stacked = xp.stack([window(t) for t in taps], axis=2)  # (M, C, taps, *out): one copy
             columns = xp.reshape(stacked, (m, groups, -1, positions))
-            return xp.matmul(xp.reshape(w, (groups, og, -1)), columns)
-        out = None
+            out = xp.matmul(xp.reshape(w, (groups, og, -1)), columns)
+            return out if b is None else out + b
+        out = b  # the sum starts at the bias
         for t, tap in enumerate(taps):
-            term = xp.matmul(w[:, :, :, t], piece(tap))  # (G, Og, Cg) @ (M, G, Cg, P)
+            piece = xp.reshape(window(tap), (m, groups, cg, positions))  # a copy of the view
+            term = xp.matmul(w[:, :, :, t], piece)  # (G, Og, Cg) @ (M, G, Cg, P)
             out = term if out is None else out + term
         return out
 
-    if im2col or is_jax_namespace(xp):  # XLA fuses the taps; a batch loop would only unroll
-        out = convolve(xpad)
-    else:
-        rows = _batch_rows(xpad)
-        parts = [convolve(xpad[i : min(i + rows, n), ...]) for i in range(0, n, rows)]
+    if is_jax_namespace(xp):  # XLA fuses the taps; a batch loop would only unroll
+        out = convolve(x)
+    else:  # chunks whose columns (im2col) or slices stay in cache
+        per_sample = c * positions * (len(taps) if im2col else 1)
+        rows = _batch_rows(per_sample, x.dtype)
+        parts = [convolve(x[i : min(i + rows, n), ...]) for i in range(0, n, rows)]
         out = parts[0] if len(parts) == 1 else xp.concat(parts)
-    out = xp.reshape(out, (n, o, *out_sizes))
-    if bias is not None:
-        out = out + xp.reshape(bias, (1, o) + (1,) * nd)
-    return out
+    return xp.reshape(out, (n, o, *out_sizes))
 
 
-def _batch_rows(xpad: Array) -> int:
-    """Samples per batch chunk: as many as keep their padded input within
+def _batch_rows(per_sample: int, dtype: Any) -> int:
+    """Samples per batch chunk: as many as keep `per_sample` elements each within
     :data:`BATCH_CHUNK_BYTES` (at least one)."""
-    sample = int(xpad.dtype.itemsize) if hasattr(xpad.dtype, "itemsize") else 8
-    for size in xpad.shape[1:]:
-        sample *= int(size)
-    return max(1, BATCH_CHUNK_BYTES // max(sample, 1))
+    itemsize = int(dtype.itemsize) if hasattr(dtype, "itemsize") else 8
+    return max(1, BATCH_CHUNK_BYTES // max(per_sample * itemsize, 1))
 
 
 def _check(x: Array, weight: Array, bias: Array | None, ndim: int) -> Any:
@@ -223,8 +206,9 @@ def conv2d(
     Notes
     -----
     Equals ``torch.nn.functional.conv2d`` for ``"NCHW"`` and ``jax.lax.conv_general_dilated``
-    with dimension numbers ("NHWC", "HWIO", "NHWC") for ``"NHWC"``. Shift-and-matmul: one
-    matmul per kernel tap (see the module docstring for why not im2col).
+    with dimension numbers ("NHWC", "HWIO", "NHWC") for ``"NHWC"``. im2col in batch chunks on
+    eager backends, shift-and-matmul (one matmul per kernel tap) under JAX: see the module
+    docstring for the measurements.
 
     Examples
     --------

@@ -241,8 +241,8 @@ class TestConv1d:
 @pytest.mark.parametrize("channels", [1, 6])
 @pytest.mark.parametrize("groups", [1, 2])
 def test_im2col_and_shift_and_matmul_agree(xb, monkeypatch, channels, groups) -> None:
-    """Both algorithms (im2col for few channels on eager backends, shift-and-matmul otherwise)
-    equal the float64 loop, with stride, dilation, padding and groups."""
+    """Both algorithms (im2col on eager backends, shift-and-matmul under JAX) equal the float64
+    loop, with stride, dilation, padding and groups."""
     conv_module = importlib.import_module("mlprims.convolution.conv")  # the module, not conv2d
     rng = np.random.default_rng(channels * 10 + groups)
     x = rng.normal(size=(2, channels * groups, 9, 8))
@@ -250,22 +250,25 @@ def test_im2col_and_shift_and_matmul_agree(xb, monkeypatch, channels, groups) ->
     b = rng.normal(size=(4,))
     options = {"stride": (2, 1), "padding": (1, 2), "dilation": (1, 2), "groups": groups}
     expected = conv2d_reference(x, w, b, **options)
-    for limit in (0, 64):  # 0: shift-and-matmul everywhere; 64: im2col where eager
-        monkeypatch.setattr(conv_module, "IM2COL_MAX_CHANNELS", limit)
+    for im2col in (False, True):  # False: shift-and-matmul everywhere; True: im2col where eager
+        monkeypatch.setattr(conv_module, "IM2COL_WHEN_EAGER", im2col)
         out = conv2d(xb.asarray(x), xb.asarray(w), xb.asarray(b), **options)
         assert_close(xb.to_numpy(out), expected, "float64")
 
 
 def test_batch_chunks_agree_with_the_whole_batch(xb, monkeypatch) -> None:
-    """Eager shift-and-matmul convolves the batch in chunks; one sample per chunk gives the
-    same output as the whole batch at once and as the float64 loop."""
+    """Eager backends convolve the batch in chunks; one sample per chunk gives the same output
+    as the whole batch at once and as the float64 loop, with either algorithm."""
     conv_module = importlib.import_module("mlprims.convolution.conv")
     rng = np.random.default_rng(7)
-    x = rng.normal(size=(5, 40, 6, 5))  # 40 channels: above the im2col limit
-    w = rng.normal(size=(6, 20, 3, 3))
+    x = rng.normal(size=(5, 4, 6, 5))
+    w = rng.normal(size=(6, 2, 3, 3))
+    b = rng.normal(size=(6,))
     options = {"stride": (1, 2), "padding": 1, "groups": 2}
-    expected = conv2d_reference(x, w, None, **options)
-    for chunk_bytes in (1, 2**40):  # one sample per chunk; the whole batch
-        monkeypatch.setattr(conv_module, "BATCH_CHUNK_BYTES", chunk_bytes)
-        out = conv2d(xb.asarray(x), xb.asarray(w), **options)
-        assert_close(xb.to_numpy(out), expected, "float64")
+    expected = conv2d_reference(x, w, b, **options)
+    for im2col in (False, True):
+        monkeypatch.setattr(conv_module, "IM2COL_WHEN_EAGER", im2col)
+        for chunk_bytes in (1, 2**40):  # one sample per chunk; the whole batch
+            monkeypatch.setattr(conv_module, "BATCH_CHUNK_BYTES", chunk_bytes)
+            out = conv2d(xb.asarray(x), xb.asarray(w), xb.asarray(b), **options)
+            assert_close(xb.to_numpy(out), expected, "float64")
