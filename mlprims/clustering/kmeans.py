@@ -21,10 +21,9 @@ d=64, k=256, float32, 2 threads, 4 MiB chunks, ms per step: one-hot matmul 37 (N
 (torch); scatter 19 (NumPy), 13 (torch); XLA's CPU scatter-add was several times slower than
 its matmul.
 
-On NumPy and torch the loop reads its condition each step, so the step branches as
-scikit-learn does: no distance pass for the relocation when no cluster is empty, no final
-E-step after strict convergence. One NumPy fit step at the size above: 155 ms, from 320 ms
-with 64 MiB chunks, the relocation's distances always computed and a separate inertia pass.
+scikit-learn computes the relocation's distances only when a cluster is empty and skips the
+final E-step after strict convergence; here both are always computed (no Python branch on
+array values: the same code runs under ``jax.jit``), a select keeps the right result.
 """
 
 from __future__ import annotations
@@ -131,10 +130,11 @@ def kmeans(
     Notes
     -----
     Memory beyond `x` is ``O(n_samples + chunk_size * (n_clusters + n_features))``. Under
-    ``jax.jit`` the chunks are unrolled (their count is static) and every step also computes
-    the relocation (a top-k over the distances), which NumPy and torch skip when no cluster
-    is empty. On Dask the loop is a Python loop whose state is persisted on the workers each
-    step; only the (k, d) centres and a few scalars come back to the client.
+    ``jax.jit`` the chunks are unrolled (their count is static). Every step computes the
+    relocation (a top-k over the distances), which scikit-learn skips when no cluster is
+    empty: no Python branch on array values. On Dask the loop is a Python loop whose state is
+    persisted on the workers each step; only the (k, d) centres and a few scalars come back to
+    the client.
 
     Examples
     --------
@@ -258,11 +258,6 @@ class _Fit:
         # torch's index_add_), a matmul with the one-hot labels where the scatter is slow (XLA
         # on CPU) or where the step must stay blockwise (Dask). See the module docstring.
         self.scatter = self.backend.name in ("numpy", "torch")
-        # The loop on these backends is a Python loop that reads its condition each step, so
-        # the step may branch on values as scikit-learn does (skip the relocation when no
-        # cluster is empty, the final E-step when the labels settled). Under JAX every branch
-        # is computed (a select); on Dask a branch would be one more round trip.
-        self.eager = self.backend.name in ("numpy", "torch", "array_api_strict")
 
     def scaled_tol(self, tol: float) -> Array | float:
         """scikit-learn's ``_tolerance``: ``tol * mean(var(x, axis=0))``, 0 when `tol` is 0."""
@@ -342,8 +337,6 @@ class _Fit:
         xp, k = self.xp, self.k
         assert self.weights is not None
         empty = counts == 0
-        if self.eager and not bool(xp.any(empty)):
-            return sums, counts  # as scikit-learn: no pass over the distances
         distances = self.sq_distances(centers, labels)
         _, farthest = self.backend.top_k(distances, k)  # farthest first, lower index on ties
         rank = xp.cumulative_sum(xp.astype(empty, index_dtype(xp))) - 1
@@ -377,11 +370,8 @@ class _Fit:
 
         state = (zero, centers, no_labels, false, false)
         n_iter, centers, labels, strict, _ = self.backend.while_loop(cond, body, state)
-        # scikit-learn reruns the E-step for the final centres unless strictly converged.
-        if not self.eager:
-            labels = xp.where(strict, labels, self.assign_all(centers))
-        elif not bool(strict):
-            labels = self.assign_all(centers)
+        final_labels = self.assign_all(centers)  # scikit-learn reruns the E-step unless strict
+        labels = xp.where(strict, labels, final_labels)
         return KMeansResult(centers, labels, self.inertia(centers, labels), n_iter)
 
     def sq_distances(self, centers: Array, labels: Array) -> Array:
