@@ -101,9 +101,9 @@ def _conv_channels_first(
     for k in kernel:
         taps = [(*t, i) for t in taps for i in range(k)]
     im2col = IM2COL_WHEN_EAGER and not is_jax_namespace(xp)
-    b = None if bias is None else xp.reshape(bias, (groups, og, 1))
+    b = None if bias is None else xp.reshape(bias, (1, o) + (1,) * nd)
 
-    def convolve(x: Array) -> Array:  # (M, C, *spatial) -> (M, G, Og, P)
+    def convolve(x: Array) -> Array:  # (M, C, *spatial) -> (M, O, *out)
         m = x.shape[0]
         xpad = zero_pad(x, pads, xp=xp)
 
@@ -115,24 +115,24 @@ def _conv_channels_first(
 
         if im2col:  # one matmul over (Cg * taps) instead of one per tap
             stacked = xp.stack([window(t) for t in taps], axis=2)  # (M, C, taps, *out): one copy
-            columns = xp.reshape(stacked, (m, groups, -1, positions))
-            out = xp.matmul(xp.reshape(w, (groups, og, -1)), columns)
-            return out if b is None else out + b
-        out = b  # the sum starts at the bias
-        for t, tap in enumerate(taps):
-            piece = xp.reshape(window(tap), (m, groups, cg, positions))  # a copy of the view
-            term = xp.matmul(w[:, :, :, t], piece)  # (G, Og, Cg) @ (M, G, Cg, P)
-            out = term if out is None else out + term
-        return out
+            columns = xp.reshape(stacked, (m, groups, cg * len(taps), positions))
+            out = xp.matmul(xp.reshape(w, (groups, og, -1)), columns)  # (M, G, Og, P)
+        else:
+            out = None
+            for t, tap in enumerate(taps):
+                piece = xp.reshape(window(tap), (m, groups, cg, positions))  # a copy of the view
+                term = xp.matmul(w[:, :, :, t], piece)  # (G, Og, Cg) @ (M, G, Cg, P)
+                out = term if out is None else out + term
+        out = xp.reshape(out, (m, o, *out_sizes))
+        return out if b is None else out + b  # added while the chunk is in cache
 
     if is_jax_namespace(xp):  # XLA fuses the taps; a batch loop would only unroll
-        out = convolve(x)
-    else:  # chunks whose columns (im2col) or slices stay in cache
-        per_sample = c * positions * (len(taps) if im2col else 1)
-        rows = _batch_rows(per_sample, x.dtype)
-        parts = [convolve(x[i : min(i + rows, n), ...]) for i in range(0, n, rows)]
-        out = parts[0] if len(parts) == 1 else xp.concat(parts)
-    return xp.reshape(out, (n, o, *out_sizes))
+        return convolve(x)
+    # Eager: chunks of the batch whose columns (im2col) or slices stay in cache.
+    rows = _batch_rows(c * positions * (len(taps) if im2col else 1), x.dtype)
+    if rows >= n:
+        return convolve(x)
+    return xp.concat([convolve(x[i : min(i + rows, n), ...]) for i in range(0, n, rows)])
 
 
 def _batch_rows(per_sample: int, dtype: Any) -> int:

@@ -272,3 +272,20 @@ def test_batch_chunks_agree_with_the_whole_batch(xb, monkeypatch) -> None:
             monkeypatch.setattr(conv_module, "BATCH_CHUNK_BYTES", chunk_bytes)
             out = conv2d(xb.asarray(x), xb.asarray(w), xb.asarray(b), **options)
             assert_close(xb.to_numpy(out), expected, "float64")
+
+
+def test_torch_compile_with_bias_and_a_second_shape() -> None:
+    """torch.compile traces conv2d again for new shapes, then with dynamic sizes; Inductor
+    failed ("Invalid ranges [0:-1]") when the bias was added to the grouped (M, G, Og, P)
+    block, so it is added to the (M, C_out, oH, oW) output of each chunk."""
+    compiled = torch.compile(conv2d)
+    rng = np.random.default_rng(3)
+    layers = (((4, 16, 14, 14), (16, 16, 3, 3), 1), ((8, 1, 28, 28), (10, 1, 5, 5), 0))
+    for shape, weight_shape, padding in layers:
+        x, w, b = (
+            torch.asarray(rng.normal(size=size), dtype=torch.float32)
+            for size in (shape, weight_shape, weight_shape[0])
+        )
+        expected = F.conv2d(x, w, b, padding=padding)
+        fan_in = w[0].numel()  # float32 sums of up to 144 products, in another order
+        assert_close(compiled(x, w, b, padding=padding), expected, "float32", scale=fan_in**0.5)
