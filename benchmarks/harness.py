@@ -31,6 +31,7 @@ import functools
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 import time
@@ -324,7 +325,7 @@ def main(
     minutes = (time.perf_counter() - start) / 60
 
     name = Path(script).stem
-    command = " ".join(["python", f"benchmarks/{Path(script).name}", *argv])
+    command = shlex.join(["python", f"benchmarks/{Path(script).name}", *argv])
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     body = [f"## {name}", ""]
     if args.quick:
