@@ -274,6 +274,8 @@ def test_batch_chunks_agree_with_the_whole_batch(xb, monkeypatch) -> None:
             assert_close(xb.to_numpy(out), expected, "float64")
 
 
+@pytest.mark.filterwarnings("ignore:Dynamo detected a call to a `functools.lru_cache`")
+@pytest.mark.filterwarnings("ignore:`torch.jit.script_method` is deprecated:DeprecationWarning")
 def test_torch_compile_with_bias_and_a_second_shape() -> None:
     """torch.compile traces conv2d again for new shapes, then with dynamic sizes; Inductor
     failed ("Invalid ranges [0:-1]") when the bias was added to the grouped (M, G, Og, P)
