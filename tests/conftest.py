@@ -110,6 +110,22 @@ def pytest_configure(config: pytest.Config) -> None:
         "but `exclude` (the `xb` fixture is parametrized over them alone: nothing is skipped); "
         "`reason` says where the others are covered",
     )
+    config.addinivalue_line(
+        "markers",
+        "long(seconds): the test runs for about that long; the longest are collected first, so "
+        "that pytest-xdist starts them while the other workers take the short tests, not alone "
+        "at the end",
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``long`` first, longest first (a stable sort: the others keep their order)."""
+
+    def seconds(item: pytest.Item) -> float:
+        marker = item.get_closest_marker("long")
+        return marker.args[0] if marker else 0.0
+
+    items.sort(key=seconds, reverse=True)
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest reads the parametrize markers

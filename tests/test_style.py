@@ -25,6 +25,7 @@ def test_ruff() -> None:
     assert formatting.returncode == 0, formatting.stdout + formatting.stderr
 
 
+@pytest.mark.long(45)  # mypy over the package
 @pytest.mark.parametrize(
     "target",
     [
