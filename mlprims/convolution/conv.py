@@ -16,12 +16,12 @@ stacked copy would only cost (and a batch loop would only unroll into the traced
 Measured with float32, bias, padding 1, torch 2 threads, 2 shared cores, ratio to
 ``F.conv2d`` (medians of 25 interleaved calls):
 
-=============================  ==================  ==================  ==================
-N, C_in -> C_out, HxW, 3x3     shift, 4 MiB chunks  im2col, 8 MiB       im2col, 16 MiB
-=============================  ==================  ==================  ==================
-32, 64 -> 64, 56x56            2.65x                1.82x               1.66x
-32, 256 -> 256, 14x14          2.91x                1.76x               1.85x
-=============================  ==================  ==================  ==================
+=============================  =====================  ===============  ================
+N, C_in -> C_out, HxW, 3x3     shift, 4 MiB chunks    im2col, 8 MiB    im2col, 16 MiB
+=============================  =====================  ===============  ================
+32, 64 -> 64, 56x56            2.65x                  1.82x            1.66x
+32, 256 -> 256, 14x14          2.91x                  1.76x            1.85x
+=============================  =====================  ===============  ================
 
 The whole batch at once was worse (the ResNet layer, shift-and-matmul: 4.7x): the slices,
 products and running sum fall out of cache. Under torch.compile the chunks are unrolled
