@@ -8,7 +8,8 @@ the edge cases that catch the classic mistakes: biased variance, a large mean, a
 row, an empty cluster...). Each family's properties live in a module of their own, gathered
 in :mod:`.specs`; :mod:`.grading` runs them, :mod:`.template` writes the practice file and
 ``_command`` is the command line. Nothing is imported here: ``mlprims check`` does not need
-hypothesis, which grading does (``pip install 'mlprims[test]'``).
+hypothesis, which grading does (``pip install 'mlprims[practice]'``); writing a template
+does not.
 """
 
 from __future__ import annotations

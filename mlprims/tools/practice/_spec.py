@@ -1,22 +1,70 @@
 """What a gradable primitive is: its reference, the parameters a learner writes, its properties.
 
-A :class:`Property` is a named hypothesis strategy of :class:`Case` objects (the arguments of
-one call, drawn as NumPy arrays) and a hint that says what a failure usually means. The grader
-calls the mlprims reference on the float64 copy of each case and the learner's function on the
-case converted to the learner's framework, and compares the two.
+A :class:`Property` is a named way to draw :class:`Case` objects (the arguments of one call,
+drawn as NumPy arrays by hypothesis) and a hint that says what a failure usually means. The
+grader calls the mlprims reference on the float64 copy of each case and the learner's function
+on the case converted to the learner's framework, and compares the two.
+
+Nothing here imports hypothesis: ``mlprims practice`` reads the specs to write a template on the
+base install, and only ``mlprims grade`` draws (``pip install 'mlprims[practice]'``). So a
+property holds a draw function (:func:`composite` is hypothesis' ``st.composite`` without the
+strategy), and ``st`` and ``hnp`` below import hypothesis at the first draw.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
-__all__ = ["Case", "Property", "Spec", "dtypes", "floats", "single"]
+__all__ = [
+    "Case",
+    "GradeError",
+    "Property",
+    "Spec",
+    "composite",
+    "dtypes",
+    "floats",
+    "hnp",
+    "single",
+    "st",
+]
+
+
+class GradeError(Exception):
+    """Bad input to the grader (unknown primitive, missing file, no such function)."""
+
+
+class _Imported:
+    """A module imported at the first attribute read: ``st.integers`` imports hypothesis then."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(importlib.import_module(self._name), attribute)
+
+
+st: Any = _Imported("hypothesis.strategies")
+hnp: Any = _Imported("hypothesis.extra.numpy")
+
+#: A draw function: given hypothesis' ``draw``, the arguments of one call.
+Draw = Callable[[Callable[[Any], Any]], "Case"]
+
+
+def composite(draw_case: Callable[..., Case]) -> Callable[..., Draw]:
+    """Like ``st.composite``: ``draw_case(draw, **options)`` becomes a factory of draw
+    functions, ``_rows(dtype="float32")`` a function of ``draw`` alone (a partial)."""
+
+    @functools.wraps(draw_case)
+    def with_options(**options: Any) -> Draw:
+        return functools.partial(draw_case, **options)
+
+    return with_options
 
 
 @dataclass(frozen=True)
@@ -33,7 +81,7 @@ class Case:
 
 @dataclass(frozen=True)
 class Property:
-    """A named claim checked on hypothesis-drawn cases.
+    """A named claim checked on hypothesis-drawn cases, `cases` drawing one.
 
     `scale` multiplies the tolerance (float32 ``1e-4``, float64 ``1e-9``, relative to
     ``1 + max|expected|``); `hint` is shown when the property fails; `compare` names the
@@ -41,7 +89,7 @@ class Property:
     """
 
     name: str
-    cases: st.SearchStrategy[Case]
+    cases: Draw
     hint: str
     scale: float = 1.0
     compare: tuple[str, ...] = ()
@@ -76,14 +124,13 @@ class Spec:
         return (self.reference or self.function)(*args, **kwargs)
 
 
-def floats(
-    shape: Any, dtype: str = "float64", *, bound: float = 5.0
-) -> st.SearchStrategy[np.ndarray]:
-    """Finite arrays in [-bound, bound] of `shape` (a tuple or a strategy), float32-exact."""
+def floats(shape: Any, dtype: str = "float64", *, bound: float = 5.0) -> Any:
+    """A strategy: finite arrays in [-bound, bound] of `shape` (a tuple or a strategy),
+    float32-exact."""
     elements = st.floats(-bound, bound, width=32, allow_nan=False, allow_infinity=False)
     return hnp.arrays(np.dtype(dtype), shape, elements=elements)
 
 
-def dtypes() -> st.SearchStrategy[str]:
-    """float32 or float64."""
+def dtypes() -> Any:
+    """float32 or float64 (a strategy)."""
     return st.sampled_from(["float64", "float32"])

@@ -4,23 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import strategies as st
-
 import mlprims
 
-from ._spec import Case, Property, Spec, dtypes, floats
+from ._spec import Case, Property, Spec, composite, dtypes, floats, st
 
 __all__ = ["SPECS"]
 
 
-@st.composite
+@composite
 def _rows(draw: Any) -> Case:
     dtype = draw(dtypes())
     x = draw(floats((draw(st.integers(1, 3)), draw(st.integers(1, 6))), dtype))
     return Case((x,), {}, dtype)
 
 
-@st.composite
+@composite
 def _axis(draw: Any) -> Case:
     dtype = draw(dtypes())
     shape = tuple(draw(st.lists(st.integers(1, 4), min_size=3, max_size=3)))
@@ -28,7 +26,7 @@ def _axis(draw: Any) -> Case:
     return Case((draw(floats(shape, dtype)),), {"axis": axis}, dtype)
 
 
-@st.composite
+@composite
 def _large(draw: Any) -> Case:
     shift = draw(st.sampled_from([100.0, 1000.0, -1000.0]))
     x = draw(floats((draw(st.integers(1, 3)), draw(st.integers(2, 6)))))

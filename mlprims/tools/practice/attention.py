@@ -8,11 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from hypothesis import strategies as st
 
 import mlprims
 
-from ._spec import Case, Property, Spec, dtypes, floats
+from ._spec import Case, Property, Spec, composite, dtypes, floats, st
 
 __all__ = ["SPECS"]
 
@@ -29,7 +28,7 @@ def _mask(draw: Any, t: int, s: int, *, fully_masked: bool) -> np.ndarray:
     return mask
 
 
-@st.composite
+@composite
 def _sdpa(
     draw: Any,
     *,
@@ -84,7 +83,7 @@ def _mha_output(result: Any) -> dict[str, Any]:
     return {"output": result[0] if isinstance(result, tuple) else result}
 
 
-@st.composite
+@composite
 def _mha(draw: Any, *, cross: bool = False, mask: bool = False, causal: bool = False) -> Case:
     dtype = draw(dtypes())
     b, t, n, h = (draw(st.integers(1, 2)), draw(st.integers(1, 4)), draw(st.integers(1, 2)),

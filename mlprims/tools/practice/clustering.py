@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 import mlprims
 
-from ._spec import Case, Property, Spec
+from ._spec import Case, Property, Spec, composite, hnp, st
 
 __all__ = ["SPECS"]
 
@@ -21,7 +19,7 @@ def _outputs(result: Any) -> dict[str, Any]:
     return dict(zip(OUTPUTS, tuple(result)[:3], strict=False))
 
 
-@st.composite
+@composite
 def _kmeans(draw: Any, *, steps: bool = False, empty: bool = False) -> Case:
     n, d = draw(st.integers(3, 10)), draw(st.integers(1, 3))
     # Points on a grid of quarters: every squared distance is exact whichever way it is

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import strategies as st
-
 import mlprims
 
-from ._spec import Case, Property, Spec, dtypes, floats
+from ._spec import Case, Property, Spec, composite, dtypes, floats, st
 
 __all__ = ["SPECS"]
 
 
-@st.composite
+@composite
 def _conv(
     draw: Any,
     *,

@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from hypothesis import strategies as st
 
 import mlprims
 
-from ._spec import Case, Property, Spec
+from ._spec import Case, Property, Spec, composite, st
 
 __all__ = ["SPECS", "Bigram"]
 
@@ -36,7 +35,7 @@ class Bigram:
         return f"bigram step_fn with logits table {rows}"
 
 
-@st.composite
+@composite
 def _greedy(draw: Any, *, eos: bool = False) -> Case:
     v = draw(st.integers(2, 5))
     # distinct scores in each row: argmax has no tie to break

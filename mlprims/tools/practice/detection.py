@@ -5,16 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from hypothesis import strategies as st
 
 import mlprims
 
-from ._spec import Case, Property, Spec, dtypes
+from ._spec import Case, Property, Spec, composite, dtypes, st
 
 __all__ = ["SPECS"]
 
 
-@st.composite
+@composite
 def _nms(draw: Any, *, duplicates: bool = False, threshold: float | None = None) -> Case:
     dtype = draw(dtypes())
     n = draw(st.integers(1, 8))

@@ -22,10 +22,11 @@ from typing import Any
 
 import numpy as np
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
 import mlprims.backends as backends
 
-from ._spec import Case, Property, Spec
+from ._spec import Case, Draw, GradeError, Property, Spec
 
 __all__ = [
     "EXAMPLES",
@@ -53,10 +54,6 @@ _SETTINGS = settings(
     suppress_health_check=list(HealthCheck),
     phases=(Phase.explicit, Phase.generate, Phase.shrink),
 )
-
-
-class GradeError(Exception):
-    """Bad input to the grader (unknown primitive, missing file, no such function)."""
 
 
 @dataclass(frozen=True)
@@ -227,6 +224,12 @@ def _check(function: Callable[..., Any], spec: Spec, prop: Property, case: Case,
     return _compare(case, expected, got, prop.scale)
 
 
+@st.composite
+def _drawn(draw: Callable[[Any], Any], cases: Draw) -> Case:
+    """The strategy of a property's draw function."""
+    return cases(draw)
+
+
 def run_property(
     function: Callable[..., Any],
     spec: Spec,
@@ -252,7 +255,7 @@ def run_property(
     try:
         phases = _SETTINGS.phases if shrink else (Phase.explicit, Phase.generate)
         chosen = settings(_SETTINGS, max_examples=examples, phases=phases)
-        chosen(given(prop.cases)(test))()
+        chosen(given(_drawn(prop.cases))(test))()
     except _Disagree:
         pass
     except Exception as exc:  # hypothesis itself gave up (flaky learner, unsatisfiable)

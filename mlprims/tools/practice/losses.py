@@ -5,16 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from hypothesis import strategies as st
 
 import mlprims
 
-from ._spec import Case, Property, Spec, dtypes, floats
+from ._spec import Case, Property, Spec, composite, dtypes, floats, st
 
 __all__ = ["SPECS"]
 
 
-@st.composite
+@composite
 def _logits(
     draw: Any, *, reduction: bool = False, shift: bool = False, ignore: bool = False
 ) -> Case:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from hypothesis import strategies as st
 
 import mlprims
 
-from ._spec import Case, Property, Spec, dtypes, floats
+from ._spec import Case, Property, Spec, composite, dtypes, floats, st
 
 __all__ = ["SPECS"]
 
@@ -19,7 +18,7 @@ ROUNDING = 30.0
 BIASED = "the variance must be the biased one (divide by D, not D - 1; NumPy's ddof=0)"
 
 
-@st.composite
+@composite
 def _layer_rows(draw: Any, *, dtype: str | None = None, affine: bool = False) -> Case:
     dtype = dtype or draw(dtypes())
     d = draw(st.integers(2, 6))
@@ -30,22 +29,25 @@ def _layer_rows(draw: Any, *, dtype: str | None = None, affine: bool = False) ->
     return Case((x, d, weight, bias), {}, dtype)
 
 
-@st.composite
+@composite
 def _layer_trailing(draw: Any) -> Case:
     dtype = draw(dtypes())
     shape = (draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(2, 3)))
     return Case((draw(floats(shape, dtype)), shape[1:]), {}, dtype)
 
 
-@st.composite
+@composite
 def _layer_large_mean(draw: Any) -> Case:
     d = draw(st.integers(4, 16))
     mean = draw(st.sampled_from([1e4, -1e4, 3e4]))
     z = draw(floats((draw(st.integers(1, 3)), d), bound=3.0))
+    # Each row holds -1 and 1, so its std stays >= sqrt(2 / 16) however hypothesis shrinks the
+    # rest: a row shrunk to std 0.01 was within float32's reach of no two-pass algorithm.
+    z[:, :2] = (-1.0, 1.0)
     return Case(((mean + z).astype("float32"), d), {}, "float32")
 
 
-@st.composite
+@composite
 def _layer_constant(draw: Any) -> Case:
     dtype = draw(dtypes())
     d = draw(st.integers(1, 6))
@@ -94,7 +96,7 @@ def _batch_outputs(result: Any) -> dict[str, Any]:
     return dict(zip(BATCH_OUTPUTS, tuple(result)[:3], strict=False))
 
 
-@st.composite
+@composite
 def _batch(
     draw: Any,
     *,

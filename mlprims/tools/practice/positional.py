@@ -5,16 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from hypothesis import strategies as st
 
 import mlprims
 
-from ._spec import Case, Property, Spec, dtypes, floats
+from ._spec import Case, Property, Spec, composite, dtypes, floats, st
 
 __all__ = ["SPECS"]
 
 
-@st.composite
+@composite
 def _rope(draw: Any, *, positions: bool = False, base: bool = False) -> Case:
     dtype = draw(dtypes())
     length, d = draw(st.integers(1, 5)), 2 * draw(st.integers(1, 4))
@@ -46,7 +45,7 @@ APPLY_ROPE = Spec(
 )
 
 
-@st.composite
+@composite
 def _sinusoidal(draw: Any, *, base: bool = False) -> Case:
     length, d = draw(st.integers(1, 12)), 2 * draw(st.integers(1, 6))
     kwargs = {"base": draw(st.sampled_from([10.0, 1e6]))} if base else {}

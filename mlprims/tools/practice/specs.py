@@ -13,8 +13,7 @@ from . import (
     normalization,
     positional,
 )
-from ._spec import Spec
-from .grading import GradeError
+from ._spec import GradeError, Spec
 
 __all__ = ["SPECS", "spec"]
 
