@@ -10,8 +10,8 @@ each exposing the same names (the :class:`Backend` protocol):
 ``asarray``        create an array of this backend (``dtype`` may be a name such as ``"float32"``)
 ``to_numpy``       copy an array of this backend into a NumPy array
 ``jit``            ``jax.jit`` on JAX, ``torch.compile`` on torch when asked, identity elsewhere
-``fori_loop``      ``lax.fori_loop`` on JAX, a Python loop elsewhere
-``while_loop``     ``lax.while_loop`` on JAX, a Python loop elsewhere
+``fori_loop``      ``lax.fori_loop`` on traced JAX arrays, a Python loop elsewhere
+``while_loop``     ``lax.while_loop`` on traced JAX arrays, a Python loop elsewhere
 ``top_k``          the k largest values along the last axis, ties broken by the lower index
 ``segment_sum``    sum rows that share a segment id (``index_add_``, ``segment_sum``, ``add.at``)
 ``stop_gradient``  `x` cut from autodiff: ``detach`` on torch, ``lax.stop_gradient`` on JAX,
@@ -127,7 +127,7 @@ class Backend(Protocol):
     def fori_loop(
         self, lower: int, upper: int, body: Callable[[Any, Any], Any], init: Any, /
     ) -> Any:
-        """``for i in range(lower, upper): value = body(i, value)``; ``lax.fori_loop`` on JAX.
+        """``for i in range(lower, upper): value = body(i, value)``; ``lax.fori_loop`` if traced.
 
         Parameters
         ----------
@@ -148,7 +148,7 @@ class Backend(Protocol):
     def while_loop(
         self, cond: Callable[[Any], Any], body: Callable[[Any], Any], init: Any, /
     ) -> Any:
-        """``while cond(value): value = body(value)``; ``lax.while_loop`` on JAX.
+        """``while cond(value): value = body(value)``; ``lax.while_loop`` if traced.
 
         Parameters
         ----------
