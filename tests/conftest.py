@@ -52,6 +52,8 @@ import functools
 import importlib.util
 import os
 import pickle
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import FunctionType, ModuleType
@@ -66,6 +68,7 @@ import mlprims
 import mlprims.backends
 
 ALL_BACKENDS = ("numpy", "numpy_readonly", "array_api_strict", "torch", "jax", "jax_jit")
+JAX_CACHE = "MLPRIMS_TEST_JAX_CACHE"  # the run's persistent compilation cache (a folder)
 _FRAMEWORK = {"numpy_readonly": "numpy", "jax_jit": "jax"}
 
 settings.register_profile(
@@ -87,6 +90,14 @@ settings.load_profile(
 )
 
 if importlib.util.find_spec("jax") is not None:
+    # The tests compile thousands of tiny XLA programs (eager JAX: one per operation and
+    # shape), so compiling is most of their time. For the tests' tiny arrays, XLA's CPU
+    # compiler is set for compile time, not run time: LLVM at optimization level 0, and the
+    # elemental IR emitters instead of the MLIR fusion emitters (26 ms -> 16 ms per operation;
+    # the attention tests on JAX 66 s -> 43 s). XLA's HLO passes, and so the arithmetic, stay.
+    if "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
+        fast_compile = "--xla_backend_optimization_level=0 --xla_cpu_use_fusion_emitters=false"
+        os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {fast_compile}".strip()
     import jax
 
     jax.config.update("jax_enable_x64", True)  # test setup only: float64 agreement needs it
@@ -116,6 +127,31 @@ def pytest_configure(config: pytest.Config) -> None:
         "that pytest-xdist starts them while the other workers take the short tests, not alone "
         "at the end",
     )
+    _share_jax_compilations(config)
+
+
+def _share_jax_compilations(config: pytest.Config) -> None:
+    """JAX's persistent compilation cache in a temporary folder for this run, shared by the
+    pytest-xdist workers (which inherit the variable), removed when the run ends: a program one
+    worker compiled, the other loads. Every compilation is kept (JAX keeps those over 1 s).
+
+    Entries are written in place, so a worker may read one the other is still writing: JAX
+    then warns ("Error reading persistent compilation cache entry": a truncated compressed
+    stream never decompresses) and compiles it itself. The warning is ignored. (JAX's file lock
+    comes with a size limit, whose eviction scan reads every entry at each write.)
+    """
+    if importlib.util.find_spec("jax") is None:
+        return
+    config.addinivalue_line(
+        "filterwarnings", "ignore:Error reading persistent compilation cache entry:UserWarning"
+    )
+    if not os.environ.get(JAX_CACHE):  # the controller, or a run without workers: it owns it
+        folder = tempfile.mkdtemp(prefix="mlprims-jax-cache-")
+        os.environ[JAX_CACHE] = folder
+        config.add_cleanup(functools.partial(shutil.rmtree, folder, ignore_errors=True))
+        config.add_cleanup(functools.partial(os.environ.pop, JAX_CACHE, None))
+    jax.config.update("jax_compilation_cache_dir", os.environ[JAX_CACHE])
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -243,6 +279,34 @@ def jax_without_x64() -> Iterator[None]:
     jax = pytest.importorskip("jax")
     with jax.enable_x64(False):
         yield
+
+
+# ----------------------------------------------- eager JAX: the same properties, fewer shapes
+
+#: Hypothesis examples on eager JAX, as a share of the profile's (ci 15 -> 5, dev 8 -> 3): it
+#: compiles every operation anew for each drawn shape, about a second per example, to run the
+#: code that numpy runs eagerly and jax_jit compiles, where the profile's count is drawn.
+EAGER_JAX_EXAMPLES = 1 / 3
+
+
+@pytest.fixture(autouse=True)
+def _fewer_examples_on_eager_jax(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On eager JAX, a hypothesis test runs EAGER_JAX_EXAMPLES of its examples (derandomized
+    under ``ci``: the first of the same sequence). Hypothesis reads a test's settings from its
+    ``@given`` wrapper at each call, where the profile put them when the module was imported."""
+    fixtures = [name for name in ("xb", "xb_half") if name in request.fixturenames]
+    if not fixtures or request.getfixturevalue(fixtures[0]).name != "jax":
+        return
+    test = getattr(request.node.obj, "__func__", request.node.obj)  # a method's function
+    chosen = getattr(test, "_hypothesis_internal_use_settings", None)
+    if chosen is None:  # not a hypothesis test
+        return
+    examples = max(2, round(chosen.max_examples * EAGER_JAX_EXAMPLES))
+    monkeypatch.setattr(
+        test, "_hypothesis_internal_use_settings", settings(chosen, max_examples=examples)
+    )
 
 
 # ------------------------------------------------------ jax_jit: every public primitive traced

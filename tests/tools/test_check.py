@@ -281,8 +281,14 @@ def test_json_is_strict(toy_registry, tmp_path) -> None:
     assert wrong["ratio"] == pytest.approx(wrong["max_error"] / wrong["tolerance"])
 
 
-@pytest.mark.long(180)  # eager JAX compiles every operation of every case
-@pytest.mark.parametrize("target", check.targets())
+#: Eager JAX is left out of the whole run (133 s: it compiles every operation of every case):
+#: each primitive's own tests run it on eager JAX against the same float64 oracles, and
+#: test_eager_jax_is_a_target runs `check` there on a few cases.
+WHOLE_RUN = [target for target in check.targets() if target != "jax"]
+
+
+@pytest.mark.long(30)  # jax_jit compiles every case
+@pytest.mark.parametrize("target", WHOLE_RUN)
 def test_every_registered_primitive_agrees_on_every_backend(tmp_path, target) -> None:
     """The main job itself: all registered cases on each installed backend. One test per
     backend: as one test it ran for four minutes on one pytest-xdist worker at the end of the
@@ -295,6 +301,19 @@ def test_every_registered_primitive_agrees_on_every_backend(tmp_path, target) ->
     assert registry.cases(), "no check case is registered"
     expected = {n for n, c in registry.cases().items() if c.jit or not target.endswith("_jit")}
     assert {r["primitive"] for r in rows if r["backend"] == target} >= expected
+
+
+def test_eager_jax_is_a_target(tmp_path) -> None:
+    pytest.importorskip("jax")
+    out_file = tmp_path / "rows.json"
+    primitives = "softmax,layer_norm"
+    code = cli.main(
+        ["check", "--backends", "jax", "--primitives", primitives, "--json", str(out_file)]
+    )
+    rows = json.loads(out_file.read_text(), parse_constant=_reject)
+    assert code == 0, [r for r in rows if not r["passed"]]
+    checked = {r["primitive"].split("(")[0] for r in rows if r["backend"] == "jax"}  # variants
+    assert checked == set(primitives.split(","))
 
 
 def test_python_dash_m_and_console_script() -> None:
