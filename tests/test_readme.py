@@ -32,3 +32,10 @@ def test_ci_runs_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text()
     assert "pip install --quiet -r requirements-dev.txt" in ci
     assert re.search(r"^pytest\b", ci, re.M), "CI must run the README's `pytest`"
+
+
+def test_ci_type_checks_the_package_and_the_backends() -> None:
+    ci = (ROOT / ".ci" / "run").read_text()
+    for command in ("python -m mypy -p mlprims", "python -m mypy backends"):
+        assert re.search(rf"^{re.escape(command)}$", ci, re.M), f".ci/run must run `{command}`"
+    assert ci.index("mypy") < ci.index("\npytest"), "before the tests: a type error fails fast"

@@ -1,13 +1,14 @@
-"""ruff and mypy run with the tests, so the README's single test command checks them too."""
+"""ruff runs with the tests, so the README's single test command checks the style too.
+
+mypy runs in ``.ci/run`` before the tests (tests/test_readme.py checks that it does): inside
+pytest it took 30 to 45 s of the suite's 6-minute budget.
+"""
 
 from __future__ import annotations
 
 import pathlib
 import shutil
 import subprocess
-import sys
-
-import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -23,19 +24,3 @@ def test_ruff() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     formatting = _run(ruff, "format", "--check", ".")
     assert formatting.returncode == 0, formatting.stdout + formatting.stderr
-
-
-@pytest.mark.long(45)  # mypy over the package
-@pytest.mark.parametrize(
-    "target",
-    [
-        ("-p", "mlprims"),
-        # backends/ is installed as mlprims.backends through a package-dir mapping, which mypy
-        # cannot follow; it is checked on its own (it only uses relative imports).
-        ("backends",),
-    ],
-    ids=["mlprims", "backends"],
-)
-def test_mypy(target: tuple[str, ...]) -> None:
-    result = _run(sys.executable, "-m", "mypy", *target)
-    assert result.returncode == 0, result.stdout + result.stderr
