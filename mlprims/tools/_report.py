@@ -148,12 +148,17 @@ def _render_rich(
 
 
 @contextlib.contextmanager
-def progress(total: int, *, stream: TextIO | None = None) -> Iterator[Callable[[str], None]]:
-    """Show progress through `total` steps on `stream` (stderr) if it is a terminal.
+def progress(
+    total: int, *, stream: TextIO | None = None, headings: Sequence[str] | None = None
+) -> Iterator[Callable[[str], None]]:
+    """Show progress through `total` steps on `stream` (stderr): a bar on a terminal, lines
+    elsewhere (a log, a pipe) when `headings` are given.
 
     Yields a function ``step(text)``, called before each step with what it does: the previous
-    step counts as done and `text` is shown as the current one. On a stream that is not a
-    terminal, ``step`` does nothing. The bar is erased at the end.
+    step counts as done and `text` is shown as the current one. The bar is erased at the end.
+    On a stream that is not a terminal, step i writes the line ``[i/total] heading`` when its
+    heading differs from the previous step's (one line per group of steps), or nothing without
+    `headings`.
 
     Parameters
     ----------
@@ -161,6 +166,8 @@ def progress(total: int, *, stream: TextIO | None = None) -> Iterator[Callable[[
         The number of steps.
     stream : file, optional
         Where to draw; ``sys.stderr`` (looked up at call time) by default.
+    headings : sequence of str, optional
+        The group of each step (``total`` of them), shown when a stream is not a terminal.
 
     Yields
     ------
@@ -169,13 +176,26 @@ def progress(total: int, *, stream: TextIO | None = None) -> Iterator[Callable[[
     """
     stream = sys.stderr if stream is None else stream
     if not stream.isatty():
-        yield lambda text: None
+        yield _lines(total, stream, headings) if headings is not None else lambda text: None
     elif rich_installed():
         with _rich_progress(total, stream) as step:
             yield step
     else:
         with _plain_progress(total, stream) as step:
             yield step
+
+
+def _lines(total: int, stream: TextIO, headings: Sequence[str]) -> Callable[[str], None]:
+    done = -1
+
+    def step(text: str) -> None:
+        nonlocal done
+        done += 1
+        if done == 0 or headings[done] != headings[done - 1]:
+            stream.write(f"[{done + 1}/{total}] {headings[done]}\n")
+            stream.flush()
+
+    return step
 
 
 @contextlib.contextmanager

@@ -22,7 +22,7 @@ from .. import backends
 from ._report import Cell
 from .registry import Case, cases
 
-__all__ = ["Row", "dtypes_of", "plan", "report", "rows_as_dicts", "run_checks", "targets"]
+__all__ = ["Row", "dtypes_of", "family", "plan", "report", "rows_as_dicts", "run_checks", "targets"]
 
 JIT_SUFFIX = "_jit"
 # The spelling of the tests' MLPRIMS_BACKENDS (numpy, array_api_strict, torch, jax, jax_jit).
@@ -204,14 +204,14 @@ def _names(
     return list(dict.fromkeys(given))
 
 
-def _family(case_name: str) -> str:
+def family(case_name: str) -> str:
     """What ``--primitives`` may also name: ``gelu`` selects ``gelu`` and ``gelu(tanh)``."""
     return case_name.split("(")[0]
 
 
 def _groups(case_name: str) -> set[str]:
     """Every name selecting a case: itself, its family, its module (``random``) if dotted."""
-    return {case_name, _family(case_name), case_name.split(".")[0]}
+    return {case_name, family(case_name), case_name.split(".")[0]}
 
 
 def plan(
@@ -229,7 +229,7 @@ def plan(
     """
     chosen_targets = _names("--backends", backend_names, targets())
     registered = cases()
-    families = list(dict.fromkeys(_family(n) for n in registered))
+    families = list(dict.fromkeys(family(n) for n in registered))
     groups = sorted(set().union(*map(_groups, registered)))
     wanted = set(_names("--primitives", primitives, families, also=groups))
     selected = [c for n, c in registered.items() if _groups(n) & wanted]

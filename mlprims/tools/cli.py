@@ -10,12 +10,14 @@ import argparse
 import json
 import shutil
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from .. import __version__
 from . import _report
 from .bench import _command as bench
-from .check import Row, dtypes_of, plan, report, rows_as_dicts, run_checks, targets
+from .check import Row, dtypes_of, family, plan, report, rows_as_dicts, run_checks, targets
 from .differences import _command as differences
 from .practice import _command as practice
 from .registry import cases
@@ -82,11 +84,16 @@ def _check(args: argparse.Namespace) -> int:
         return _error(f"--json {args.json}: the folder {json_path.parent} does not exist")
     selection = (_split(args.backends), _split(args.primitives), _split(args.dtypes))
     try:
-        total = len(plan(*selection))
+        runs = plan(*selection)
     except ValueError as exc:
         return _error(str(exc))
-    with _report.progress(total) as step:
+    start = time.perf_counter()
+    primitives = [family(case.name) for case, _, _ in runs]  # a line each when piped
+    with _report.progress(len(runs), headings=primitives) as step:
         rows = run_checks(*selection, progress=step)
+    print(
+        f"mlprims check: {len(rows)} checks in {time.perf_counter() - start:.1f} s", file=sys.stderr
+    )
     columns, table, notes = report(rows, failed_only=args.failed_only)
     if table:
         title = "mlprims check: each primitive against its float64 NumPy reference"
@@ -106,6 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="mlprims", description="Machine-learning primitives on every array API backend."
     )
+    parser.add_argument("--version", action="version", version=f"mlprims {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser(
         "check",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from typing import ClassVar
 import numpy as np
 import pytest
 
+import mlprims
 from mlprims.tools import check, cli, registry
 from mlprims.tools._report import Cell
 from mlprims.tools.check import Row
@@ -215,9 +217,16 @@ class TestOptions:
         names = {case.name for case, _, _ in check.plan(["numpy"], ["gelu(tanh)", "random"])}
         assert names == {"gelu(tanh)", "random.bits"}
 
-    def test_progress_on_a_terminal_only(self, toy_registry, capsys, monkeypatch) -> None:
-        assert cli.main(["check", "--backends", "numpy", "--primitives", "square"]) == 0
-        assert capsys.readouterr().err == ""
+    def test_progress_a_line_per_primitive_when_not_on_a_terminal(
+        self, toy_registry, capsys
+    ) -> None:
+        """Piped or logged, check says what it is at (it was silent for minutes) and its time."""
+        assert cli.main(["check", "--backends", "numpy", "--primitives", "square,wrong"]) == 1
+        err = capsys.readouterr().err.splitlines()
+        assert err[:2] == ["[1/4] square", "[3/4] wrong"]  # two dtypes each
+        assert re.fullmatch(r"mlprims check: 4 checks in \d+\.\d s", err[2]) and len(err) == 3
+
+    def test_progress_bar_on_a_terminal(self, toy_registry, capsys, monkeypatch) -> None:
 
         class Terminal(io.StringIO):
             def isatty(self) -> bool:
@@ -316,6 +325,13 @@ def test_eager_jax_is_a_target(tmp_path) -> None:
     assert checked == set(primitives.split(","))
 
 
+def test_version() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mlprims", "--version"], capture_output=True, text=True, check=True
+    )
+    assert result.stdout == f"mlprims {mlprims.__version__}\n"
+
+
 def test_python_dash_m_and_console_script() -> None:
     args = ["check", "--backends", "numpy", "--primitives", "softmax"]
     module = subprocess.run(
@@ -323,7 +339,7 @@ def test_python_dash_m_and_console_script() -> None:
     )
     assert module.returncode == 0, module.stdout + module.stderr
     assert "all agree" in module.stdout
-    assert module.stderr == ""  # no progress bar on a pipe
+    assert module.stderr.splitlines()[0] == "[1/2] softmax"  # lines, not a bar, on a pipe
     script = shutil.which("mlprims")
     assert script is not None, "the `mlprims` console script is not installed"
     console = subprocess.run([script, *args], capture_output=True, text=True, check=False)

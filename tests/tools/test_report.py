@@ -96,6 +96,14 @@ class TestProgress:
             step("two")
         assert stream.getvalue() == ""
 
+    def test_a_line_per_heading_when_the_stream_is_not_a_terminal(self) -> None:
+        stream = io.StringIO()
+        headings = ["softmax", "softmax", "gelu", "softmax"]
+        with _report.progress(4, stream=stream, headings=headings) as step:
+            for text in ("a", "b", "c", "d"):
+                step(text)
+        assert stream.getvalue() == "[1/4] softmax\n[3/4] gelu\n[4/4] softmax\n"
+
     def test_silent_on_captured_stderr(self, capsys) -> None:
         with _report.progress(1) as step:
             step("one")
