@@ -13,11 +13,12 @@ import pytest
 
 from mlprims import backends
 from mlprims.tools import cli
+from mlprims.tools.bench import _command as bench_command
 from mlprims.tools.bench import run
 from mlprims.tools.bench.cases import CASES, BenchCase
 from mlprims.tools.bench.natives import NATIVES, Native
 from mlprims.tools.bench.plot import plot_ratios
-from mlprims.tools.bench.timing import Timing, seconds
+from mlprims.tools.bench.timing import Timing, seconds, time_pair
 
 PNG = b"\x89PNG\r\n\x1a\n"
 FIELDS = {"case", "backend", "mode", "native_op", "ours", "native", "ratio", "error"}
@@ -181,3 +182,46 @@ def test_the_command_line_imports_no_framework_until_it_runs() -> None:
     code = "import sys, mlprims.tools.cli; print(sorted(set(sys.modules) & {'torch', 'jax'}))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+class TestNoisyRounds:
+    def test_spread_is_the_slowest_round_over_the_fastest(self) -> None:
+        """A fake clock: a call of `ours` takes 1 s; of `native` 1 s, 1 s, then 5 s from the
+        fourth on (first call, warm-up, round 1: 1 s; round 2: 5 s)."""
+        now, calls = [0.0], [0]
+
+        def clock() -> float:
+            return now[0]
+
+        def steady() -> None:
+            now[0] += 1.0
+
+        def native() -> None:
+            calls[0] += 1
+            now[0] += 5.0 if calls[0] > 3 else 1.0
+
+        ours, timed = time_pair(steady, native, repeat=2, number=1, clock=clock)
+        assert ours.spread == 1.0 and not ours.noisy
+        assert timed is not None and timed.spread == 5.0 and timed.noisy
+
+    def test_a_noisy_row_is_marked_and_explained(self) -> None:
+        steady, noisy = Timing(1e-3, 1e-3, 1e-3, 10), Timing(2e-3, 1e-3, 5e-3, 10, spread=3.5)
+        rows = [
+            run.Row("softmax", "torch", "eager", "F.softmax", "x (4, 16)", steady, noisy),
+            run.Row("gelu", "torch", "eager", "F.gelu", "x (4, 16)", steady, steady),
+        ]
+        _, table, notes = bench_command.report(rows)
+        assert [line[6].text for line in table] == ["0.50x ?", "1.00x"]  # type: ignore[union-attr]
+        assert notes[0] == "? noisy, not a figure to quote:"
+        assert notes[1].startswith("  softmax on torch eager: rounds spread native 3.5x")
+        assert "--threads 1" in notes[1] and len(notes) == 2
+
+    def test_quick_runs_torch_on_one_thread(self, capsys) -> None:
+        torch = pytest.importorskip("torch")
+        before = torch.get_num_threads()
+        try:
+            args = ("--quick", "--backends", "torch", "--primitives", "softmax", "--modes", "eager")
+            assert _bench(capsys, *args)[0] == 0
+            assert torch.get_num_threads() == 1
+        finally:
+            torch.set_num_threads(before)

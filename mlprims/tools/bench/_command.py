@@ -21,7 +21,7 @@ from .. import _report
 from .cases import CASES
 from .natives import NATIVES
 from .run import MODES, NOT_RUN, Plan, Row, installed, plan, rows_as_dicts, run
-from .timing import machine, seconds
+from .timing import NOISY, machine, seconds
 
 __all__ = ["add_parser", "main", "report"]
 
@@ -72,7 +72,9 @@ def add_parser(commands: Any) -> None:
     parser.add_argument(
         "--repeat", type=int, help=f"timed rounds per pair (default {ROUNDS}; quick {QUICK_ROUNDS})"
     )
-    parser.add_argument("--threads", type=int, help="torch.set_num_threads (default: torch's)")
+    parser.add_argument(
+        "--threads", type=int, help="torch.set_num_threads (default: torch's; --quick: 1)"
+    )
     parser.add_argument("--json", metavar="PATH", help="also write the rows as JSON to PATH")
     parser.add_argument(
         "--plot", metavar="PATH", help="also draw the ratios as a bar chart (PNG) to PATH"
@@ -85,11 +87,28 @@ def _ratio_cell(row: Row) -> _report.Cell:
         failed = not row.error.startswith(NOT_RUN)
         return _report.Cell("error" if failed else "not run", "fail" if failed else "muted")
     text = f"{ratio:.2f}x" if ratio < 10 else f"{ratio:.3g}x"
+    if _noisy(row):
+        return _report.Cell(text + " ?", "warn")
     return _report.Cell(text, "ok" if ratio <= 1.0 else "warn" if ratio > 2.0 else "")
 
 
+def _noisy(row: Row) -> bool:
+    return any(t is not None and t.noisy for t in (row.ours, row.native))
+
+
+def _noise_warning(row: Row) -> str:
+    """One line: which side of `row` is noisy, by how much, and what to try."""
+    sides = [(name, t) for name, t in (("ours", row.ours), ("native", row.native)) if t]
+    spread = ", ".join(f"{name} {t.spread:.1f}x" for name, t in sides if t.noisy)
+    return (
+        f"  {row.case} on {row.backend} {row.mode}: rounds spread {spread} (slowest / fastest "
+        f"> {NOISY:g}x): a busy machine? try --threads 1, on a quiet machine"
+    )
+
+
 def report(rows: Sequence[Row]) -> tuple[list[str], list[list[str | _report.Cell]], list[str]]:
-    """The table of `rows`: its columns, one line per pair, and the errors as notes."""
+    """The table of `rows`: its columns, one line per pair, and as notes the pairs not timed
+    and the noisy ones (their ratio marked ``?``)."""
     table: list[list[str | _report.Cell]] = []
     for r in rows:
         ours, native = r.ours, r.native
@@ -107,8 +126,11 @@ def report(rows: Sequence[Row]) -> tuple[list[str], list[list[str | _report.Cell
             ]
         )
     errors = [f"  {r.case} on {r.backend} {r.mode}: {r.error}" for r in rows if r.error]
+    noisy = [_noise_warning(r) for r in rows if _noisy(r)]
     columns = ["case", "backend", "mode", "native op", "ours", "native", "ratio", "first call"]
-    return columns, table, (["not timed:", *errors] if errors else [])
+    notes = ["not timed:", *errors] if errors else []
+    notes += ["? noisy, not a figure to quote:", *noisy] if noisy else []
+    return columns, table, notes
 
 
 def _print(text: str) -> None:
@@ -167,10 +189,13 @@ def _prepare(plans: Sequence[Plan], args: argparse.Namespace) -> None:
         # Compile in this process: a pool of compile workers would compete with the timings.
         os.environ.setdefault("TORCHINDUCTOR_COMPILE_THREADS", "1")
         warnings.filterwarnings("ignore", module="torch._dynamo")  # notes on array_api_compat
-    if args.threads is not None and any(p.backend == "torch" for p in plans):
+    # --quick times tiny inputs, where torch's thread pool costs more than the work and, on a
+    # busy machine, made native ops 2,000 times slower than a plain timeit: one thread there.
+    threads = args.threads or (1 if args.quick else None)
+    if threads is not None and any(p.backend == "torch" for p in plans):
         import torch
 
-        torch.set_num_threads(args.threads)
+        torch.set_num_threads(threads)
 
 
 def _summary(rows: Sequence[Row], elapsed: float) -> str:
@@ -205,12 +230,12 @@ def main(args: argparse.Namespace) -> int:
             progress=step,
         )
     elapsed = time.perf_counter() - start
-    columns, table, errors = report(rows)
+    columns, table, problems = report(rows)
     legend = (
         f"ours, native: median time per call over {repeat} interleaved rounds; ratio = ours / "
         "native (below 1: ours is faster); first call: ours / native, compilation included"
     )
-    notes = [legend, f"Machine: {machine()}", *(["", *errors] if errors else [])]
+    notes = [legend, f"Machine: {machine()}", *(["", *problems] if problems else [])]
     notes += ["", _summary(rows, elapsed)]
     title = TITLE + (" (--quick: tiny inputs, not figures to quote)" if args.quick else "")
     _print(_render(title, columns, table, notes, labels=4))

@@ -11,6 +11,9 @@ How a pair is timed (:func:`time_pair`, ``timeit`` with two statements):
    a shared machine, or what the first block leaves in the caches, falls on both alike.
 4. A side's time is the median over the rounds of block time / number; "best" is the fastest
    round (the least disturbed). ratio = ours / native of the medians: below 1, ours is faster.
+5. "spread" is the slowest round over the fastest: above :data:`NOISY` the rounds disagree
+   (another process took the cores, or torch's thread pool waited on a busy machine), and the
+   median is not a figure to quote.
 
 JAX results are waited for (``jax.block_until_ready``) inside the timed block; torch on CPU is
 synchronous. Used by ``mlprims bench`` and by the scripts in ``benchmarks/``.
@@ -31,7 +34,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Fn", "Timing", "machine", "seconds", "time_pair", "wait"]
+__all__ = ["NOISY", "Fn", "Timing", "machine", "seconds", "time_pair", "wait"]
+
+#: A side whose slowest round took more than this many times its fastest is noisy.
+NOISY = 2.0
 
 #: A function of no argument: one side of a pair, its inputs already bound.
 Fn = Callable[[], Any]
@@ -45,6 +51,12 @@ class Timing:
     best: float
     first: float
     number: int  # calls per timed block
+    spread: float = 1.0  # slowest round / fastest round
+
+    @property
+    def noisy(self) -> bool:
+        """Whether the rounds disagree by more than :data:`NOISY` times."""
+        return self.spread > NOISY
 
 
 def wait(result: Any) -> Any:
@@ -120,7 +132,7 @@ def time_pair(
         for side in order:
             rounds[side].append(_timed(sides[side], clock, numbers[side]))
     timings = [
-        Timing(statistics.median(r), min(r), f, n)
+        Timing(statistics.median(r), min(r), f, n, max(r) / min(r) if min(r) > 0 else 1.0)
         for r, f, n in zip(rounds, first, numbers, strict=True)
     ]
     return timings[0], (timings[1] if native is not None else None)
