@@ -4,6 +4,7 @@ catalogue cannot rot), and the command's table, topic filter, JSON and errors.""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -72,6 +73,10 @@ def test_a_result_that_changed_is_marked_and_a_raising_snippet_shows_its_error(
     assert "error: ZeroDivisionError [recorded: never]" in out
     assert NOT_INSTALLED in out
     assert "2 results differ from those recorded" in out
+    one = [replace(TOY[0], frameworks={"numpy": (lambda: "1", "2")}, mlprims="-")]
+    monkeypatch.setattr(_command, "items", lambda topics=None: one)
+    assert cli.main(["differences"]) == 0
+    assert "1 result differs from those recorded" in capsys.readouterr().out  # singular
     result = run_item(TOY[0])
     assert (result.holds("numpy"), result.holds("torch"), result.holds("keras")) == (
         False,

@@ -102,7 +102,8 @@ def _summary(results: Sequence[Result]) -> str:
     verdict = (
         "every recorded result holds"
         if not differ
-        else f"{differ} results differ from those recorded on {PINNED} (marked [recorded: ...])"
+        else f"{differ} {'result differs' if differ == 1 else 'results differ'} from those "
+        f"recorded on {PINNED} (marked [recorded: ...])"
     )
     return f"{len(results)} items on {_versions()}: {verdict}"
 

@@ -32,8 +32,11 @@ def _out_of_bounds(array: Callable[[Any], Any]) -> str:
 def _jax_out_of_bounds() -> str:
     x = jnp().arange(3)
     scatter = show(x.at[5].set(9))
-    take = show(jnp().take(x.astype("float32"), jnp().asarray([5])))
-    return f"{_out_of_bounds(jnp().asarray)}; x.at[5].set(9): {scatter}; take(x, [5]): {take}"
+    take, take_float = (show(jnp().take(a, jnp().asarray([5]))) for a in (x, x.astype("float32")))
+    return (
+        f"{_out_of_bounds(jnp().asarray)}; x.at[5].set(9): {scatter}; take(x, [5]): {take}; "
+        f"on floats: {take_float}"
+    )
 
 
 def _duplicate_add(x: Any, index: Any) -> str:
@@ -101,7 +104,8 @@ ITEMS = [
         "out-of-bounds",
         "arrays",
         "x = arange(3); x[5], x[[0, 5]], x.at[5].set(9), take(x, [5])",
-        "JAX never raises: gathers clamp to the last element, scatters drop, take fills NaN",
+        "JAX never raises: gathers clamp to the last element, scatters drop, take fills (NaN "
+        "for floats, the most negative integer for integers)",
         {
             "numpy": (
                 lambda: _out_of_bounds(np().asarray),
@@ -115,7 +119,7 @@ ITEMS = [
                 _jax_out_of_bounds,
                 (
                     "x[5]: 2 i32; x[[0, 5]]: [0, 2] i32; x.at[5].set(9): [0, 1, 2] i32; "
-                    "take(x, [5]): [nan] f32"
+                    "take(x, [5]): [-2147483648] i32; on floats: [nan] f32"
                 ),
             ),
             "array_api_strict": (

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from . import Item
-from ._show import jax, jnp, np, show, torch, warned
+from ._show import attempt, jax, jnp, np, show, torch, warned
 
 __all__ = ["ITEMS"]
 
@@ -187,6 +187,12 @@ def _mlprims_layout() -> str:
     return f"(..., heads, length, dim): {'same as' if same else 'differs from'} torch SDPA"
 
 
+def _torch_float16_fill() -> str:
+    scores = torch().zeros(1, dtype=torch().float16)
+    fill = attempt(lambda: scores.masked_fill(torch().tensor([True]), -1e9))
+    return f"{show(torch().tensor([-1e9]).half())}; masked_fill: {fill}"
+
+
 def _mlprims_float16_masked() -> str:
     import mlprims
 
@@ -286,14 +292,15 @@ ITEMS = [
     Item(
         "mask-fill-float16",
         "attention",
-        "the mask constant -1e9 cast to float16",
-        "a -1e9 fill overflows to -inf in float16: fully masked rows turn NaN again",
+        "the mask constant -1e9 cast to float16, and torch's masked_fill(mask, -1e9)",
+        "a -1e9 fill overflows to -inf in float16 (torch's masked_fill refuses it): fully masked "
+        "rows turn NaN again",
         {
             "numpy": (
                 lambda: warned(lambda: np().asarray([-1e9]).astype("float16")),
                 "[-inf] f16 warns RuntimeWarning",
             ),
-            "torch": (lambda: show(torch().tensor([-1e9]).half()), "[-inf] f16"),
+            "torch": (_torch_float16_fill, "[-inf] f16; masked_fill: error: RuntimeError"),
             "jax": (
                 lambda: warned(lambda: jnp().asarray([-1e9], dtype="float16")),
                 "[-inf] f16 warns RuntimeWarning",
