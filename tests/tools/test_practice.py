@@ -602,3 +602,84 @@ def test_the_issue_primitives_can_all_be_graded() -> None:
         "nms",
         "generate",
     } <= set(SPECS)
+
+
+# ---------------------------------------------------------------------------------------------
+# The learner's code runs in a child process: it cannot hang, exit, crash or print into the grade.
+
+NUMPY_SOFTMAX_BODY = """
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+"""
+
+
+def _softmax_file(body: str = NUMPY_SOFTMAX_BODY, head: str = "") -> str:
+    return f"import numpy as np\n{head}\ndef softmax(x, /, *, axis=-1):{body}"
+
+
+class TestChildProcess:
+    def test_an_endless_loop_times_out_each_property(self, tmp_path, capsys) -> None:
+        source = _softmax_file("\n    while True:\n        pass\n")
+        code, out, err = _grade(tmp_path, capsys, source, "softmax", "--timeout", "0.5")
+        assert (code, err) == (1, "")
+        verdicts = _verdicts(out)
+        assert set(verdicts.values()) == {"FAILED"} and len(verdicts) == 3
+        assert out.count("timed out after 0.5 s (an endless loop?") == 3
+
+    def test_a_crash_is_the_verdict_of_its_property_alone(self, tmp_path, capsys) -> None:
+        """os._exit on the large logits only: the other properties still pass."""
+        body = (
+            "\n    if np.max(np.abs(x)) > 100:\n        import os; os._exit(7)" + NUMPY_SOFTMAX_BODY
+        )
+        code, out, _ = _grade(tmp_path, capsys, _softmax_file(body), "softmax")
+        assert code == 1
+        assert _verdicts(out) == {
+            "rows along the last axis": "passed",
+            "another axis": "passed",
+            "large logits (|x| ~ 1000, float32)": "FAILED",
+        }
+        assert "the process died (exit code 7)" in out
+
+    def test_sys_exit_at_import_is_one_line_with_the_line(self, tmp_path, capsys) -> None:
+        source = _softmax_file(head="import sys\nsys.exit(3)\n")
+        code, out, err = _grade(tmp_path, capsys, source, "softmax")
+        assert (code, out) == (2, "")
+        where = f"{tmp_path / 'learner.py'}:3"
+        assert err == f"mlprims grade: error: {where}: importing it called sys.exit(3)\n"
+
+    def test_an_exception_names_the_learners_line(self, tmp_path, capsys) -> None:
+        body = "\n    raise ValueError('first line\\nsecond line')\n"
+        code, out, _ = _grade(tmp_path, capsys, _softmax_file(body), "softmax", "--no-shrink")
+        assert code == 1
+        assert f"raised ValueError: first line ({tmp_path / 'learner.py'}:4)" in out
+        assert "second line" not in out  # one line in the table
+
+    def test_prints_are_captured_and_shown_on_request(self, tmp_path, capsys) -> None:
+        source = _softmax_file("\n    print('debugging', x.shape)" + NUMPY_SOFTMAX_BODY)
+        code, out, _ = _grade(tmp_path, capsys, source, "softmax")
+        assert code == 0 and "debugging" not in out
+        assert re.search(r"learner\.py printed \d+ lines \(--show-output shows them\)", out)
+        code, out, _ = _grade(tmp_path, capsys, source, "softmax", "--show-output")
+        assert code == 0 and "  debugging (" in out
+
+    def test_a_module_beside_the_file_imports(self, tmp_path, capsys) -> None:
+        (tmp_path / "helper.py").write_text("import numpy as np\nFLOOR = -np.inf\n")
+        source = _softmax_file(head="from helper import FLOOR\n")
+        assert _grade(tmp_path, capsys, source, "softmax")[0] == 0
+
+    def test_a_dict_returned_is_said_in_words(self, tmp_path, capsys) -> None:
+        source = _softmax_file("\n    return {'output': x}\n")
+        _, out, _ = _grade(tmp_path, capsys, source, "softmax", "--no-shrink")
+        assert re.search(r"returned a dict; expected an array of shape \(\d+(, \d+)*\)", out)
+
+    def test_values_are_compared_before_the_dtype(self, tmp_path, capsys) -> None:
+        right = _softmax_file("\n    x = x.astype(np.float64)" + NUMPY_SOFTMAX_BODY)
+        _, out, _ = _grade(tmp_path, capsys, right, "softmax", "--no-shrink")
+        assert "right values, but dtype float64; expected float32" in out
+        wrong = right.replace("np.max(x", "np.min(x").replace("e / np.sum", "2 * e / np.sum")
+        _, out, _ = _grade(tmp_path, capsys, wrong, "softmax", "--no-shrink")
+        assert "max error" in out and "dtype float64" not in out
+
+    def test_a_timeout_must_be_positive(self, tmp_path, capsys) -> None:
+        code, out, err = _grade(tmp_path, capsys, _softmax_file(), "softmax", "--timeout", "0")
+        assert (code, out) == (2, "") and "--timeout must be positive, got 0" in err

@@ -10,21 +10,22 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import _report
 
 if TYPE_CHECKING:  # the grader needs hypothesis, imported only when a command runs
+    from ._child import Graded
     from ._spec import Spec
-    from .grading import Failure, Outcome
 
 __all__ = ["add_parsers", "grade_main", "practice_main", "report"]
 
 
 #: Hypothesis examples per property by default (grading.EXAMPLES, without importing it).
 EXAMPLES = 25
+#: Seconds per property before the learner's code is stopped.
+TIMEOUT = 10.0
 PRIMITIVES = "layer_norm, softmax, scaled_dot_product_attention, conv2d, kmeans, nms, ..."
 
 
@@ -66,6 +67,16 @@ def add_parsers(commands: Any) -> None:
     )
 
     grade_parser.add_argument(
+        "--timeout",
+        type=float,
+        default=TIMEOUT,
+        metavar="SECONDS",
+        help=f"seconds per property before it is stopped (default {TIMEOUT:g})",
+    )
+    grade_parser.add_argument(
+        "--show-output", action="store_true", help="show what the file printed while graded"
+    )
+    grade_parser.add_argument(
         "--no-shrink",
         action="store_true",
         help="show the first failing case as drawn, without shrinking it (faster)",
@@ -94,55 +105,24 @@ def practice_main(args: argparse.Namespace) -> int:
     return 0
 
 
-def _show(value: Any) -> str:
-    import numpy as np
-
-    if isinstance(value, np.ndarray):
-        text = np.array2string(value, precision=4, separator=", ", threshold=40)
-        text = " ".join(text.split())  # one line: reshapes print on many
-        return f"{text} ({value.dtype.name}, shape {value.shape})"
-    if isinstance(value, Mapping):
-        return "{" + ", ".join(f"{k}: {_show(v)}" for k, v in value.items()) + "}"
-    return repr(value)
-
-
-def _named(chosen: Spec, failure: Failure) -> list[tuple[str, Any]]:
-    positional = [n for n in chosen.parameters if n not in failure.case.kwargs]
-    return [*zip(positional, failure.case.args, strict=False), *failure.case.kwargs.items()]
-
-
-def _counterexample(chosen: Spec, outcome: Outcome, failure: Failure, *, shrunk: bool) -> list[str]:
-    how = "shrunk by hypothesis" if shrunk else "as drawn"
-    lines = [f"first failure: {outcome.prop.name} (counterexample {how})"]
-    lines += [f"  {name} = {_show(value)}" for name, value in _named(chosen, failure)]
-    for label, values in (("expected", failure.expected), ("got", failure.got)):
-        if values is None:
-            continue
-        shown = {k: v for k, v in values.items() if v is not None and k in failure.expected}
-        text = _show(next(iter(shown.values()))) if len(shown) == 1 else _show(shown)
-        lines.append(f"  {label}: {text}")
-    lines.append(f"  {failure.message}")
-    lines.append(f"  hint: {outcome.prop.hint}")
-    return lines
-
-
 def report(
-    chosen: Spec, path: str, framework: str, outcomes: Sequence[Outcome], *, shrunk: bool = True
+    chosen: Spec, path: str, graded: Graded, *, show_output: bool = False
 ) -> tuple[str, list[str], list[list[str | _report.Cell]], list[str]]:
     """The title, columns, rows and notes of the grade report."""
+    verdicts = graded.verdicts
     rows: list[list[str | _report.Cell]] = [
         [
-            o.prop.name,
-            _report.Cell("passed", "ok") if o.passed else _report.Cell("FAILED", "fail"),
-            "" if o.failure is None else o.failure.message,
+            v.name,
+            _report.Cell("passed", "ok") if v.passed else _report.Cell("FAILED", "fail"),
+            v.detail,
         ]
-        for o in outcomes
+        for v in verdicts
     ]
-    passed = sum(o.passed for o in outcomes)
+    passed = sum(v.passed for v in verdicts)
     notes: list[str] = []
-    first = next((o for o in outcomes if o.failure is not None), None)
-    if first is not None and first.failure is not None:
-        notes += [*_counterexample(chosen, first, first.failure, shrunk=shrunk), ""]
+    first = next((v for v in verdicts if v.counterexample), None)
+    if first is not None:
+        notes += [*first.counterexample, ""]
     from .grading import TOLERANCE
 
     tolerance = " or ".join(f"{tol:g} ({dtype})" for dtype, tol in TOLERANCE.items())
@@ -150,11 +130,18 @@ def report(
         f"error: max|got - expected| / (1 + max|expected|); tolerance {tolerance}, "
         "times a property's allowance for rounding"
     )
+    printed = graded.output.rstrip("\n")
+    if printed and show_output:
+        notes += ["", f"what {path} printed:", *(f"  {line}" for line in printed.splitlines())]
+    elif printed:
+        lines = len(printed.splitlines())
+        notes.append(f"{path} printed {lines} line{'s' * (lines != 1)} (--show-output shows them)")
     notes.append(
-        f"score: {passed}/{len(outcomes)} properties passed ({passed / len(outcomes):.0%})"
+        f"score: {passed}/{len(verdicts)} properties passed ({passed / len(verdicts):.0%})"
     )
     title = (
-        f"mlprims grade: `{chosen.name}` from {path} ({framework}) against mlprims.{chosen.name}"
+        f"mlprims grade: `{chosen.name}` from {path} ({graded.framework}) "
+        f"against mlprims.{chosen.name}"
     )
     return title, ["property", "verdict", "detail"], rows, notes
 
@@ -163,23 +150,29 @@ def grade_main(args: argparse.Namespace) -> int:
     """Run ``mlprims grade`` with the parsed `args`; return the exit code."""
     if args.examples < 1:
         return _error("grade", f"--examples must be at least 1, got {args.examples}")
+    if args.timeout <= 0:
+        return _error("grade", f"--timeout must be positive, got {args.timeout:g}")
     try:
+        from . import grading  # noqa: F401  (hypothesis missing: said here, not by the child)
+        from ._child import grade_in_child
         from ._spec import GradeError
-        from .grading import grade, load_function
         from .specs import spec
     except ImportError as exc:  # hypothesis draws the cases
         return _error("grade", f"{exc}: grading needs hypothesis: pip install 'mlprims[practice]'")
     try:
         chosen = spec(args.primitive)
-        function, framework = load_function(args.path, chosen.name)
-        outcomes = grade(
-            function, chosen, framework, examples=args.examples, shrink=not args.no_shrink
+        if not Path(args.path).is_file():
+            return _error("grade", f"{args.path}: no such file")
+        graded = grade_in_child(
+            args.path,
+            chosen.name,
+            examples=args.examples,
+            shrink=not args.no_shrink,
+            timeout=args.timeout,
         )
     except GradeError as exc:
         return _error("grade", str(exc))
-    title, columns, rows, notes = report(
-        chosen, args.path, framework, outcomes, shrunk=not args.no_shrink
-    )
+    title, columns, rows, notes = report(chosen, args.path, graded, show_output=args.show_output)
     color = sys.stdout.isatty()
     print(_report.render_table(title, columns, rows, notes, labels=3, color=color), end="")
-    return 0 if all(o.passed for o in outcomes) else 1
+    return 0 if all(v.passed for v in graded.verdicts) else 1

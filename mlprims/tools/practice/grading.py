@@ -12,6 +12,7 @@ import ast
 import contextlib
 import importlib.util
 import sys
+import traceback
 import uuid
 import warnings
 from collections.abc import Callable, Iterator, Mapping
@@ -26,6 +27,7 @@ from hypothesis import strategies as st
 
 import mlprims.backends as backends
 
+from ._child import Verdict
 from ._spec import Case, Draw, GradeError, Property, Spec
 
 __all__ = [
@@ -34,9 +36,11 @@ __all__ = [
     "GradeError",
     "Outcome",
     "detect_framework",
+    "float64_jax",
     "grade",
     "load_function",
     "run_property",
+    "verdict",
 ]
 
 #: Hypothesis examples per property: few and derandomized, so grading takes seconds.
@@ -105,12 +109,32 @@ def _import(path: Path) -> ModuleType:
     sys.modules[name] = module  # dataclasses and pickling look the module up here
     try:
         spec.loader.exec_module(module)
+    except SystemExit as exc:
+        msg = f"{_where(path, exc)}: importing it called sys.exit({exc.code!r})"
+        raise GradeError(msg) from exc
     except Exception as exc:
-        msg = f"{path}: importing it raised {type(exc).__name__}: {exc}"
+        msg = f"{_where(path, exc)}: importing it raised {_one_line(exc)}"
         raise GradeError(msg) from exc
     finally:
         sys.modules.pop(name, None)
     return module
+
+
+def _where(path: Path, exc: BaseException) -> str:
+    """``path:line`` of the last line of `path` in the traceback of `exc` (``path`` if none)."""
+    lines = [
+        frame.lineno
+        for frame in traceback.extract_tb(exc.__traceback__)
+        if Path(frame.filename).resolve() == path.resolve()
+    ]
+    return f"{path}:{lines[-1]}" if lines else str(path)
+
+
+def _one_line(exc: BaseException) -> str:
+    """``Type: the first line of the message``: a framework's multi-line message would break
+    the report's table."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
 
 
 def load_function(path: str | Path, name: str) -> tuple[Callable[..., Any], str]:
@@ -156,6 +180,11 @@ def _to_numpy(x: Any) -> Any:
         return np.asarray(x)
 
 
+def _is_array(value: Any) -> bool:
+    """An array of any framework, or a number (a 0-d result)."""
+    return (hasattr(value, "shape") and hasattr(value, "dtype")) or isinstance(value, int | float)
+
+
 def _error(expected: np.ndarray, got: np.ndarray) -> float:
     if expected.dtype.kind in "biu":
         return 0.0 if np.array_equal(expected, got) else float("inf")
@@ -183,9 +212,6 @@ def _compare(
         if have.shape != want.shape:
             message = f"{label}shape {have.shape}, expected {want.shape}"
             return Failure(case, expected, got, message)
-        if case.dtype is not None and want.dtype.kind == "f" and have.dtype.name != case.dtype:
-            message = f"{label}dtype {have.dtype.name}, expected {case.dtype} (that of the input)"
-            return Failure(case, expected, got, message)
         if np.any(np.isnan(have.astype(np.float64)) & ~np.isnan(want.astype(np.float64))):
             message = f"{label}NaN where the reference is finite"
             return Failure(case, expected, got, message, float("nan"))
@@ -198,6 +224,15 @@ def _compare(
             else:
                 message = f"{label}max error {error:.3g} > tolerance {limit:.1g} ({dtype})"
             return Failure(case, expected, got, message, error)
+    for name, want in expected.items():  # the values agree: now the dtypes, on their own
+        have = got.get(name)
+        if want is None or have is None or case.dtype is None or want.dtype.kind != "f":
+            continue
+        if have.dtype.name != case.dtype:
+            label = "" if len(expected) == 1 else f"`{name}`: "
+            message = f"{label}right values, but dtype {have.dtype.name}; expected {case.dtype} "
+            message += "(that of the input)"
+            return Failure(case, expected, got, message)
     return None
 
 
@@ -210,18 +245,69 @@ def _check(function: Callable[..., Any], spec: Spec, prop: Property, case: Case,
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")  # a learner's NaN shows in the report, not as noise
             result = function(*_convert(case.args, to), **_convert(dict(case.kwargs), to))
+    except SystemExit as exc:
+        return Failure(case, expected, None, f"called sys.exit({exc.code!r})")
     except Exception as exc:
-        return Failure(case, expected, None, f"raised {type(exc).__name__}: {exc}")
+        where = _where(Path(function.__code__.co_filename), exc)
+        return Failure(case, expected, None, f"raised {_one_line(exc)} ({where})")
     if result is None:
         return Failure(case, expected, None, "returned None (a missing `return`?)")
     try:
-        got = {k: _to_numpy(v) for k, v in spec.outputs(result).items()}
+        outputs = spec.outputs(result)
     except Exception as exc:
         message = f"returned {type(result).__name__}, which is not what the template says: {exc}"
         return Failure(case, expected, None, message)
+    for name, value in outputs.items():
+        if value is not None and not _is_array(value) and name in expected:
+            want = expected[name]
+            what = f"`{name}` is" if len(expected) > 1 else "returned"
+            shape = "" if want is None else f" of shape {tuple(want.shape)}"
+            message = f"{what} a {type(value).__name__}; expected an array{shape}"
+            return Failure(case, expected, None, message)
+    got = {k: _to_numpy(v) for k, v in outputs.items()}
     if prop.compare:
         expected = {k: v for k, v in expected.items() if k in prop.compare}
     return _compare(case, expected, got, prop.scale)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        text = np.array2string(value, precision=4, separator=", ", threshold=40)
+        text = " ".join(text.split())  # one line: reshapes print on many
+        return f"{text} ({value.dtype.name}, shape {value.shape})"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{k}: {_show(v)}" for k, v in value.items()) + "}"
+    return repr(value)
+
+
+def _named(chosen: Spec, failure: Failure) -> list[tuple[str, Any]]:
+    positional = [n for n in chosen.parameters if n not in failure.case.kwargs]
+    return [*zip(positional, failure.case.args, strict=False), *failure.case.kwargs.items()]
+
+
+def _counterexample(chosen: Spec, outcome: Outcome, failure: Failure, *, shrunk: bool) -> list[str]:
+    how = "shrunk by hypothesis" if shrunk else "as drawn"
+    lines = [f"first failure: {outcome.prop.name} (counterexample {how})"]
+    lines += [f"  {name} = {_show(value)}" for name, value in _named(chosen, failure)]
+    for label, values in (("expected", failure.expected), ("got", failure.got)):
+        if values is None:
+            continue
+        shown = {k: v for k, v in values.items() if v is not None and k in failure.expected}
+        text = _show(next(iter(shown.values()))) if len(shown) == 1 else _show(shown)
+        lines.append(f"  {label}: {text}")
+    lines.append(f"  {failure.message}")
+    lines.append(f"  hint: {outcome.prop.hint}")
+    return lines
+
+
+def verdict(chosen: Spec, outcome: Outcome, *, shrunk: bool) -> Verdict:
+    """`outcome` as the report shows it: its detail line, and its counterexample if it failed
+    (`shrunk`: whether hypothesis shrank it)."""
+    failure = outcome.failure
+    if failure is None:
+        return Verdict(outcome.prop.name, True)
+    lines = _counterexample(chosen, outcome, failure, shrunk=shrunk)
+    return Verdict(outcome.prop.name, False, failure.message, lines)
 
 
 @st.composite
@@ -280,7 +366,7 @@ def grade(
     ``jax_enable_x64`` on, so float64 cases stay float64 (restored after grading).
     """
     outcomes: list[Outcome] = []
-    with _float64_jax(framework):
+    with float64_jax(framework):
         for prop in spec.properties:
             first = shrink and all(o.passed for o in outcomes)
             outcome = run_property(function, spec, prop, framework, examples=examples, shrink=first)
@@ -289,7 +375,8 @@ def grade(
 
 
 @contextlib.contextmanager
-def _float64_jax(framework: str) -> Iterator[None]:
+def float64_jax(framework: str) -> Iterator[None]:
+    """JAX with ``jax_enable_x64`` on while grading (float64 cases stay float64), restored."""
     if framework != "jax":
         yield
         return
