@@ -4,6 +4,9 @@ catalogue cannot rot), and the command's table, topic filter, JSON and errors.""
 from __future__ import annotations
 
 import json
+import os
+import re
+import sys
 from dataclasses import replace
 
 import pytest
@@ -86,7 +89,7 @@ def test_a_result_that_changed_is_marked_and_a_raising_snippet_shows_its_error(
 
 
 def test_table_of_a_topic(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["differences", "--topic", "sorting"]) == 0
+    assert cli.main(["differences", "--topic", "sorting", "--wide"]) == 0
     out = capsys.readouterr().out
     header = next(line for line in out.splitlines() if "why it matters" in line).split()
     assert header[:2] == ["item", "numpy"] and "mlprims" in header
@@ -94,6 +97,36 @@ def test_table_of_a_topic(capsys: pytest.CaptureFixture[str]) -> None:
     assert "on torch: [1, 2] i64" in out  # mlprims' own top_k, run live
     assert "softmax" not in out  # another topic
     assert out.rstrip().endswith("every recorded result holds")
+
+
+class TestCards:
+    def test_a_card_per_item_within_80_columns_on_a_terminal(self, capsys, monkeypatch) -> None:
+        monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+        monkeypatch.setattr(
+            _command.shutil, "get_terminal_size", lambda: os.terminal_size((80, 24))
+        )
+        assert cli.main(["differences", "--topic", "attention,sorting"]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert max(map(len, lines)) <= 80
+        titles = [line for line in lines if line.startswith(("attention / ", "sorting / "))]
+        assert len(titles) == len(items(["attention", "sorting"]))
+        assert any(line.startswith("  torch             ") for line in lines)
+        assert sum(line.startswith("  why: ") for line in lines) == len(titles)
+
+    def test_100_columns_when_piped(self, capsys) -> None:
+        assert cli.main(["differences", "--topic", "dtypes,arrays"]) == 0  # captured: a pipe
+        lines = capsys.readouterr().out.splitlines()
+        assert max(map(len, lines)) <= _command.PIPED_WIDTH
+        assert max(map(len, lines)) > 80  # the width is used, not a narrower one
+
+    def test_a_changed_result_flags_the_why(self, monkeypatch, capsys) -> None:
+        """The why was written for the recorded results: it is not shown as if still true."""
+        monkeypatch.setattr(_command, "items", lambda topics=None: TOY)
+        monkeypatch.setattr(differences, "installed", lambda name: name != "keras")
+        assert cli.main(["differences"]) == 0
+        out = capsys.readouterr().out
+        assert re.search(r"^  numpy +1 \[recorded: 2\]$", out, re.M)
+        assert "  why (written for the recorded results): to see a wrong record" in out
 
 
 def test_json_holds_every_item_of_the_topics(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:

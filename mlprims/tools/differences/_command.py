@@ -1,7 +1,9 @@
 """The ``mlprims differences`` subcommand: its options, its table, its JSON.
 
-``mlprims differences [--topic T,..] [--list] [--json PATH]``: exit code 0, or 2 for a usage
-error (an unknown topic, a folder that does not exist).
+``mlprims differences [--topic T,..] [--list] [--wide] [--json PATH]``: exit code 0, or 2 for
+a usage error (an unknown topic, a folder that does not exist). One card per item, fitted to
+the terminal's width (:data:`PIPED_WIDTH` columns when the output is not a terminal); ``--wide``
+prints one table, a row per item.
 """
 
 from __future__ import annotations
@@ -9,7 +11,9 @@ from __future__ import annotations
 import argparse
 import importlib.metadata
 import json
+import shutil
 import sys
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,7 +22,7 @@ from .. import _report
 from ..check import _names
 from . import FRAMEWORKS, MLPRIMS, NOT_INSTALLED, OPTIONAL, TOPICS, Item, Result, items, run
 
-__all__ = ["PINNED", "add_parser", "main", "report"]
+__all__ = ["PINNED", "PIPED_WIDTH", "add_parser", "cards", "main", "report"]
 
 #: The versions the recorded results were measured on.
 PINNED = "numpy 2.4, torch 2.13.0 (CPU), jax 0.10.2 (jax_enable_x64 off), array_api_strict 2.6"
@@ -27,6 +31,8 @@ LEGEND = (
     "`warns W`: emitted the warning W; - nothing to run"
 )
 TITLE = "mlprims differences: where NumPy, PyTorch, JAX and array_api_strict disagree"
+#: The width of the cards when the output is not a terminal (a pipe, a file).
+PIPED_WIDTH = 100
 
 
 def _error(message: str) -> int:
@@ -48,6 +54,9 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--topic", help=f"comma-separated, from: {', '.join(TOPICS)}")
     parser.add_argument(
         "--list", action="store_true", help="list the items (id, topic, title) without running"
+    )
+    parser.add_argument(
+        "--wide", action="store_true", help="one table, a row per item, instead of cards"
     )
     parser.add_argument(
         "--json", metavar="PATH", help="write the results as JSON to PATH ('-': to stdout)"
@@ -84,6 +93,33 @@ def report(results: Sequence[Result]) -> tuple[list[str], list[list[str | _repor
         for r in results
     ]
     return ["item", *frameworks, MLPRIMS, "why it matters"], rows
+
+
+def cards(results: Sequence[Result], width: int) -> str:
+    """One card per result, no line wider than `width`: the title, a line per framework and
+    mlprims (a changed result marked), and why it matters (flagged when a result changed: the
+    text was written for the recorded results)."""
+    names = [*_columns([r.item for r in results]), MLPRIMS]
+    label = max(map(len, names)) + 2
+
+    def wrapped(first: str, text: str, indent: int) -> list[str]:
+        prefix = " " * indent
+        return textwrap.wrap(
+            text, width, initial_indent=first, subsequent_indent=prefix, break_on_hyphens=False
+        ) or [first.rstrip()]
+
+    lines: list[str] = []
+    for r in results:
+        lines += wrapped("", f"{r.item.topic} / {r.item.id}: {r.item.title}", 2)
+        for name in names:
+            if name not in r.outputs:
+                continue
+            cell = _cell(r, name)
+            lines += wrapped(f"  {name.ljust(label)}", cell.text, label + 2)
+        changed = any(r.holds(name) is False for name in names)
+        why = "why (written for the recorded results):" if changed else "why:"
+        lines += [*wrapped(f"  {why} ", r.item.why, 4), ""]
+    return "\n".join(lines) + "\n"
 
 
 def _versions() -> str:
@@ -137,10 +173,15 @@ def main(args: argparse.Namespace) -> int:
     if args.json == "-":
         print(data)
         return 0
-    columns, rows = report(results)
-    color = sys.stdout.isatty()
     notes = [LEGEND, "", _summary(results)]
-    _print(_report.render_table(TITLE, columns, rows, notes, labels=len(columns), color=color))
+    if args.wide:
+        columns, rows = report(results)
+        color = sys.stdout.isatty()
+        _print(_report.render_table(TITLE, columns, rows, notes, labels=len(columns), color=color))
+    else:
+        width = shutil.get_terminal_size().columns if sys.stdout.isatty() else PIPED_WIDTH
+        body = cards(results, width)
+        _print("\n".join([TITLE, "", body, *(textwrap.fill(n, width) for n in notes)]) + "\n")
     if json_path is not None:
         try:
             json_path.write_text(data)
