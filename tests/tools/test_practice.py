@@ -683,3 +683,16 @@ class TestChildProcess:
     def test_a_timeout_must_be_positive(self, tmp_path, capsys) -> None:
         code, out, err = _grade(tmp_path, capsys, _softmax_file(), "softmax", "--timeout", "0")
         assert (code, out) == (2, "") and "--timeout must be positive, got 0" in err
+
+
+@pytest.mark.parametrize("name", list(SPECS))
+def test_the_template_describes_only_its_own_signature(name: str) -> None:
+    """No option of the full mlprims function that the practice signature leaves out is
+    mentioned (conv2d's NHWC and "same", batch_norm's `axis`, attention's `cache` were)."""
+    spec = SPECS[name]
+    doc = template.docstring(spec)
+    left_out = [p for p in inspect.signature(spec.function).parameters if p not in spec.parameters]
+    mentioned = [p for p in left_out if re.search(rf"`{p}`|\b{p}=", doc)]
+    assert not mentioned, f"the {name} template speaks of {mentioned}"
+    if name == "conv2d":
+        assert "NHWC" not in doc and '"same"' not in doc and "(N, C_in, H, W)" in doc

@@ -107,7 +107,10 @@ class Spec:
     `function` is the documented mlprims function whose signature and docstring the template
     copies (restricted to `parameters`); `reference` is called as the learner's function is
     (default `function`). `outputs` names the arrays of a result (reference or learner's).
-    `returns` replaces the docstring's Returns section, `notes` is added to its Notes.
+    `returns` replaces the docstring's Returns section, `notes` its Notes; `parameter_docs`
+    replaces the entries of the parameters it names (an entry as numpydoc writes it: the
+    ``name : type`` line, then its text indented by four spaces), where the docstring speaks
+    of options the practice signature does not have.
     """
 
     name: str
@@ -118,6 +121,7 @@ class Spec:
     outputs: Callable[[Any], dict[str, Any]] = single
     returns: str | None = None
     notes: str = ""
+    parameter_docs: Mapping[str, str] = field(default_factory=dict)
 
     def call_reference(self, *args: Any, **kwargs: Any) -> Any:
         """Run the reference on `args` and `kwargs`."""

@@ -109,6 +109,11 @@ MULTI_HEAD_ATTENTION = Spec(
     parameters=("params", "query", "key_value", "num_heads", "mask", "is_causal"),
     outputs=_mha_output,
     returns="output : array, shape (B, T, E), in the dtype of `query`",
+    parameter_docs={
+        "mask": "mask : boolean array, broadcastable to (B..., N, T, S), optional\n"
+        "    True = attend.",
+        "is_causal": "is_causal : bool\n    Query i sees only keys j <= i (top-left aligned).",
+    },
     notes="``out = merge_heads(sdpa(split(x_q @ wq + bq), split(x_kv @ wk + bk),\n"
     "split(x_kv @ wv + bv))) @ wo + bo``: split (B, T, N*H) into (B, N, T, H) (head n takes\n"
     "features n*H .. (n+1)*H - 1), merge back; scale 1 / sqrt(H). Weights are (E_in, E_out)\n"

@@ -41,6 +41,9 @@ KMEANS = Spec(
     function=mlprims.kmeans,
     parameters=("x", "n_clusters", "init", "max_iter", "tol"),
     outputs=_outputs,
+    parameter_docs={
+        "init": "init : array of shape (n_clusters, n_features)\n    The initial centres.",
+    },
     returns="(centers, labels, inertia): centres (n_clusters, n_features), integer labels\n"
     "(n_samples,), inertia a 0-d array (a tuple of three, or mlprims' KMeansResult).",
     notes="Lloyd's algorithm from the centres `init` (an array here): repeat at most `max_iter`\n"

@@ -41,6 +41,13 @@ CONV2D = Spec(
     name="conv2d",
     function=mlprims.conv2d,
     parameters=("x", "weight", "bias", "stride", "padding", "dilation", "groups"),
+    parameter_docs={
+        "x": "x : array, shape (N, C_in, H, W)\n    Floating input, channels first (NCHW).",
+        "weight": "weight : array, shape (C_out, C_in / groups, kH, kW)\n    The kernels (OIHW).",
+        "padding": "padding : int or pair of int\n    Zeros added on both sides of H (and of W).",
+    },
+    returns="array, shape (N, C_out, oH, oW), with\n"
+    "``oH = floor((H + 2 * padding - dilation * (kH - 1) - 1) / stride) + 1``.",
     notes="y[n, o, i, j] = b[o] + sum_{c in group(o)} sum_{a, b} w[o, c, a, b] *\n"
     "x_padded[n, c, i * stride_h + a * dilation_h, j * stride_w + b * dilation_w]\n"
     "a cross-correlation (the kernel is not flipped), like torch.nn.functional.conv2d, NCHW\n"

@@ -38,6 +38,10 @@ CROSS_ENTROPY = Spec(
     function=mlprims.cross_entropy,
     parameters=("logits", "target", "ignore_index", "reduction"),
     returns="array: a scalar (0-d) for 'mean'/'sum', else (N,); dtype of `logits`.",
+    parameter_docs={
+        "logits": "logits : array (N, C), real floating\n    Unnormalised class scores, the "
+        "classes on the last axis.",
+    },
     notes="loss_n = -log_softmax(logits)[n, target_n]\n"
     "       = logsumexp(logits[n]) - logits[n, target_n]\n"
     "'mean' divides the sum by the number of rows whose target is not `ignore_index`; an\n"

@@ -131,6 +131,18 @@ BATCH_NORM = Spec(
         "eps",
     ),
     outputs=_batch_outputs,
+    parameter_docs={
+        "x": "x : array, shape (N, C), (N, C, L), (N, C, H, W), ...\n"
+        "    Real floating input, the channels on axis 1.",
+    },
+    notes="Training, per channel over the n values of all the other axes::\n\n"
+    "    y = (x - mean) / sqrt(var_biased + eps) * weight + bias\n"
+    "    running_mean <- (1 - momentum) * running_mean + momentum * mean\n"
+    "    running_var  <- (1 - momentum) * running_var  + momentum * var_biased * n / (n - 1)\n\n"
+    "The output uses the *biased* batch variance, the running variance stores the *unbiased*\n"
+    "one (torch's convention). Evaluation normalises with the running statistics,\n"
+    "``(x - running_mean) / sqrt(running_var + eps) * weight + bias``, and returns them as\n"
+    "they are.",
     properties=(
         Property(
             "training output, (N, C)",

@@ -54,12 +54,11 @@ def _block(title: str, lines: list[str]) -> list[str]:
 def docstring(spec: Spec) -> str:
     """The template's docstring for `spec` (not indented, without the quotes)."""
     summary, sections = _sections(inspect.getdoc(spec.function) or "")
-    kept = [
-        line
-        for names, lines in _entries(sections.get("Parameters", []))
-        if any(n in spec.parameters for n in names)
-        for line in lines
-    ]
+    kept: list[str] = []
+    for names, lines in _entries(sections.get("Parameters", [])):
+        if any(n in spec.parameters for n in names):
+            own = next((spec.parameter_docs[n] for n in names if n in spec.parameter_docs), None)
+            kept += own.splitlines() if own is not None else lines
     returns = spec.returns.splitlines() if spec.returns else sections.get("Returns", [])
     notes = spec.notes.splitlines() if spec.notes else sections.get("Notes", [])
     body = [
