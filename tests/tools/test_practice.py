@@ -346,6 +346,20 @@ CORRECT = {
 
 SDPA = "scaled_dot_product_attention"
 WRONG = {
+    "numpy-kmeans-stale-labels": (
+        "kmeans",
+        "numpy",
+        "    labels, dist = _assign(x, c)\n    return c, labels, dist.sum()",
+        "    _, dist = _assign(x, c)\n    return c, old_labels, dist.sum()",
+        "max_iter Lloyd steps",
+    ),
+    "numpy-nms-equal-scores-reversed": (
+        "nms",
+        "numpy",
+        'np.argsort(-scores, kind="stable")',
+        'np.argsort(scores, kind="stable")[::-1]',
+        "equal scores: the lower index first",
+    ),
     "numpy-ddof-1": (
         "layer_norm",
         "numpy",

@@ -26,6 +26,7 @@ __all__ = [
     "GradeError",
     "Property",
     "Spec",
+    "assume",
     "composite",
     "dtypes",
     "floats",
@@ -54,6 +55,12 @@ hnp: Any = _Imported("hypothesis.extra.numpy")
 
 #: A draw function: given hypothesis' ``draw``, the arguments of one call.
 Draw = Callable[[Callable[[Any], Any]], "Case"]
+
+
+def assume(condition: bool) -> None:
+    """hypothesis' ``assume`` inside a draw function: a case where `condition` is false is
+    dropped and another one drawn."""
+    importlib.import_module("hypothesis").assume(condition)
 
 
 def composite(draw_case: Callable[..., Case]) -> Callable[..., Draw]:
@@ -85,7 +92,9 @@ class Property:
 
     `scale` multiplies the tolerance (float32 ``1e-4``, float64 ``1e-9``, relative to
     ``1 + max|expected|``); `hint` is shown when the property fails; `compare` names the
-    outputs the property is about (all of them when empty).
+    outputs the property is about (all of them when empty); `examples` are cases checked
+    before the drawn ones, every time (hypothesis' ``@example``): the inputs that catch a
+    classic mistake for sure.
     """
 
     name: str
@@ -93,6 +102,7 @@ class Property:
     hint: str
     scale: float = 1.0
     compare: tuple[str, ...] = ()
+    examples: tuple[Case, ...] = ()
 
 
 def single(output: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import numpy as np
 
 import mlprims
 
-from ._spec import Case, Property, Spec, composite, hnp, st
+from ._spec import Case, Property, Spec, assume, composite, hnp, st
 
 __all__ = ["SPECS"]
 
@@ -17,6 +17,24 @@ OUTPUTS = ("centers", "labels", "inertia")
 
 def _outputs(result: Any) -> dict[str, Any]:
     return dict(zip(OUTPUTS, tuple(result)[:3], strict=False))
+
+
+def _clear_assignments(x: np.ndarray, init: np.ndarray, max_iter: int) -> bool:
+    """Whether every point's nearest centre is clear (by more than rounding) at every Lloyd
+    step: a point as far from two centres goes to the lower index by the specification, but
+    scikit-learn's |x|^2 - 2 x.c + |c|^2 distances round that tie either way."""
+    centers, step = init, 0
+    while True:
+        distances = np.sort(((x[:, None, :] - centers[None, :, :]) ** 2).sum(-1), axis=1)
+        if distances.shape[1] > 1 and np.any(distances[:, 1] - distances[:, 0] < 1e-6):
+            return False
+        if step == max_iter:
+            return True
+        step += 1
+        result = mlprims.kmeans(x, len(init), init=init, max_iter=step, tol=0.0)
+        if int(result.n_iter) < step:  # converged before: these centres are the last
+            return True
+        centers = np.asarray(result.centers)
 
 
 @composite
@@ -31,9 +49,23 @@ def _kmeans(draw: Any, *, steps: bool = False, empty: bool = False) -> Case:
     init = x[np.array(draw(st.permutations(range(n))))[:k]]
     if empty:
         init[-1] = 100.0  # far from every point: no point picks it in the first step
+        # Which of equally far points the empty cluster takes is a free choice (scikit-learn's
+        # argpartition leaves it open), so the farthest point is unique.
+        own = ((x[:, None, :] - init[None, :-1, :]) ** 2).sum(-1).min(axis=1)
+        assume(np.sum(own == own.max()) == 1)
     max_iter = draw(st.integers(1, 3)) if steps else 300
+    assume(_clear_assignments(x, init, max_iter))
     # float64 only: a float32 near-tie between two centres could flip a label
     return Case((x, k), {"init": init, "max_iter": max_iter, "tol": 0.0}, "float64")
+
+
+#: One Lloyd step moves the second centre from 1 to 6, which takes points 1 and 2 from it: the
+#: labels of the step's start ([0, 1, 1, 1, 1]) are not those of the returned centres.
+STALE = Case(
+    (np.array([[0.0], [1.0], [2.0], [10.0], [11.0]]), 2),
+    {"init": np.array([[0.0], [1.0]]), "max_iter": 1, "tol": 0.0},
+    "float64",
+)
 
 
 KMEANS = Spec(
@@ -62,7 +94,9 @@ KMEANS = Spec(
         Property(
             "max_iter Lloyd steps",
             _kmeans(steps=True),
-            "stop after max_iter updates of the centres; then label with the returned centres",
+            "stop after max_iter updates of the centres; then label with the returned centres "
+            "(not the labels from before the last update)",
+            examples=(STALE,),
         ),
         Property(
             "empty cluster relocated",

@@ -14,7 +14,9 @@ __all__ = ["SPECS"]
 
 
 @composite
-def _nms(draw: Any, *, duplicates: bool = False, threshold: float | None = None) -> Case:
+def _nms(
+    draw: Any, *, duplicates: bool = False, threshold: float | None = None, ties: bool = False
+) -> Case:
     dtype = draw(dtypes())
     n = draw(st.integers(1, 8))
     corner = st.integers(0, 8).map(float)
@@ -25,8 +27,14 @@ def _nms(draw: Any, *, duplicates: bool = False, threshold: float | None = None)
     if duplicates:
         boxes[draw(st.integers(0, n - 1))] = boxes[0]
     scores = (np.array(draw(st.permutations(range(n)))) + 1.0) / n  # distinct: no tie rule
+    if ties:  # two scores: the order among equals decides which overlapping box stays
+        scores = np.array(draw(st.lists(st.sampled_from([0.5, 1.0]), min_size=n, max_size=n)))
     iou = draw(st.sampled_from([0.0, 0.3, 0.5, 0.7])) if threshold is None else threshold
     return Case((boxes.astype(dtype), scores.astype(dtype), iou), {}, dtype)
+
+
+#: Two identical boxes with equal scores: box 0 stays, box 1 goes.
+TIED = Case((np.array([[0.0, 0.0, 2.0, 2.0]] * 2), np.array([1.0, 1.0]), 0.5), {}, "float64")
 
 
 NMS = Spec(
@@ -43,6 +51,13 @@ NMS = Spec(
             "keep boxes in decreasing score; suppress those with IoU > threshold with a kept one",
         ),
         Property("duplicate boxes (IoU 1)", _nms(duplicates=True), "a copy of a kept box goes"),
+        Property(
+            "equal scores: the lower index first",
+            _nms(ties=True),
+            "among equal scores the box with the lower index is visited first (a stable sort "
+            "by decreasing score; argsort(scores)[::-1] puts the higher index first)",
+            examples=(TIED,),
+        ),
         Property(
             "threshold 0: overlapping boxes go, touching ones stay",
             _nms(threshold=0.0),

@@ -22,7 +22,7 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 import mlprims.backends as backends
@@ -341,7 +341,10 @@ def run_property(
     try:
         phases = _SETTINGS.phases if shrink else (Phase.explicit, Phase.generate)
         chosen = settings(_SETTINGS, max_examples=examples, phases=phases)
-        chosen(given(_drawn(prop.cases))(test))()
+        checked = given(_drawn(prop.cases))(test)
+        for case in reversed(prop.examples):  # decorators apply inside out: in their order
+            checked = example(case)(checked)
+        chosen(checked)()
     except _Disagree:
         pass
     except Exception as exc:  # hypothesis itself gave up (flaky learner, unsatisfiable)
