@@ -710,3 +710,62 @@ def test_the_template_describes_only_its_own_signature(name: str) -> None:
     assert not mentioned, f"the {name} template speaks of {mentioned}"
     if name == "conv2d":
         assert "NHWC" not in doc and '"same"' not in doc and "(N, C_in, H, W)" in doc
+
+
+# ---------------------------------------------------------------------------------------------
+# grade never fails a correct answer: the frameworks' own ops, wrapped to the practice signature.
+
+NATIVE = {
+    "layer_norm": (
+        "torch",
+        """\
+import torch.nn.functional as F
+
+def layer_norm(x, normalized_shape, /, weight=None, bias=None, *, eps=1e-5):
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    return F.layer_norm(x, shape, weight, bias, eps)
+""",
+    ),
+    "cross_entropy": (
+        "torch",
+        """\
+import torch.nn.functional as F
+
+def cross_entropy(logits, target, /, *, ignore_index=-100, reduction="mean"):
+    return F.cross_entropy(logits, target, ignore_index=ignore_index, reduction=reduction)
+""",
+    ),
+    "softmax": (
+        "jax",
+        """\
+import jax
+
+def softmax(x, /, *, axis=-1):
+    return jax.nn.softmax(x, axis=axis)
+""",
+    ),
+    "kmeans": (
+        "sklearn",
+        """\
+import numpy as np
+from sklearn.cluster import KMeans
+
+def kmeans(x, n_clusters, /, *, init="k-means++", max_iter=300, tol=1e-4):
+    fitted = KMeans(n_clusters, init=np.asarray(init), n_init=1, max_iter=max_iter, tol=tol,
+                    algorithm="lloyd").fit(x)
+    return fitted.cluster_centers_, fitted.labels_, np.asarray(fitted.inertia_)
+""",
+    ),
+}
+
+
+@pytest.mark.long(8)  # eager JAX compiles each drawn shape
+@pytest.mark.parametrize("name", list(NATIVE))
+def test_the_frameworks_own_op_scores_100(tmp_path, capsys, name: str) -> None:
+    """Each property's drawn inputs match its title and leave no free choice (a tie) open, so
+    the library people use passes them all, with twice the default examples."""
+    module, source = NATIVE[name]
+    pytest.importorskip(module)
+    code, out, _ = _grade(tmp_path, capsys, source, name, "--examples", "50", "--timeout", "60")
+    assert code == 0, out
+    assert "(100%)" in out
