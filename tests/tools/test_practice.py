@@ -735,6 +735,41 @@ def cross_entropy(logits, target, /, *, ignore_index=-100, reduction="mean"):
     return F.cross_entropy(logits, target, ignore_index=ignore_index, reduction=reduction)
 """,
     ),
+    "batch_norm": (
+        "torch",
+        """\
+import torch.nn.functional as F
+
+def batch_norm(
+    x, running_mean, running_var, /, weight=None, bias=None, *, training, momentum=0.1, eps=1e-5
+):
+    running_mean, running_var = running_mean.clone(), running_var.clone()  # updated in place
+    y = F.batch_norm(x, running_mean, running_var, weight, bias, training, momentum, eps)
+    return y, running_mean, running_var
+""",
+    ),
+    "scaled_dot_product_attention": (
+        "torch",
+        """\
+import torch
+import torch.nn.functional as F
+
+def scaled_dot_product_attention(q, k, v, /, *, mask=None, is_causal=False, scale=None):
+    if is_causal and mask is not None:  # torch takes one or the other
+        t, s = q.shape[-2], k.shape[-2]
+        mask, is_causal = mask & torch.ones(t, s, dtype=torch.bool).tril(), False
+    return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=is_causal, scale=scale)
+""",
+    ),
+    "conv2d": (
+        "torch",
+        """\
+import torch.nn.functional as F
+
+def conv2d(x, weight, bias=None, /, *, stride=1, padding=0, dilation=1, groups=1):
+    return F.conv2d(x, weight, bias, stride, padding, dilation, groups)
+""",
+    ),
     "softmax": (
         "jax",
         """\
