@@ -346,6 +346,132 @@ CORRECT = {
 
 SDPA = "scaled_dot_product_attention"
 WRONG = {
+    "numpy-eps-outside-the-sqrt": (
+        "layer_norm",
+        "numpy",
+        "np.sqrt(var + eps)",
+        "(np.sqrt(var) + eps)",
+        "rows of 2 to 6 values",
+    ),
+    "numpy-last-axis-only": (
+        "layer_norm",
+        "numpy",
+        "axes = tuple(range(x.ndim - len(shape), x.ndim))",
+        "axes = (x.ndim - 1,)",
+        "several trailing axes (normalized_shape a tuple)",
+    ),
+    "numpy-biased-running-variance": (
+        "batch_norm",
+        "numpy",
+        "momentum * var * n / (n - 1)",
+        "momentum * var",
+        "running statistics after a training step",
+    ),
+    "numpy-statistics-over-the-batch-axis-only": (
+        "batch_norm",
+        "numpy",
+        "axes = tuple(i for i in range(x.ndim) if i != 1)",
+        "axes = (0,)",
+        "training output, (N, C, H, W)",
+    ),
+    "numpy-fill-minus-1e9": (
+        "scaled_dot_product_attention",
+        "numpy",
+        "np.where(allowed, scores, -np.inf)",
+        "np.where(allowed, scores, -1e9)",
+        "fully masked rows give 0",
+    ),
+    "numpy-scale-one-over-d": (
+        "scaled_dot_product_attention",
+        "numpy",
+        "1 / np.sqrt(q.shape[-1])",
+        "1 / q.shape[-1]",
+        "no mask, (B, N, T, H)",
+    ),
+    "numpy-causal-bottom-right": (
+        "scaled_dot_product_attention",
+        "numpy",
+        "np.tril(np.ones((t, s), dtype=bool))",
+        "np.tril(np.ones((t, s), dtype=bool), k=s - t)",
+        "is_causal, top-left (T != S too)",
+    ),
+    "numpy-kernel-flipped": (
+        "conv2d",
+        "numpy",
+        "ws[:, :, a, bb]",
+        "ws[:, :, kh - 1 - a, kw - 1 - bb]",
+        "stride 1, no padding",
+    ),
+    "numpy-dilation-ignored": (
+        "conv2d",
+        "numpy",
+        "_pair(dilation)",
+        "_pair(1)",
+        "dilation",
+    ),
+    "numpy-empty-cluster-nan": (
+        "kmeans",
+        "numpy",
+        "if len(empty):",
+        "if False:",
+        "empty cluster relocated",
+    ),
+    "numpy-labels-and-centres-swapped": (
+        "kmeans",
+        "numpy",
+        "return c, labels, dist.sum()",
+        "return labels, c, dist.sum()",
+        "converged centres from init",
+    ),
+    "numpy-nms-greater-or-equal": (
+        "nms",
+        "numpy",
+        "> iou_threshold",
+        ">= iou_threshold",
+        "boxes on a small grid",
+    ),
+    "numpy-nms-plus-one-pixel": (
+        "nms",
+        "numpy",
+        "area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])",
+        "area = (boxes[:, 2] - boxes[:, 0] + 1) * (boxes[:, 3] - boxes[:, 1] + 1)",
+        "boxes on a small grid",
+    ),
+    "numpy-no-max-shift": (
+        "cross_entropy",
+        "numpy",
+        "m = logits.max(axis=-1, keepdims=True)",
+        "m = 0 * logits.max(axis=-1, keepdims=True)",
+        "large logits (|x| ~ 1000, float32)",
+    ),
+    "numpy-mean-over-ignored-rows": (
+        "cross_entropy",
+        "numpy",
+        "(loss.sum() / keep.sum())",
+        "loss.mean()",
+        "ignore_index rows",
+    ),
+    "numpy-rope-interleaved": (
+        "apply_rope",
+        "numpy",
+        "    rot = np.concatenate([-x[..., d // 2:], x[..., : d // 2]], -1)",
+        "    rot = np.stack([-x[..., 1::2], x[..., ::2]], -1).reshape(x.shape)",
+        "positions 0 .. L-1",
+    ),
+    "numpy-greedy-batch-of-one": (
+        "generate",
+        "numpy",
+        "nxt = np.asarray(logits).argmax(-1)",
+        "nxt = np.full(b, np.asarray(logits)[0].argmax(-1))",
+        "greedy, no EOS",
+    ),
+    "numpy-every-row-stops-at-the-first-eos": (
+        "generate",
+        "numpy",
+        "done |= nxt == eos_token_id",
+        "done |= (nxt == eos_token_id).any()",
+        "EOS: finished rows are padded",
+    ),
     "numpy-kmeans-stale-labels": (
         "kmeans",
         "numpy",
@@ -433,6 +559,29 @@ WRONG = {
 }
 
 
+#: Words of the hint each classic mistake must get (the property that catches it names it).
+HINTS = {
+    "numpy-eps-outside-the-sqrt": "eps goes inside the square root",
+    "numpy-last-axis-only": "all the trailing axes",
+    "numpy-biased-running-variance": "UNBIASED batch variance",
+    "numpy-statistics-over-the-batch-axis-only": "over N, H and W together",
+    "numpy-fill-minus-1e9": "output 0",
+    "numpy-scale-one-over-d": "1 / sqrt(H)",
+    "numpy-causal-bottom-right": "aligned top-left",
+    "numpy-kernel-flipped": "not flipped",
+    "numpy-dilation-ignored": "`dilation` pixels apart",
+    "numpy-empty-cluster-nan": "never to NaN",
+    "numpy-labels-and-centres-swapped": "(centres, labels, inertia) in this order",
+    "numpy-nms-greater-or-equal": "IoU > threshold",
+    "numpy-nms-plus-one-pixel": "without the old +1 pixel",
+    "numpy-no-max-shift": "x - max",
+    "numpy-mean-over-ignored-rows": "nor in the mean's count",
+    "numpy-rope-interleaved": "(i, i + D/2)",
+    "numpy-greedy-batch-of-one": "every row of the batch",
+    "numpy-every-row-stops-at-the-first-eos": "the other rows go on",
+}
+
+
 def _grade(
     tmp_path: pathlib.Path,
     capsys: pytest.CaptureFixture[str],
@@ -477,6 +626,9 @@ def test_a_wrong_file_fails_the_property_that_catches_it(
     assert _verdicts(out)[caught_by] == "FAILED", out
     assert f"first failure: {caught_by} (counterexample as drawn)" in out
     assert "score: " in out and "(100%)" not in out
+    if wrong in HINTS:
+        hint = next(line for line in out.splitlines() if line.startswith("  hint: "))
+        assert HINTS[wrong] in hint, hint
 
 
 def test_the_one_pass_variance_fails_only_at_large_means(
@@ -503,7 +655,7 @@ def test_a_wrong_variance_gets_a_clear_shrunk_counterexample(
         "first failure: rows of 2 to 6 values (counterexample shrunk by hypothesis)\n"
     )
     assert "  x = [[" in report and "  normalized_shape = 2\n" in report  # shrunk to D = 2
-    hint = "  hint: the variance must be the biased one (divide by D, not D - 1; NumPy's ddof=0)"
+    hint = "  hint: the variance is the biased one (divide by D, not D - 1; NumPy's ddof=0), and"
     for line in ("  expected: ", "  got: ", "  max error ", hint):
         assert line in report
     assert "score: 0/5 properties passed (0%)" in out

@@ -121,7 +121,8 @@ def _run(request: _Request, verdicts: list[Verdict], timeout: float) -> str:
     context.set_forkserver_preload(_GRADER)
     receive, send = context.Pipe(duplex=False)
     child = context.Process(target=_serve, args=(send, request), daemon=True)
-    child.start()
+    with _main_script_hidden():
+        child.start()
     send.close()
     try:
         kind, framework = _receive(receive, child, FRAMEWORK_IMPORT, "importing the framework")
@@ -137,6 +138,22 @@ def _run(request: _Request, verdicts: list[Verdict], timeout: float) -> str:
         child.kill()
         child.join()
         receive.close()
+
+
+@contextlib.contextmanager
+def _main_script_hidden() -> Iterator[None]:
+    """Start a child without the parent's main script. multiprocessing runs that script again
+    in the child (to find the functions it unpickles, here all in this package), so a script
+    that grades at its top level, with no ``if __name__ == "__main__"``, started children of
+    children until multiprocessing refused."""
+    main = sys.modules["__main__"]
+    hidden = {name: vars(main).pop(name) for name in ("__file__",) if name in vars(main)}
+    spec, main.__spec__ = getattr(main, "__spec__", None), None
+    try:
+        yield
+    finally:
+        main.__spec__ = spec
+        vars(main).update(hidden)
 
 
 def _receive(receive: Connection, child: Any, timeout: float, doing: str) -> Any:

@@ -89,7 +89,8 @@ KMEANS = Spec(
         Property(
             "converged centres from init",
             _kmeans(),
-            "assign to the nearest centre, move centres to the means, until the labels settle",
+            "assign to the nearest centre, move centres to the means, until the labels settle; "
+            "return (centres, labels, inertia) in this order",
         ),
         Property(
             "max_iter Lloyd steps",

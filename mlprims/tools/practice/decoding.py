@@ -48,6 +48,17 @@ def _greedy(draw: Any, *, eos: bool = False) -> Case:
     return Case(args, kwargs)
 
 
+#: Row 0 emits EOS (1) at once, row 1 never does: row 1 goes on after row 0 has finished.
+ONE_ROW_ENDS = Case(
+    (
+        Bigram(np.array([[0, 3, 1, 2], [3, 0, 1, 2], [0, 1, 3, 2], [3, 0, 1, 2]], np.float64)),
+        np.array([[0], [2]], np.int64),
+        3,
+    ),
+    {"eos_token_id": 1, "pad_token_id": 3},
+)
+
+
 GENERATE = Spec(
     name="generate",
     function=mlprims.generate,
@@ -59,12 +70,15 @@ GENERATE = Spec(
         Property(
             "greedy, no EOS",
             _greedy(),
-            "call step_fn with the buffer filled up to index, append argmax(logits), P + N columns",
+            "call step_fn with the buffer filled up to index, append argmax(logits) for every "
+            "row of the batch, P + N columns",
         ),
         Property(
             "EOS: finished rows are padded",
             _greedy(eos=True),
-            "after a row emits eos_token_id every later position is pad_token_id",
+            "after a row emits eos_token_id every later position of that row is pad_token_id, "
+            "while the other rows go on",
+            examples=(ONE_ROW_ENDS,),
         ),
     ),
 )

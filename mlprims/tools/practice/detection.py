@@ -33,6 +33,13 @@ def _nms(
     return Case((boxes.astype(dtype), scores.astype(dtype), iou), {}, dtype)
 
 
+#: The +1-pixel convention, (x2 - x1 + 1) * (y2 - y1 + 1): boxes that touch overlap by one
+#: pixel there (IoU 1/3 > 0.3: suppressed), and a box half-covered by another has IoU 2/13 on
+#: its areas alone (kept) instead of 1/2.
+TOUCHING = Case(
+    (np.array([[0.0, 0.0, 1, 1], [1, 0, 2, 1]]), np.array([1.0, 0.5]), 0.3), {}, "float64"
+)
+HALF = Case((np.array([[0.0, 0.0, 2, 2], [0, 0, 2, 1]]), np.array([1.0, 0.5]), 0.3), {}, "float64")
 #: Two identical boxes with equal scores: box 0 stays, box 1 goes.
 TIED = Case((np.array([[0.0, 0.0, 2.0, 2.0]] * 2), np.array([1.0, 1.0]), 0.5), {}, "float64")
 
@@ -48,7 +55,9 @@ NMS = Spec(
         Property(
             "boxes on a small grid",
             _nms(),
-            "keep boxes in decreasing score; suppress those with IoU > threshold with a kept one",
+            "keep boxes in decreasing score; suppress those with IoU > threshold with a kept one; "
+            "a box's area is (x2 - x1) * (y2 - y1), without the old +1 pixel",
+            examples=(TOUCHING, HALF),
         ),
         Property("duplicate boxes (IoU 1)", _nms(duplicates=True), "a copy of a kept box goes"),
         Property(

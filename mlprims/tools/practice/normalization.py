@@ -15,7 +15,10 @@ __all__ = ["SPECS"]
 #: Tolerance scale of the float32 outputs: x - mean carries the rounding of the mean, which
 #: 1 / sqrt(var + eps) amplifies up to 1 / sqrt(eps) ~ 300 times on a (near-)constant group.
 ROUNDING = 30.0
-BIASED = "the variance must be the biased one (divide by D, not D - 1; NumPy's ddof=0)"
+BIASED = (
+    "the variance is the biased one (divide by D, not D - 1; NumPy's ddof=0), and eps goes "
+    "inside the square root: (x - mean) / sqrt(var + eps)"
+)
 
 
 @composite
