@@ -12,6 +12,8 @@ import importlib.util
 import inspect
 import pathlib
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -956,3 +958,20 @@ def test_the_frameworks_own_op_scores_100(tmp_path, capsys, name: str) -> None:
     code, out, _ = _grade(tmp_path, capsys, source, name, "--examples", "50", "--timeout", "60")
     assert code == 0, out
     assert "(100%)" in out
+
+
+def test_a_script_that_grades_at_its_top_level(tmp_path) -> None:
+    """No ``if __name__ == "__main__"``: multiprocessing must not run the script again in the
+    child (it started children of children until it refused)."""
+    (tmp_path / "answer.py").write_text(_softmax_file())
+    script = tmp_path / "teacher.py"
+    script.write_text(
+        "from mlprims.tools import cli\n"
+        "code = cli.main(['grade', 'answer.py', '--primitive', 'softmax', '--examples', '3'])\n"
+        "print('graded', code)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("graded 0") == 1 and "3/3 properties passed" in result.stdout
