@@ -27,7 +27,8 @@ from hypothesis import strategies as st
 
 import mlprims.backends as backends
 
-from ._child import Verdict
+from . import specs
+from ._child import Graded, Verdict
 from ._spec import Case, Draw, GradeError, Property, Spec
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "detect_framework",
     "float64_jax",
     "grade",
+    "grade_here",
     "load_function",
     "run_property",
     "verdict",
@@ -375,6 +377,23 @@ def grade(
             outcome = run_property(function, spec, prop, framework, examples=examples, shrink=first)
             outcomes.append(outcome)
     return outcomes
+
+
+def grade_here(path: str | Path, name: str, *, examples: int, shrink: bool) -> Graded:
+    """Grade the function `name` of the file `path` in this process (``--in-process``: for a
+    debugger; no timeout, prints not captured). The folder of `path` is on ``sys.path`` while
+    the file is imported, as in the child of :func:`._child.grade_in_child`."""
+    chosen = specs.spec(name)
+    folder = str(Path(path).resolve().parent)
+    sys.path.insert(0, folder)
+    try:
+        function, framework = load_function(path, name)
+    finally:
+        sys.path.remove(folder)
+    outcomes = grade(function, chosen, framework, examples=examples, shrink=shrink)
+    firsts = [shrink and all(o.passed for o in outcomes[:i]) for i in range(len(outcomes))]
+    verdicts = [verdict(chosen, o, shrunk=f) for o, f in zip(outcomes, firsts, strict=True)]
+    return Graded(framework, verdicts, "")
 
 
 @contextlib.contextmanager
