@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -81,19 +81,27 @@ def test_top_p(scores: np.ndarray, p: float, keep: int, fill: float) -> None:
     keep=st.integers(1, 4),
     fill=fills,
 )
+@example(  # 0 and the subnormal 1e-45 tie in probability at the 2nd place: either is kept
+    scores=np.array([[1e-45, 1e-45, 1e-45, 0.0, 2.5, 1e-45]], np.float32),
+    p=0.1,
+    keep=2,
+    fill=-np.inf,
+)
 def test_min_p(scores: np.ndarray, p: float, keep: int, fill: float) -> None:
     """Equal, except which of the tokens tied at the `keep`-th place are kept.
 
     transformers 5 keeps ``torch.topk(probs, keep).indices``, whose order among ties is
     unspecified; mlprims keeps the first of a stable descending sort (the lower index), as
-    transformers 4's ``argsort`` did. The same number of tokens is kept, with the same scores.
+    transformers 4's ``argsort`` did. The same number of tokens is kept, with the same
+    probabilities (tied tokens may differ in score: 0 and 1e-45 have one float32 probability).
     """
     x = torch.from_numpy(scores)
     warper = logits_process.MinPLogitsWarper(p, filter_value=fill, min_tokens_to_keep=keep)
     ours = min_p_filter(x, p, min_tokens_to_keep=keep, fill=fill).numpy()
     theirs = warper(_ids(len(x)), x).numpy()
-    assert_close(np.sort(ours, axis=-1), np.sort(theirs, axis=-1), rtol=0, atol=0)
     probs = torch.softmax(x, dim=-1).numpy()  # HF ranks probabilities: 0 and -1e-40 tie
+    kept = [np.sort(np.where(out == scores, probs, -1.0), axis=-1) for out in (ours, theirs)]
+    assert_close(*kept, rtol=0, atol=0)
     place = min(keep, scores.shape[-1])
     kth = -np.sort(-probs, axis=-1)[:, place - 1 : place]  # the keep-th largest probability
     elsewhere = probs != kth  # not tied with it: no choice to make
