@@ -821,6 +821,14 @@ class TestChildProcess:
         where = f"{tmp_path / 'learner.py'}:3"
         assert err == f"mlprims grade: error: {where}: importing it called sys.exit(3)\n"
 
+    def test_a_crash_at_import_is_bad_input(self, tmp_path, capsys) -> None:
+        """Exit code 2 and one line, not a failed property per restarted child."""
+        source = _softmax_file(head="import os\nos._exit(4)\n")
+        code, out, err = _grade(tmp_path, capsys, source, "softmax", child=True)
+        assert (code, out) == (2, "")
+        assert "the process died while importing the file (exit code 4)" in err
+        assert len(err.splitlines()) == 1
+
     def test_an_exception_names_the_learners_line(self, tmp_path, capsys) -> None:
         body = "\n    raise ValueError('first line\\nsecond line')\n"
         code, out, _ = _grade(

@@ -125,14 +125,20 @@ def _run(request: _Request, verdicts: list[Verdict], timeout: float) -> str:
         child.start()
     send.close()
     try:
-        kind, framework = _receive(receive, child, FRAMEWORK_IMPORT, "importing the framework")
-        kind, message = _receive(receive, child, timeout, "importing the file")
-        if kind == "error":
-            raise GradeError(message)
+        framework = "numpy"
+        imports = (("importing the framework", FRAMEWORK_IMPORT), ("importing the file", timeout))
+        for doing, limit in imports:  # a file that cannot be imported is bad input: exit 2
+            try:
+                kind, message = _receive(receive, child, limit, doing)
+            except _Died as exc:
+                raise GradeError(str(exc)) from exc
+            if kind == "error":
+                raise GradeError(message)
+            framework = message if kind == "ready" else framework
         while True:
             kind, verdict = _receive(receive, child, timeout, "")
             if kind == "done":
-                return str(framework)
+                return framework
             verdicts.append(verdict)
     finally:
         child.kill()
@@ -188,7 +194,11 @@ def _serve(send: Connection, request: _Request) -> None:
     except SyntaxError:
         framework = "numpy"  # load_function reports it
     if framework != "numpy":
-        importlib.import_module(framework)
+        try:
+            importlib.import_module(framework)
+        except ImportError as exc:
+            send.send(("error", f"{path} imports {framework}, which does not import here: {exc}"))
+            return
     send.send(("ready", framework))
     try:
         function, framework = load_function(path, request.name)
