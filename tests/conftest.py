@@ -66,6 +66,7 @@ from hypothesis import HealthCheck, settings
 
 import mlprims
 import mlprims.backends
+from mlprims.testing import to_numpy
 
 ALL_BACKENDS = ("numpy", "numpy_readonly", "array_api_strict", "torch", "jax", "jax_jit")
 JAX_CACHE = "MLPRIMS_TEST_JAX_CACHE"  # the run's persistent compilation cache (a folder)
@@ -222,15 +223,7 @@ class BackendUnderTest:
 
     def to_numpy(self, tree: Any) -> Any:
         """NumPy copies of every array in `tree` (tuples, NamedTuples, lists, dicts)."""
-        if isinstance(tree, tuple) and hasattr(tree, "_fields"):
-            return type(tree)(*(self.to_numpy(t) for t in tree))
-        if isinstance(tree, (tuple, list)):
-            return type(tree)(self.to_numpy(t) for t in tree)
-        if isinstance(tree, dict):
-            return {k: self.to_numpy(v) for k, v in tree.items()}
-        if tree is None or isinstance(tree, (int, float, str)):
-            return tree
-        return self.backend.to_numpy(tree)
+        return to_numpy(tree)
 
     def traced(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         """`fn` as this mode runs it: under ``jax.jit`` on ``jax_jit`` (see :func:`_under_jit`)."""

@@ -1,3 +1,3 @@
-"""The command line (``mlprims check``) and the registry of check cases."""
+"""The command line (``mlprims check``, ``bench``, ``practice``, ``grade``, ``differences``)."""
 
 __all__: list[str] = []

@@ -1,7 +1,8 @@
-"""``mlprims check``: run every registered primitive on every installed backend.
+"""``mlprims check``: run every check case on every installed backend.
 
-Each case is run in each of its dtypes on each target (the installed backends, and JAX once
-more under ``jax.jit`` as ``jax_jit``), compared with its float64 NumPy reference, and
+Each case of :data:`mlprims.tools.cases.CASES` is run in each of its dtypes on each target (the
+installed backends, and JAX once more under ``jax.jit`` as ``jax_jit``), compared with its
+float64 NumPy reference by :func:`mlprims.testing.compare` (the tests' comparison), and
 reported as one :class:`Row`. `report` pivots the rows into a table people read: one line per
 primitive and dtype, one column per target, each cell the error as a fraction of the tolerance.
 """
@@ -11,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import difflib
 import math
-import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -19,8 +19,9 @@ from typing import Any
 import numpy as np
 
 from .. import backends
+from ..testing import Case, compare, leaves, to_numpy
 from ._report import Cell
-from .registry import Case, cases
+from .cases import CASES
 
 __all__ = ["Row", "dtypes_of", "family", "plan", "report", "rows_as_dicts", "run_checks", "targets"]
 
@@ -33,7 +34,12 @@ WARN_RATIO = 0.5
 
 @dataclass(frozen=True)
 class Row:
-    """One case on one target in one dtype: the largest error, the tolerance, the verdict."""
+    """One case on one target in one dtype: its verdict and where it was furthest off.
+
+    `ratio` is the largest error / tolerance over the elements (at most 1 passes, inf for a
+    crash or an exact output that differs); `max_error` and `tolerance` are those of that
+    element; `error` says what went wrong (empty when it passed).
+    """
 
     backend: str
     primitive: str
@@ -42,13 +48,7 @@ class Row:
     tolerance: float
     passed: bool
     error: str = ""
-
-    @property
-    def ratio(self) -> float:
-        """``max_error / tolerance``: at most 1 passes (0 when both are 0, inf when crashed)."""
-        if self.max_error == 0.0:
-            return 0.0
-        return self.max_error / self.tolerance if self.tolerance > 0 else math.inf
+    ratio: float = 0.0
 
 
 def targets() -> list[str]:
@@ -71,57 +71,6 @@ def _precision(backend: str, dtype: str) -> Iterator[None]:
         yield
 
 
-def _to_numpy(backend: Any, tree: Any) -> Any:
-    if isinstance(tree, (tuple, list)):
-        return (
-            type(tree)(_to_numpy(backend, t) for t in tree)
-            if not hasattr(tree, "_fields")
-            else [_to_numpy(backend, t) for t in tree]
-        )
-    if isinstance(tree, dict):
-        return {k: _to_numpy(backend, v) for k, v in tree.items()}
-    return backend.to_numpy(tree)
-
-
-def _leaves(tree: Any) -> list[Any]:
-    if isinstance(tree, (tuple, list)):
-        return [leaf for t in tree for leaf in _leaves(t)]
-    if isinstance(tree, dict):
-        return [leaf for k in sorted(tree) for leaf in _leaves(tree[k])]
-    return [tree]
-
-
-def _compare(actual: Any, expected: Any, atol: float) -> tuple[float, float, str]:
-    """Max absolute error over all outputs, the tolerance, and a problem description if any."""
-    got, want = _leaves(actual), _leaves(expected)
-    if len(got) != len(want):
-        return float("inf"), 0.0, f"{len(got)} outputs, expected {len(want)}"
-    error, scale = 0.0, 0.0
-    for a, e in zip(got, want, strict=True):
-        a, e = np.asarray(a), np.asarray(e)
-        if a.shape != e.shape:
-            return float("inf"), 0.0, f"shape {a.shape}, expected {e.shape}"
-        if a.size == 0:
-            continue
-        if not np.issubdtype(e.dtype, np.inexact):  # indices, bits: must be exact
-            error = max(error, float(np.max(a != e)) * float("inf") if np.any(a != e) else 0.0)
-            continue
-        a64, e64 = a.astype(np.float64), e.astype(np.float64)
-        both_nan = np.isnan(a64) & np.isnan(e64)
-        same_inf = np.isinf(e64) & (a64 == e64)
-        with np.errstate(invalid="ignore"):  # inf - inf where both are the same infinity
-            diff = np.where(both_nan | same_inf, 0.0, np.abs(a64 - e64))
-        error = max(error, float(np.nan_to_num(np.max(diff), nan=np.inf)))
-        finite = e64[np.isfinite(e64)]
-        scale = max(scale, float(np.max(np.abs(finite))) if finite.size else 0.0)
-    return error, atol * (1.0 + scale), ""
-
-
-def _inputs(case: Case, seed: int) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng([seed, zlib.crc32(case.name.encode())])
-    return dict(case.make_inputs(rng))
-
-
 def _floating(inputs: Mapping[str, np.ndarray]) -> bool:
     return any(np.issubdtype(v.dtype, np.floating) for v in inputs.values())
 
@@ -134,10 +83,10 @@ def dtypes_of(case: Case, *, seed: int = 0) -> tuple[str, ...]:
     once, labelled by the dtype its reference returns (``uint32`` for bits), or ``exact`` if
     its outputs differ in dtype.
     """
-    inputs = _inputs(case, seed)
+    inputs = case.inputs(seed)
     if _floating(inputs):
         return case.dtypes
-    outputs = {np.asarray(leaf).dtype for leaf in _leaves(case.reference(**inputs))}
+    outputs = {np.asarray(leaf).dtype for leaf in leaves(_reference(case)(**inputs))}
     if any(np.issubdtype(d, np.inexact) for d in outputs):
         return case.dtypes  # e.g. uniform floats drawn from a key
     return (outputs.pop().name,) if len(outputs) == 1 else ("exact",)
@@ -150,30 +99,43 @@ def run_case(case: Case, target: str, dtype: str, *, seed: int = 0) -> Row:
     from :func:`dtypes_of` here and casts nothing.
     """
     name = target.removesuffix(JIT_SUFFIX)
-    inputs = _inputs(case, seed)
     cast = {
-        k: v.astype(dtype) if np.issubdtype(v.dtype, np.floating) else v for k, v in inputs.items()
+        k: v.astype(dtype) if np.issubdtype(v.dtype, np.floating) else v
+        for k, v in case.inputs(seed).items()
     }
     exact = {
         k: v.astype(np.float64) if np.issubdtype(v.dtype, np.floating) else v
         for k, v in cast.items()
     }
-    expected = case.reference(**exact)
-    atol = case.atol.get(dtype, 0.0)  # outputs of a case without floating inputs are exact
+    expected = _reference(case)(**exact)
     try:
         backend = backends.get(name)
         with _precision(name, dtype):
             arrays = {k: backend.asarray(v) for k, v in cast.items()}
             run = backend.jit(case.run) if target.endswith(JIT_SUFFIX) else case.run
-            actual = _to_numpy(backend, run(**arrays))
+            actual = to_numpy(run(**arrays))
     except Exception as exc:
-        return Row(
-            target, case.name, dtype, float("inf"), 0.0, False, f"{type(exc).__name__}: {exc}"
-        )
-    error, tolerance, problem = _compare(actual, expected, atol)
+        crash = f"{type(exc).__name__}: {exc}"
+        return Row(target, case.name, dtype, math.inf, 0.0, False, crash, math.inf)
+    # `dtype` chooses the tolerance: a label that is not floating (uint32, exact) is exact
+    verdict = compare(actual, expected, dtype, scale=case.scale)
     return Row(
-        target, case.name, dtype, error, tolerance, not problem and error <= tolerance, problem
+        target,
+        case.name,
+        dtype,
+        verdict.error,
+        verdict.allowed,
+        verdict.passed,
+        verdict.message,
+        verdict.ratio,
     )
+
+
+def _reference(case: Case) -> Callable[..., Any]:
+    if case.reference is None:
+        msg = f"the check case {case.name!r} has no reference to compare with"
+        raise ValueError(msg)
+    return case.reference
 
 
 def _names(
@@ -228,7 +190,7 @@ def plan(
         if the filters together select nothing.
     """
     chosen_targets = _names("--backends", backend_names, targets())
-    registered = cases()
+    registered = {case.name: case for case in CASES}
     families = list(dict.fromkeys(family(n) for n in registered))
     groups = sorted(set().union(*map(_groups, registered)))
     wanted = set(_names("--primitives", primitives, families, also=groups))
@@ -278,21 +240,16 @@ def _cell(row: Row | None) -> Cell:
     if row is None:
         return Cell("-", "muted")
     if not row.passed:
-        finite = not row.error and math.isfinite(row.ratio)
+        finite = math.isfinite(row.ratio)
         return Cell(f"FAIL {_ratio_text(row.ratio)}" if finite else "FAIL", "fail")
     return Cell(_ratio_text(row.ratio), "warn" if row.ratio > WARN_RATIO else "ok")
 
 
 def _failure(row: Row) -> str:
     where = f"{row.primitive} {row.dtype} on {row.backend}"
-    if row.error:
-        return f"  {where}: {row.error}"
-    if not math.isfinite(row.max_error):
-        return f"  {where}: outputs differ (exact outputs must match)"
-    return (
-        f"  {where}: max error {row.max_error:.3g} > tolerance {row.tolerance:.3g} "
-        f"({_ratio_text(row.ratio)} x)"
-    )
+    if math.isfinite(row.ratio):
+        return f"  {where}: {row.error} ({_ratio_text(row.ratio)} x)"
+    return f"  {where}: {row.error}"
 
 
 def report(

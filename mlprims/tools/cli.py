@@ -15,12 +15,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .. import __version__
-from . import _report
+from . import _report, check
 from .bench import _command as bench
 from .check import Row, dtypes_of, family, plan, report, rows_as_dicts, run_checks, targets
 from .differences import _command as differences
 from .practice import _command as practice
-from .registry import cases
 
 __all__ = ["main"]
 
@@ -57,10 +56,9 @@ def _print_table(
 
 def _list() -> int:
     rows = [
-        [name, ", ".join(dtypes_of(case)), "yes" if case.jit else "no"]
-        for name, case in cases().items()
+        [case.name, ", ".join(dtypes_of(case)), "yes" if case.jit else "no"] for case in check.CASES
     ]
-    _print_table("mlprims check: registered cases", ["case", "dtypes", "jit"], rows, labels=3)
+    _print_table("mlprims check: the cases", ["case", "dtypes", "jit"], rows, labels=3)
     print(f"\ntargets here: {', '.join(targets())}")
     return 0
 

@@ -1,4 +1,4 @@
-"""``mlprims check``: the registry, the comparison, the pivot table, the options, the exit codes,
+"""``mlprims check``: its cases, the comparison, the pivot table, the options, the exit codes,
 the JSON."""
 
 from __future__ import annotations
@@ -9,16 +9,18 @@ import re
 import shutil
 import subprocess
 import sys
+from math import inf
 from typing import ClassVar
 
 import numpy as np
 import pytest
 
 import mlprims
-from mlprims.tools import check, cli, registry
+from mlprims.testing import Case
+from mlprims.tools import check, cli
 from mlprims.tools._report import Cell
+from mlprims.tools.cases import CASES
 from mlprims.tools.check import Row
-from mlprims.tools.registry import Case
 
 
 def _inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -42,21 +44,19 @@ def _reject(token: str) -> float:
 
 
 @pytest.fixture
-def toy_registry(monkeypatch: pytest.MonkeyPatch) -> dict[str, Case]:
-    """Replace the registry by toy cases: one right, one wrong, one that crashes, integer bits."""
+def toy_cases(monkeypatch: pytest.MonkeyPatch) -> dict[str, Case]:
+    """Replace the cases by toy ones: one right, one wrong, one that crashes, integer bits."""
     toy = {
         "square": Case("square", _inputs, _square, lambda x: x**2),
         "wrong": Case("wrong", _inputs, _square, lambda x: x**2 + 1e-3),
         "crash": Case("crash", _inputs, lambda x: x.no_such_method(), lambda x: x),
         "bits": Case("bits", _key, _bits, lambda key: np.zeros(2, np.uint32)),
     }
-    monkeypatch.setattr(registry, "cases", lambda: dict(toy))
-    monkeypatch.setattr(check, "cases", lambda: dict(toy))
-    monkeypatch.setattr(cli, "cases", lambda: dict(toy))
+    monkeypatch.setattr(check, "CASES", list(toy.values()))
     return toy
 
 
-def test_right_case_passes_on_every_backend(toy_registry) -> None:
+def test_right_case_passes_on_every_backend(toy_cases) -> None:
     rows = check.run_checks(primitives=["square"])
     assert {r.backend for r in rows} == set(check.targets())
     assert {r.dtype for r in rows} == {"float32", "float64"}
@@ -65,7 +65,7 @@ def test_right_case_passes_on_every_backend(toy_registry) -> None:
     assert max(float64_errors) == 0.0
 
 
-def test_wrong_and_crashing_cases_fail_with_exit_code_1(toy_registry, capsys, tmp_path) -> None:
+def test_wrong_and_crashing_cases_fail_with_exit_code_1(toy_cases, capsys, tmp_path) -> None:
     out_file = tmp_path / "rows.json"
     code = cli.main(["check", "--backends", "numpy", "--json", str(out_file)])
     assert code == 1
@@ -93,16 +93,16 @@ class TestTargets:
             names = check.targets()
             assert names[names.index("jax") + 1] == "jax_jit"
 
-    def test_jax_jit_runs_under_jit(self, toy_registry) -> None:
+    def test_jax_jit_runs_under_jit(self, toy_cases) -> None:
         pytest.importorskip("jax")
         rows = check.run_checks(["jax_jit"], ["square"])
         assert rows and all(r.backend == "jax_jit" and r.passed for r in rows)
 
 
 class TestIntegerOutputs:
-    def test_labelled_by_their_dtype_and_run_once(self, toy_registry) -> None:
+    def test_labelled_by_their_dtype_and_run_once(self, toy_cases) -> None:
         """Bits take no float input: no float32/float64 to cast to, one run labelled uint32."""
-        assert check.dtypes_of(toy_registry["bits"]) == ("uint32",)
+        assert check.dtypes_of(toy_cases["bits"]) == ("uint32",)
         rows = check.run_checks(["numpy"], ["bits"])
         assert [(r.dtype, r.passed) for r in rows] == [("uint32", True)]
 
@@ -116,28 +116,40 @@ class TestIntegerOutputs:
         pair = Case("p", _key, lambda key: key, lambda key: (key, key.astype(np.int64)))
         assert check.dtypes_of(pair) == ("exact",)
 
-    def test_the_registered_random_bits(self) -> None:
-        assert check.dtypes_of(registry.cases()["random.bits"]) == ("uint32",)
-        assert check.dtypes_of(registry.cases()["random.uniform"]) == ("float32",)
+    def test_the_random_bits(self) -> None:
+        by_name = {case.name: case for case in CASES}
+        assert check.dtypes_of(by_name["random.bits"]) == ("uint32",)
+        assert check.dtypes_of(by_name["random.uniform"]) == ("float32",)
 
-    def test_must_be_exact(self) -> None:
-        error, _, problem = check._compare(np.array([1, 2]), np.array([1, 3]), 1e-6)
-        assert error == float("inf") and not problem
-        error, _, _ = check._compare(np.array([1, 2]), np.array([1, 2]), 1e-6)
-        assert error == 0.0
+    def test_must_be_exact(self, toy_cases) -> None:
+        """The label uint32 has no tolerance: one bit off fails (``^ 1`` instead of ``^ key``)."""
+        off = Case("off", _key, lambda key: (key ^ key) | 1, lambda key: np.zeros(2, np.uint32))
+        row = check.run_case(off, "numpy", "uint32")
+        assert not row.passed and row.ratio == float("inf")
+        assert "values differ" in row.error
 
 
 def test_shape_mismatch_is_reported() -> None:
-    _, _, problem = check._compare(np.zeros(3), np.zeros(4), 1e-6)
-    assert "shape" in problem
+    wide = Case("wide", _inputs, lambda x: x, lambda x: x[:, :3])
+    row = check.run_case(wide, "numpy", "float64")
+    assert not row.passed and "shape (3, 4), expected (3, 3)" in row.error
+
+
+def test_case_names_are_unique() -> None:
+    names = [case.name for case in CASES]
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
+
+
+def test_every_check_case_has_a_reference() -> None:
+    assert [case.name for case in CASES if case.reference is None] == []
 
 
 class TestPivot:
     ROWS: ClassVar[list[Row]] = [
-        Row("numpy", "square", "float32", 1.2e-7, 1e-5, True),
-        Row("jax", "square", "float32", 7e-6, 1e-5, True),
-        Row("numpy", "wrong", "float32", 1e-3, 1e-5, False),
-        Row("numpy", "crash", "float32", float("inf"), 0.0, False, "AttributeError: no"),
+        Row("numpy", "square", "float32", 1.2e-7, 1e-5, True, ratio=0.012),
+        Row("jax", "square", "float32", 7e-6, 1e-5, True, ratio=0.7),
+        Row("numpy", "wrong", "float32", 1e-3, 1e-5, False, "max error 0.001 > 1e-05", 100.0),
+        Row("numpy", "crash", "float32", inf, 0.0, False, "AttributeError: no", inf),
         Row("jax", "crash", "float32", 0.0, 1e-5, True),
     ]
 
@@ -151,7 +163,7 @@ class TestPivot:
         ]
         assert notes == [
             "failures:",
-            "  wrong float32 on numpy: max error 0.001 > tolerance 1e-05 (100 x)",
+            "  wrong float32 on numpy: max error 0.001 > 1e-05 (100 x)",
             "  crash float32 on numpy: AttributeError: no",
         ]
 
@@ -165,7 +177,7 @@ class TestPivot:
     def test_ratio_text(self, ratio: float, text: str) -> None:
         assert check._ratio_text(ratio) == text
 
-    def test_cli_prints_the_pivot_and_failures_underneath(self, toy_registry, capsys) -> None:
+    def test_cli_prints_the_pivot_and_failures_underneath(self, toy_cases, capsys) -> None:
         assert cli.main(["check", "--backends", "numpy"]) == 1
         lines = capsys.readouterr().out.splitlines()
         assert any(line.split() == ["primitive", "dtype", "numpy"] for line in lines)
@@ -176,29 +188,29 @@ class TestPivot:
 
 
 class TestOptions:
-    def test_list(self, toy_registry, capsys) -> None:
+    def test_list(self, toy_cases, capsys) -> None:
         assert cli.main(["check", "--list"]) == 0
         out = capsys.readouterr().out
-        for name in toy_registry:
+        for name in toy_cases:
             assert name in out
         assert "uint32" in out
         assert f"targets here: {', '.join(check.targets())}" in out
 
-    def test_dtypes(self, toy_registry, capsys, tmp_path) -> None:
+    def test_dtypes(self, toy_cases, capsys, tmp_path) -> None:
         out_file = tmp_path / "rows.json"
         args = ["check", "--backends", "numpy", "--dtypes", "float64", "--json", str(out_file)]
         assert cli.main(args) == 1
         assert {r["dtype"] for r in json.loads(out_file.read_text())} == {"float64"}
         assert "float32" not in capsys.readouterr().out
 
-    def test_failed_only(self, toy_registry, capsys) -> None:
+    def test_failed_only(self, toy_cases, capsys) -> None:
         assert cli.main(["check", "--backends", "numpy", "--failed-only"]) == 1
         lines = capsys.readouterr().out.splitlines()
         dtypes = (["float32"], ["float64"])
         shown = {line.split()[0] for line in lines if line.split()[1:2] in dtypes}
         assert shown == {"wrong", "crash"}
 
-    def test_failed_only_when_all_agree(self, toy_registry, capsys) -> None:
+    def test_failed_only_when_all_agree(self, toy_cases, capsys) -> None:
         args = ["check", "--backends", "numpy", "--primitives", "square", "--failed-only"]
         assert cli.main(args) == 0
         assert capsys.readouterr().out.splitlines() == [
@@ -211,22 +223,20 @@ class TestOptions:
             "gelu(tanh)": Case("gelu(tanh)", _inputs, _square, lambda x: x**2),
             "random.bits": Case("random.bits", _key, _bits, lambda key: np.zeros(2, np.uint32)),
         }
-        monkeypatch.setattr(check, "cases", lambda: dict(toy))
+        monkeypatch.setattr(check, "CASES", list(toy.values()))
         names = {case.name for case, _, _ in check.plan(["numpy"], ["gelu"])}
         assert names == {"gelu", "gelu(tanh)"}
         names = {case.name for case, _, _ in check.plan(["numpy"], ["gelu(tanh)", "random"])}
         assert names == {"gelu(tanh)", "random.bits"}
 
-    def test_progress_a_line_per_primitive_when_not_on_a_terminal(
-        self, toy_registry, capsys
-    ) -> None:
+    def test_progress_a_line_per_primitive_when_not_on_a_terminal(self, toy_cases, capsys) -> None:
         """Piped or logged, check says what it is at (it was silent for minutes) and its time."""
         assert cli.main(["check", "--backends", "numpy", "--primitives", "square,wrong"]) == 1
         err = capsys.readouterr().err.splitlines()
         assert err[:2] == ["[1/4] square", "[3/4] wrong"]  # two dtypes each
         assert re.fullmatch(r"mlprims check: 4 checks in \d+\.\d s", err[2]) and len(err) == 3
 
-    def test_progress_bar_on_a_terminal(self, toy_registry, capsys, monkeypatch) -> None:
+    def test_progress_bar_on_a_terminal(self, toy_cases, capsys, monkeypatch) -> None:
 
         class Terminal(io.StringIO):
             def isatty(self) -> bool:
@@ -256,7 +266,7 @@ class TestUsageErrors:
             (["--primitives", "bits", "--dtypes", "float32"], ["no check case runs"]),
         ],
     )
-    def test_unknown_or_empty(self, toy_registry, capsys, args, expected) -> None:
+    def test_unknown_or_empty(self, toy_cases, capsys, args, expected) -> None:
         assert cli.main(["check", *args]) == 2
         captured = capsys.readouterr()
         assert captured.out == ""
@@ -264,20 +274,20 @@ class TestUsageErrors:
         for text in expected:
             assert text in captured.err
 
-    def test_json_in_a_missing_folder(self, toy_registry, capsys, tmp_path) -> None:
+    def test_json_in_a_missing_folder(self, toy_cases, capsys, tmp_path) -> None:
         path = tmp_path / "missing" / "rows.json"
         assert cli.main(["check", "--backends", "numpy", "--json", str(path)]) == 2
         captured = capsys.readouterr()
         assert captured.out == ""  # refused before running anything
         assert "does not exist" in captured.err and str(path.parent) in captured.err
 
-    def test_json_path_that_cannot_be_written(self, toy_registry, capsys, tmp_path) -> None:
+    def test_json_path_that_cannot_be_written(self, toy_cases, capsys, tmp_path) -> None:
         args = ["check", "--backends", "numpy", "--primitives", "square", "--json", str(tmp_path)]
         assert cli.main(args) == 2
         assert str(tmp_path) in capsys.readouterr().err
 
 
-def test_json_is_strict(toy_registry, tmp_path) -> None:
+def test_json_is_strict(toy_cases, tmp_path) -> None:
     """A crashed row's infinite error is null, not the non-standard token Infinity."""
     out_file = tmp_path / "rows.json"
     args = ["check", "--backends", "numpy", "--primitives", "crash,wrong"]
@@ -298,8 +308,8 @@ WHOLE_RUN = [target for target in check.targets() if target != "jax"]
 
 @pytest.mark.long(30)  # jax_jit compiles every case
 @pytest.mark.parametrize("target", WHOLE_RUN)
-def test_every_registered_primitive_agrees_on_every_backend(tmp_path, target) -> None:
-    """The main job itself: all registered cases on each installed backend. One test per
+def test_every_primitive_agrees_on_every_backend(tmp_path, target) -> None:
+    """The main job itself: all the cases on each installed backend. One test per
     backend: as one test it ran for four minutes on one pytest-xdist worker at the end of the
     suite while the other worker had finished."""
     out_file = tmp_path / "rows.json"
@@ -307,8 +317,8 @@ def test_every_registered_primitive_agrees_on_every_backend(tmp_path, target) ->
     rows = json.loads(out_file.read_text(), parse_constant=_reject)
     failed = [r for r in rows if not r["passed"]]
     assert code == 0, failed
-    assert registry.cases(), "no check case is registered"
-    expected = {n for n, c in registry.cases().items() if c.jit or not target.endswith("_jit")}
+    assert CASES, "no check case"
+    expected = {c.name for c in CASES if c.jit or not target.endswith("_jit")}
     assert {r["primitive"] for r in rows if r["backend"] == target} >= expected
 
 

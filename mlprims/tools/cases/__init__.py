@@ -1,5 +1,10 @@
-"""Check cases, one module per primitive module; importing this package registers them all."""
+"""The cases of ``mlprims check``: one module per family, each exporting its list ``CASES``.
 
+:data:`CASES` is their concatenation, in table order. Nothing registers itself: a new case is
+an entry in its family's list, a new family a module here and a line below.
+"""
+
+from ...testing import Case
 from . import (
     activations,
     attention,
@@ -15,17 +20,20 @@ from . import (
     transformer,
 )
 
-__all__ = [
-    "activations",
-    "attention",
-    "clustering",
-    "convolution",
-    "decoding",
-    "detection",
-    "losses",
-    "models",
-    "normalization",
-    "positional",
-    "random",
-    "transformer",
+__all__ = ["CASES"]
+
+#: Every check case, in table order (the families alphabetically).
+CASES: list[Case] = [
+    *activations.CASES,
+    *attention.CASES,
+    *clustering.CASES,
+    *convolution.CASES,
+    *decoding.CASES,
+    *detection.CASES,
+    *losses.CASES,
+    *models.CASES,
+    *normalization.CASES,
+    *positional.CASES,
+    *random.CASES,
+    *transformer.CASES,
 ]

@@ -23,6 +23,7 @@ from ...activations import (
     swiglu,
     tanh,
 )
+from ...testing import Case
 from ...testing.oracles.activations import (
     elu_reference,
     gelu_reference,
@@ -37,9 +38,11 @@ from ...testing.oracles.activations import (
     swiglu_reference,
     tanh_reference,
 )
-from ..registry import Case, register
 
-__all__: list[str] = []
+__all__ = ["CASES"]
+
+#: The check cases of this family, in table order.
+CASES: list[Case] = []
 
 
 def _x(rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -51,7 +54,7 @@ def _x(rng: np.random.Generator) -> dict[str, np.ndarray]:
 
 def _elementwise(name: str, fn: Callable[..., Any], reference: Callable[..., Any], **kw: Any):
     """Register `fn` (with options `kw`) against `reference` (with the same options)."""
-    register(
+    CASES.append(
         Case(
             name=name,
             make_inputs=_x,
@@ -85,7 +88,7 @@ def _swiglu_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
     }
 
 
-register(
+CASES.append(
     Case(
         name="swiglu",
         make_inputs=_swiglu_inputs,

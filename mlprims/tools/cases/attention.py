@@ -13,10 +13,13 @@ import numpy as np
 
 from ... import backends
 from ...attention import init_kv_cache, multi_head_attention, scaled_dot_product_attention
+from ...testing import Case
 from ...testing.oracles.attention import mha_reference, sdpa_reference
-from ..registry import Case, register
 
-__all__: list[str] = []
+__all__ = ["CASES"]
+
+#: The check cases of this family, in table order.
+CASES: list[Case] = []
 
 Arrays = dict[str, np.ndarray]
 
@@ -43,7 +46,7 @@ def _masked(rng: np.random.Generator) -> Arrays:
     return {**arrays, "mask": mask, "bias": bias}
 
 
-register(
+CASES.append(
     Case(
         name="scaled_dot_product_attention",
         make_inputs=_qkv,
@@ -51,7 +54,7 @@ register(
         reference=_sdpa,
     )
 )
-register(
+CASES.append(
     Case(
         name="scaled_dot_product_attention(masked)",
         make_inputs=_masked,
@@ -59,7 +62,7 @@ register(
         reference=lambda q, k, v, mask, bias: _sdpa(q, k, v, mask=mask, bias=bias),
     )
 )
-register(
+CASES.append(
     Case(
         name="scaled_dot_product_attention(causal)",
         make_inputs=_qkv,
@@ -69,7 +72,7 @@ register(
         reference=lambda q, k, v: _sdpa(q, k, v, is_causal=True, causal_align="bottom_right"),
     )
 )
-register(
+CASES.append(
     Case(
         name="scaled_dot_product_attention(gqa)",
         make_inputs=lambda rng: _qkv(rng, n=6, kv=2),
@@ -77,7 +80,7 @@ register(
         reference=lambda q, k, v: _sdpa(q, k, v, is_causal=True),
     )
 )
-register(
+CASES.append(
     Case(
         name="scaled_dot_product_attention(blocked)",
         make_inputs=_masked,
@@ -127,10 +130,10 @@ def _mha_cached(x: Any, **params: Any) -> Any:
     return xp.concat(outputs, axis=1)
 
 
-register(
+CASES.append(
     Case(name="multi_head_attention", make_inputs=_mha_inputs, run=_mha, reference=_mha_reference)
 )
-register(
+CASES.append(
     Case(
         name="multi_head_attention(kv_cache)",
         make_inputs=_mha_inputs,

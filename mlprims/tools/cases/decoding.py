@@ -20,6 +20,7 @@ from ...decoding import (
     top_k_filter,
     top_p_filter,
 )
+from ...testing import Case
 from ...testing.oracles.decoding import (
     beam_search_bigram_reference,
     greedy_bigram_reference,
@@ -29,9 +30,11 @@ from ...testing.oracles.decoding import (
     top_p_filter_reference,
 )
 from ...testing.oracles.random import categorical_reference
-from ..registry import Case, register
 
-__all__: list[str] = []
+__all__ = ["CASES"]
+
+#: The check cases of this family, in table order.
+CASES: list[Case] = []
 
 
 def _tied_logits(rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -46,27 +49,27 @@ def _penalty_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
     return {**_logits(rng), "tokens": rng.integers(0, 9, size=(4, 6))}
 
 
-register(Case(
+CASES.append(Case(
     name="decoding.apply_temperature", make_inputs=_logits,
     run=lambda logits: apply_temperature(logits, 0.7),
     reference=lambda logits: logits / 0.7,
 ))  # fmt: skip
-register(Case(
+CASES.append(Case(
     name="decoding.top_k_filter", make_inputs=_tied_logits,
     run=lambda logits: top_k_filter(logits, 3),
     reference=lambda logits: top_k_filter_reference(logits, 3),
 ))  # fmt: skip
-register(Case(
+CASES.append(Case(
     name="decoding.top_p_filter", make_inputs=_logits,
     run=lambda logits: top_p_filter(logits, 0.8),
     reference=lambda logits: top_p_filter_reference(logits, 0.8),
 ))  # fmt: skip
-register(Case(
+CASES.append(Case(
     name="decoding.min_p_filter", make_inputs=_logits,
     run=lambda logits: min_p_filter(logits, 0.1),
     reference=lambda logits: min_p_filter_reference(logits, 0.1),
 ))  # fmt: skip
-register(Case(
+CASES.append(Case(
     name="decoding.repetition_penalty", make_inputs=_penalty_inputs,
     run=lambda logits, tokens: repetition_penalty(logits, tokens, 1.3),
     reference=lambda logits, tokens: repetition_penalty_reference(logits, tokens, 1.3),
@@ -77,7 +80,7 @@ def _sample_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
     return {"key": rng.integers(0, 2**32, size=2, dtype=np.uint32), **_logits(rng)}
 
 
-register(Case(
+CASES.append(Case(
     name="decoding.sample_next_token", make_inputs=_sample_inputs, dtypes=("float32",),
     run=lambda key, logits: sample_next_token(key, logits, top_k=5),
     reference=lambda key, logits: categorical_reference(key, top_k_filter_reference(logits, 5)),
@@ -103,12 +106,12 @@ def _generate_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
     return {"table": rng.normal(size=(_V, _V)) * 2, "prompt": rng.integers(0, _EOS, size=(3, 2))}
 
 
-register(Case(
+CASES.append(Case(
     name="decoding.generate(greedy)", make_inputs=_generate_inputs,
     run=lambda table, prompt: generate(_bigram_step(table), prompt, _N, eos_token_id=_EOS),
     reference=lambda table, prompt: greedy_bigram_reference(table, prompt, _N, eos_token_id=_EOS),
 ))  # fmt: skip
-register(Case(
+CASES.append(Case(
     name="decoding.generate(beam)", make_inputs=_generate_inputs,
     run=lambda table, prompt: generate(_bigram_step(table), prompt, _N, strategy="beam",
                                        num_beams=_V ** (_N - 1)),

@@ -6,13 +6,16 @@ from __future__ import annotations
 import numpy as np
 
 from ...losses import binary_cross_entropy_with_logits, cross_entropy
+from ...testing import Case
 from ...testing.oracles.losses import (
     binary_cross_entropy_with_logits_reference,
     cross_entropy_reference,
 )
-from ..registry import Case, register
 
-__all__: list[str] = []
+__all__ = ["CASES"]
+
+#: The check cases of this family, in table order.
+CASES: list[Case] = []
 
 N, C = 8, 5
 
@@ -27,7 +30,7 @@ def _inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
     }
 
 
-register(
+CASES.append(
     Case(
         name="cross_entropy(class)",
         make_inputs=lambda rng: {k: v for k, v in _inputs(rng).items() if k != "weight"},
@@ -35,7 +38,7 @@ register(
         reference=cross_entropy_reference,
     )
 )
-register(
+CASES.append(
     Case(
         name="cross_entropy(weighted)",
         make_inputs=_inputs,
@@ -45,7 +48,7 @@ register(
         ),
     )
 )
-register(
+CASES.append(
     Case(
         name="cross_entropy(smoothed)",
         make_inputs=_inputs,
@@ -66,7 +69,7 @@ def _prob_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
     }
 
 
-register(
+CASES.append(
     Case(
         name="cross_entropy(prob)",
         make_inputs=_prob_inputs,
@@ -87,7 +90,7 @@ def _bce_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
     }
 
 
-register(
+CASES.append(
     Case(
         name="binary_cross_entropy_with_logits",
         make_inputs=_bce_inputs,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import random
+from ...testing import Case
 from ...testing.oracles.random import (
     bernoulli_reference,
     bits_reference,
@@ -18,9 +19,11 @@ from ...testing.oracles.random import (
     split_reference,
     uniform_reference,
 )
-from ..registry import Case, register
 
-__all__: list[str] = []
+__all__ = ["CASES"]
+
+#: The check cases of this family, in table order.
+CASES: list[Case] = []
 
 _SHAPE = (5, 7)
 
@@ -39,50 +42,50 @@ def _bernoulli_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
 
 _INT = ("float32",)  # integer outputs: one run per backend is enough
 
-register(Case(
+CASES.append(Case(
     name="random.bits", make_inputs=_key_input, dtypes=_INT,
     run=lambda key: random.bits(key, _SHAPE),
     reference=lambda key: bits_reference(key, _SHAPE),
 ))  # fmt: skip
-register(Case(
+CASES.append(Case(
     name="random.split", make_inputs=_key_input, dtypes=_INT,
     run=lambda key: random.split(key, 3),
     reference=lambda key: split_reference(key, 3),
 ))  # fmt: skip
-register(Case(
+CASES.append(Case(
     name="random.fold_in", make_inputs=_key_input, dtypes=_INT,
     run=lambda key: random.fold_in(key, 12345),
     reference=lambda key: fold_in_reference(key, 12345),
 ))  # fmt: skip
-register(Case(
+CASES.append(Case(
     name="random.uniform", make_inputs=_key_input, dtypes=("float32",),
     run=lambda key: random.uniform(key, _SHAPE, dtype="float32"),
     reference=lambda key: uniform_reference(key, _SHAPE, dtype="float32"),
-    atol={"float32": 0.0},
+    scale=0.0,
 ))  # fmt: skip
-register(Case(
+CASES.append(Case(
     name="random.uniform(float64)", make_inputs=_key_input, dtypes=("float64",),
     run=lambda key: random.uniform(key, _SHAPE, dtype="float64"),
     reference=lambda key: uniform_reference(key, _SHAPE, dtype="float64"),
-    atol={"float64": 0.0},
+    scale=0.0,
 ))  # fmt: skip
-register(Case(
+CASES.append(Case(
     name="random.normal", make_inputs=_key_input, dtypes=("float32",),
     run=lambda key: random.normal(key, _SHAPE, dtype="float32"),
     reference=lambda key: normal_reference(key, _SHAPE),
 ))  # fmt: skip
-register(Case(
+CASES.append(Case(
     name="random.bernoulli", make_inputs=_bernoulli_inputs,
     run=lambda key, p: random.bernoulli(key, p, _SHAPE),
     reference=lambda key, p: bernoulli_reference(key, p, _SHAPE),
     dtypes=("float32",),
 ))  # fmt: skip
-register(Case(
+CASES.append(Case(
     name="random.categorical", make_inputs=_gumbel_logits, dtypes=("float32",),
     run=lambda key, logits: random.categorical(key, logits),
     reference=categorical_reference,
 ))  # fmt: skip
-register(Case(
+CASES.append(Case(
     name="random.permutation", make_inputs=_key_input, dtypes=_INT,
     run=lambda key: random.permutation(key, 2000),
     reference=lambda key: permutation_reference(key, 2000),

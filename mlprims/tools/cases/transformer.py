@@ -12,15 +12,18 @@ import numpy as np
 
 from ... import backends
 from ...models.lm import LMConfig, init_lm_cache, lm
+from ...testing import Case
 from ...testing.oracles.transformer import (
     decoder_layer_reference,
     encoder_layer_reference,
     lm_reference,
 )
 from ...transformer import transformer_decoder_layer, transformer_encoder_layer
-from ..registry import Case, register
 
-__all__: list[str] = []
+__all__ = ["CASES"]
+
+#: The check cases of this family, in table order.
+CASES: list[Case] = []
 
 Arrays = dict[str, np.ndarray]
 
@@ -73,7 +76,7 @@ _ENCODER: dict[str, Any] = {
 }
 _ENCODER_PRE: dict[str, Any] = {"num_heads": N, "norm_first": True, "activation": "gelu"}
 
-register(
+CASES.append(
     Case(
         name="transformer_encoder_layer",
         make_inputs=lambda rng: _layer_inputs(rng, cross=False),
@@ -81,7 +84,7 @@ register(
         reference=lambda x, **a: encoder_layer_reference(_nest(a), x, **_ENCODER),
     )
 )
-register(
+CASES.append(
     Case(
         name="transformer_encoder_layer(norm_first, gelu)",
         make_inputs=lambda rng: _layer_inputs(rng, cross=False),
@@ -89,7 +92,7 @@ register(
         reference=lambda x, **a: encoder_layer_reference(_nest(a), x, **_ENCODER_PRE),
     )
 )
-register(
+CASES.append(
     Case(
         name="transformer_decoder_layer",
         make_inputs=lambda rng: _layer_inputs(rng, cross=True),
@@ -150,7 +153,7 @@ def _lm_cached(tokens: Any, **arrays: Any) -> Any:
     return backend.xp.concat(outputs, axis=1)
 
 
-register(
+CASES.append(
     Case(
         name="lm",
         make_inputs=_lm_inputs,
@@ -158,7 +161,7 @@ register(
         reference=lambda tokens, **a: lm_reference(_lm_params(a), tokens, _CONFIG),
     )
 )
-register(
+CASES.append(
     Case(
         name="lm(kv_cache)",
         make_inputs=_lm_inputs,

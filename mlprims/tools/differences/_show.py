@@ -15,6 +15,8 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+from ...testing import to_numpy
+
 __all__ = [
     "attempt",
     "flax_linen",
@@ -103,19 +105,12 @@ def _nested(values: Any) -> str:
 
 def _to_numpy(x: Any) -> Any:
     """`x` as a NumPy array if it is an array of any framework, else None."""
-    numpy = np()
-    if isinstance(x, (numpy.ndarray, numpy.generic)):
-        return numpy.asarray(x)
-    module = type(x).__module__
-    if module.startswith("torch"):
-        return (
-            x.detach().cpu().float().numpy()
-            if str(x.dtype) == "torch.bfloat16"
-            else (x.detach().cpu().numpy())
-        )
-    if module.startswith(("jax", "jaxlib", "array_api_strict")):
-        return numpy.asarray(x)
-    return None
+    if not (hasattr(x, "shape") and hasattr(x, "dtype")):
+        return None
+    try:
+        return to_numpy(x)
+    except TypeError:  # an array of no backend mlprims knows
+        return None
 
 
 def _dtype_name(x: Any) -> str:

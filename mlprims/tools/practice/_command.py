@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ...testing import tolerance
 from .. import _report
 
 if TYPE_CHECKING:  # the grader needs hypothesis, imported only when a command runs
@@ -128,12 +129,16 @@ def report(
     first = next((v for v in verdicts if v.counterexample), None)
     if first is not None:
         notes += [*first.counterexample, ""]
-    from .grading import TOLERANCE
+    from .grading import SCALE
 
-    tolerance = " or ".join(f"{tol:g} ({dtype})" for dtype, tol in TOLERANCE.items())
+    tolerances = " or ".join(
+        f"{t['rtol']:g}, {t['atol']:g} ({dtype})"
+        for dtype in ("float32", "float64")
+        for t in [tolerance(dtype, scale=SCALE)]
+    )
     notes.append(
-        f"error: max|got - expected| / (1 + max|expected|); tolerance {tolerance}, "
-        "times a property's allowance for rounding"
+        "close: |got - expected| <= rtol |expected| + atol (1 + max|expected|) elementwise, "
+        f"rtol, atol = {tolerances}, times a property's allowance for rounding"
     )
     printed = graded.output.rstrip("\n")
     if printed and show_output:

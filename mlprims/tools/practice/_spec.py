@@ -90,8 +90,8 @@ class Case:
 class Property:
     """A named claim checked on hypothesis-drawn cases, `cases` drawing one.
 
-    `scale` multiplies the tolerance (float32 ``1e-4``, float64 ``1e-9``, relative to
-    ``1 + max|expected|``); `hint` is shown when the property fails; `compare` names the
+    `scale` multiplies the tolerance (that of :func:`mlprims.testing.compare` times the grader's
+    ``SCALE``); `hint` is shown when the property fails; `compare` names the
     outputs the property is about (all of them when empty); `examples` are cases checked
     before the drawn ones, every time (hypothesis' ``@example``): the inputs that catch a
     classic mistake for sure.
