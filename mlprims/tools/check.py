@@ -10,7 +10,6 @@ primitive and dtype, one column per target, each cell the error as a fraction of
 from __future__ import annotations
 
 import contextlib
-import difflib
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -20,6 +19,7 @@ import numpy as np
 
 from .. import backends
 from ..testing import Case, compare, leaves, to_numpy
+from ._options import choose
 from ._report import Cell
 from .cases import CASES
 
@@ -138,34 +138,6 @@ def _reference(case: Case) -> Callable[..., Any]:
     return case.reference
 
 
-def _names(
-    option: str,
-    given: Sequence[str] | None,
-    choices: Sequence[str],
-    *,
-    also: Sequence[str] = (),
-) -> list[str]:
-    """`given` checked against `choices` (all of them if None): a typo is an error, not a skip.
-
-    Names in `also` are accepted too without being listed in the message.
-    """
-    if given is None:
-        return list(choices)
-    if not given:
-        msg = f"{option} is empty; choose from: {', '.join(choices)}"
-        raise ValueError(msg)
-    unknown = [name for name in given if name not in choices and name not in also]
-    if unknown:
-        hints = [
-            f"{name!r} (did you mean {close[0]!r}?)" if close else repr(name)
-            for name in unknown
-            for close in [difflib.get_close_matches(name, choices, n=1)]
-        ]
-        msg = f"{option} names unknown {', '.join(hints)}; choose from: {', '.join(choices)}"
-        raise ValueError(msg)
-    return list(dict.fromkeys(given))
-
-
 def family(case_name: str) -> str:
     """What ``--primitives`` may also name: ``gelu`` selects ``gelu`` and ``gelu(tanh)``."""
     return case_name.split("(")[0]
@@ -189,15 +161,15 @@ def plan(
         If a filter is empty or names something unknown (the message lists the choices), or
         if the filters together select nothing.
     """
-    chosen_targets = _names("--backends", backend_names, targets())
+    chosen_targets = choose("--backends", backend_names, targets())
     registered = {case.name: case for case in CASES}
     families = list(dict.fromkeys(family(n) for n in registered))
     groups = sorted(set().union(*map(_groups, registered)))
-    wanted = set(_names("--primitives", primitives, families, also=groups))
+    wanted = set(choose("--primitives", primitives, families, also=groups))
     selected = [c for n, c in registered.items() if _groups(n) & wanted]
     labels = {case.name: dtypes_of(case) for case in registered.values()}
     every_dtype = list(dict.fromkeys(d for ds in labels.values() for d in ds))
-    wanted_dtypes = set(_names("--dtypes", dtypes, every_dtype))
+    wanted_dtypes = set(choose("--dtypes", dtypes, every_dtype))
     runs = [
         (case, target, dtype)
         for case in selected

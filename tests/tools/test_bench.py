@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 
 from mlprims import backends
+from mlprims.testing import Case
 from mlprims.tools import cli
 from mlprims.tools.bench import _command as bench_command
-from mlprims.tools.bench import run
-from mlprims.tools.bench.cases import CASES, BenchCase
+from mlprims.tools.bench import cases, run
+from mlprims.tools.bench.cases import CASES, QUICK, size
 from mlprims.tools.bench.natives import NATIVES, Native
 from mlprims.tools.bench.plot import plot_ratios
 from mlprims.tools.bench.timing import Timing, seconds, time_pair
@@ -88,9 +89,11 @@ def _boom(x):
 def test_a_crash_is_exit_code_1_and_a_missing_module_is_not_run(
     capsys, tmp_path, monkeypatch
 ) -> None:
-    toy = {"x": (2, 3)}
-    monkeypatch.setitem(CASES, "crash", BenchCase("crash", toy, toy, _boom))
-    monkeypatch.setitem(CASES, "needy", BenchCase("needy", toy, toy, lambda x: -x))
+    def toy(rng):
+        return {"x": rng.standard_normal((2, 3))}
+
+    extra = [Case("crash", toy, _boom), Case("needy", toy, lambda x: -x)]
+    monkeypatch.setattr(cases, "CASES", [*CASES, *extra])
     numpy_ops = {
         "crash": Native("np.negative", lambda: np.negative),
         "needy": Native("np.negative", lambda: np.negative, needs=("no_such_module_here",)),
@@ -111,8 +114,8 @@ def test_a_crash_is_exit_code_1_and_a_missing_module_is_not_run(
 def test_list_names_every_case_and_its_native_ops(capsys) -> None:
     code, out, _ = _bench(capsys, "--list")
     assert code == 0
-    for name in CASES:
-        assert name in out
+    for case in CASES:
+        assert case.name in out
     assert "F.scaled_dot_product_attention" in out and "sklearn KMeans" in out
     assert "q, k, v (4, 8, 256, 64)" in out
 
@@ -120,21 +123,21 @@ def test_list_names_every_case_and_its_native_ops(capsys) -> None:
 def test_every_case_has_a_native_op_and_every_native_op_a_case() -> None:
     for backend, ops in NATIVES.items():
         assert backend in backends.NAMES
-        assert set(ops) <= set(CASES), backend
-    for name in CASES:
-        assert any(name in ops for ops in NATIVES.values()), name
+        assert set(ops) <= {case.name for case in CASES}, backend
+    for case in CASES:
+        assert any(case.name in ops for ops in NATIVES.values()), case.name
 
 
 @pytest.mark.parametrize(
     ("name", "backend"),
-    [(name, b) for name in CASES for b in run.installed() if name in NATIVES[b]],
+    [(c.name, b) for c in QUICK for b in run.installed() if c.name in NATIVES[b]],
 )
 def test_the_native_op_computes_what_ours_does(name: str, backend: str) -> None:
     """On the quick inputs, eager: the bench compares like with like."""
-    case, native = CASES[name], NATIVES[backend][name]
+    case, native = cases.by_name(quick=True)[name], NATIVES[backend][name]
     xb = backends.get(backend)
-    arrays = {k: xb.asarray(v) for k, v in case.inputs(quick=True).items()}
-    ours = xb.to_numpy(case.ours(**arrays))
+    arrays = {k: xb.asarray(v) for k, v in case.inputs().items()}
+    ours = xb.to_numpy(case.run(**arrays))
     theirs = xb.to_numpy(native.make()(**(native.prepare(arrays) if native.prepare else arrays)))
     if native.prepare is not None:  # the native layout: its prepare maps ours to it
         ours = np.asarray(native.prepare({"out": ours})["out"])
@@ -142,12 +145,14 @@ def test_the_native_op_computes_what_ours_does(name: str, backend: str) -> None:
 
 
 def test_inputs_are_float32_and_the_same_for_every_call() -> None:
-    case = CASES["cross_entropy"]
-    first, again = case.inputs(quick=True), case.inputs(quick=True)
+    case = cases.by_name(quick=True)["cross_entropy"]
+    first, again = case.inputs(), case.inputs()
     assert first["logits"].dtype == np.float32 and first["logits"].shape == (4, 10)
     assert np.issubdtype(first["target"].dtype, np.integer) and first["target"].max() < 10
     assert all(np.array_equal(first[k], again[k]) for k in first)
-    assert case.size() == "logits (1024, 1000), target (1024,)"
+    default = cases.by_name()["cross_entropy"]
+    assert size(default.inputs()) == "logits (1024, 1000), target (1024,)"
+    assert [c.name for c in QUICK] == [c.name for c in CASES]
 
 
 def test_plan_compiles_torch_only_when_asked() -> None:

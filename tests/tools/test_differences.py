@@ -69,7 +69,7 @@ def test_a_result_that_changed_is_marked_and_a_raising_snippet_shows_its_error(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(_command, "items", lambda topics=None: TOY)
-    monkeypatch.setattr(differences, "installed", lambda name: name != "keras")
+    monkeypatch.setattr(differences._item, "installed", lambda name: name != "keras")
     assert cli.main(["differences"]) == 0
     out = capsys.readouterr().out
     assert "1 [recorded: 2]" in out
@@ -122,7 +122,7 @@ class TestCards:
     def test_a_changed_result_flags_the_why(self, monkeypatch, capsys) -> None:
         """The why was written for the recorded results: it is not shown as if still true."""
         monkeypatch.setattr(_command, "items", lambda topics=None: TOY)
-        monkeypatch.setattr(differences, "installed", lambda name: name != "keras")
+        monkeypatch.setattr(differences._item, "installed", lambda name: name != "keras")
         assert cli.main(["differences"]) == 0
         out = capsys.readouterr().out
         assert re.search(r"^  numpy +1 \[recorded: 2\]$", out, re.M)

@@ -18,8 +18,7 @@ import sys
 import pytest
 
 from mlprims.tools import cli
-from mlprims.tools.practice import template
-from mlprims.tools.practice.specs import SPECS
+from mlprims.tools.practice import specs, template
 
 # ---------------------------------------------------------------------------------------------
 # Correct learner files: one per primitive in NumPy, and three in torch.
@@ -617,7 +616,7 @@ def test_a_correct_file_passes_every_property(
     code, out, err = _grade(tmp_path, capsys, CORRECT[name, framework], name)
     assert (code, err) == (0, ""), out
     assert f"({framework}) against mlprims.{name}" in out
-    count = len(SPECS[name].properties)
+    count = len(specs.spec(name).properties)
     assert set(_verdicts(out).values()) == {"passed"} and len(_verdicts(out)) == count
     assert f"score: {count}/{count} properties passed (100%)" in out
 
@@ -669,7 +668,7 @@ def test_a_wrong_variance_gets_a_clear_shrunk_counterexample(
     assert "score: 0/5 properties passed (0%)" in out
 
 
-@pytest.mark.parametrize("name", list(SPECS))
+@pytest.mark.parametrize("name", specs.names())
 def test_the_template_imports_and_raises_not_implemented(
     tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str], name: str
 ) -> None:
@@ -683,9 +682,9 @@ def test_the_template_imports_and_raises_not_implemented(
     function = getattr(module, name)
     parameters = inspect.signature(function).parameters
     assert list(parameters) == [
-        p for p in inspect.signature(SPECS[name].function).parameters if p in parameters
+        p for p in inspect.signature(specs.spec(name).function).parameters if p in parameters
     ]
-    assert set(parameters) == set(SPECS[name].parameters)
+    assert set(parameters) == set(specs.spec(name).parameters)
     doc = inspect.getdoc(function) or ""
     assert "Parameters\n----------" in doc and "Notes\n-----" in doc
     for parameter in parameters:
@@ -700,7 +699,7 @@ def test_the_template_imports_and_raises_not_implemented(
 def test_grading_the_untouched_template_fails_every_property(
     tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    source = template.template(SPECS["softmax"], "softmax.py")
+    source = template.template(specs.spec("softmax"), "softmax.py")
     code, out, _ = _grade(tmp_path, capsys, source, "softmax", "--no-shrink")
     assert code == 1
     assert set(_verdicts(out).values()) == {"FAILED"}
@@ -775,7 +774,7 @@ def test_the_issue_primitives_can_all_be_graded() -> None:
         "sinusoidal_position_encoding",
         "nms",
         "generate",
-    } <= set(SPECS)
+    } <= set(specs.names())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -871,13 +870,15 @@ class TestChildProcess:
         assert (code, out) == (2, "") and "--timeout must be positive, got 0" in err
 
 
-@pytest.mark.parametrize("name", list(SPECS))
+@pytest.mark.parametrize("name", specs.names())
 def test_the_template_describes_only_its_own_signature(name: str) -> None:
     """No option of the full mlprims function that the practice signature leaves out is
     mentioned (conv2d's NHWC and "same", batch_norm's `axis`, attention's `cache` were)."""
-    spec = SPECS[name]
-    doc = template.docstring(spec)
-    left_out = [p for p in inspect.signature(spec.function).parameters if p not in spec.parameters]
+    chosen = specs.spec(name)
+    doc = template.docstring(chosen)
+    left_out = [
+        p for p in inspect.signature(chosen.function).parameters if p not in chosen.parameters
+    ]
     mentioned = [p for p in left_out if re.search(rf"`{p}`|\b{p}=", doc)]
     assert not mentioned, f"the {name} template speaks of {mentioned}"
     if name == "conv2d":

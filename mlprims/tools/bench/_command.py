@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import _report
-from .cases import CASES
+from .cases import CASES, size
 from .natives import NATIVES
 from .run import MODES, NOT_RUN, Plan, Row, installed, plan, rows_as_dicts, run
 from .timing import NOISY, machine, seconds
@@ -55,7 +55,8 @@ def add_parser(commands: Any) -> None:
         "--list", action="store_true", help="list the cases, their inputs and native ops, then exit"
     )
     parser.add_argument(
-        "--primitives", help=f"comma-separated, from: {', '.join(CASES)} (default: all)"
+        "--primitives",
+        help=f"comma-separated, from: {', '.join(c.name for c in CASES)} (default: all)",
     )
     parser.add_argument(
         "--backends", help=f"comma-separated, from: {', '.join(installed())} (default: all)"
@@ -148,11 +149,11 @@ def _list() -> int:
     backends = list(NATIVES)
     rows: list[Sequence[str | _report.Cell]] = [
         [
-            name,
-            case.size(),
-            *(NATIVES[b][name].name if name in NATIVES[b] else "-" for b in backends),
+            case.name,
+            size(case.inputs()),
+            *(NATIVES[b][case.name].name if case.name in NATIVES[b] else "-" for b in backends),
         ]
-        for name, case in CASES.items()
+        for case in CASES
     ]
     notes = [f"installed here: {', '.join(installed())}; --quick: tiny inputs"]
     title = "mlprims bench: the cases and the native op they are timed against"
@@ -215,7 +216,7 @@ def main(args: argparse.Namespace) -> int:
         return _error(problem)
     selection = (_split(args.backends), _split(args.primitives), _split(args.modes))
     try:
-        plans = plan(*selection, torch_compile=args.torch_compile)
+        plans = plan(*selection, torch_compile=args.torch_compile, quick=args.quick)
     except ValueError as exc:
         return _error(str(exc))
     _prepare(plans, args)
@@ -224,7 +225,6 @@ def main(args: argparse.Namespace) -> int:
     with _report.progress(len(plans)) as step:
         rows = run(
             plans,
-            quick=args.quick,
             repeat=repeat,
             min_block=QUICK_MIN_BLOCK if args.quick else MIN_BLOCK,
             progress=step,

@@ -11,64 +11,42 @@ takes a minute or two; ``--quick`` sizes only prove that everything runs.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
 import mlprims
 
+from ...testing import Case, Inputs
 from .natives import SDPA
 
-__all__ = ["CASES", "BenchCase"]
+__all__ = ["CASES", "QUICK", "by_name", "size"]
 
-Shapes = dict[str, tuple[int, ...]]
+Shapes = Mapping[str, tuple[int, ...]]
 
 
-@dataclass(frozen=True)
-class BenchCase:
-    """One primitive to time against the frameworks' own ops.
+def _draw(shapes: Shapes, integers: Mapping[str, int]) -> Callable[[np.random.Generator], Inputs]:
+    """Inputs of `shapes`: standard normal float32, or integers below their bound in `integers`
+    (class targets)."""
 
-    Attributes
-    ----------
-    name : str
-        The primitive's name, as ``--primitives`` selects it.
-    shapes : dict
-        Input name -> shape, at the default size.
-    quick : dict
-        The same at the ``--quick`` size.
-    ours : callable
-        ``(**arrays) -> output``: our primitive on backend arrays.
-    integers : dict
-        Input name -> the exclusive upper bound of an integer input (class targets); the
-        other inputs are standard normal float32.
-    """
+    def make_inputs(rng: np.random.Generator) -> Inputs:
+        return {
+            name: rng.integers(0, integers[name], size=shape)
+            if name in integers
+            else rng.standard_normal(shape, dtype=np.float32)
+            for name, shape in shapes.items()
+        }
 
-    name: str
-    shapes: Shapes
-    quick: Shapes
-    ours: Callable[..., Any]
-    integers: dict[str, int] | None = None
+    return make_inputs
 
-    def inputs(self, *, quick: bool = False, seed: int = 0) -> dict[str, np.ndarray]:
-        """NumPy inputs at the default size (or the quick one), the same for every backend."""
-        rng = np.random.default_rng(seed)
-        integers = self.integers or {}
-        out: dict[str, np.ndarray] = {}
-        for name, shape in (self.quick if quick else self.shapes).items():
-            if name in integers:
-                out[name] = rng.integers(0, integers[name], size=shape)
-            else:
-                out[name] = rng.standard_normal(shape, dtype=np.float32)
-        return out
 
-    def size(self, *, quick: bool = False) -> str:
-        """The inputs' shapes, those of equal shape together: ``q, k, v (4, 8, 256, 64)``."""
-        together: dict[tuple[int, ...], list[str]] = {}
-        for name, shape in (self.quick if quick else self.shapes).items():
-            together.setdefault(shape, []).append(name)
-        return ", ".join(f"{', '.join(names)} {shape}" for shape, names in together.items())
+def size(inputs: Inputs) -> str:
+    """The inputs' shapes, those of equal shape together: ``q, k, v (4, 8, 256, 64)``."""
+    together: dict[tuple[int, ...], list[str]] = {}
+    for name, array in inputs.items():
+        together.setdefault(array.shape, []).append(name)
+    return ", ".join(f"{', '.join(names)} {shape}" for shape, names in together.items())
 
 
 def _kmeans(x: Any, init: Any) -> Any:
@@ -76,48 +54,60 @@ def _kmeans(x: Any, init: Any) -> Any:
     return mlprims.kmeans(x, init.shape[0], init=init, max_iter=10, tol=0.0).centers
 
 
-#: name -> case, in the order the table lists them.
-CASES: dict[str, BenchCase] = {
-    case.name: case
-    for case in [
-        BenchCase("softmax", {"x": (256, 4096)}, {"x": (4, 16)}, lambda x: mlprims.softmax(x)),
-        BenchCase("gelu", {"x": (512, 1024)}, {"x": (4, 16)}, lambda x: mlprims.gelu(x)),
-        BenchCase(
-            "layer_norm",
-            {"x": (32, 128, 768), "weight": (768,), "bias": (768,)},
-            {"x": (2, 3, 8), "weight": (8,), "bias": (8,)},
-            lambda x, weight, bias: mlprims.layer_norm(x, x.shape[-1], weight, bias),
-        ),
-        BenchCase(
-            "rms_norm",
-            {"x": (32, 128, 768), "weight": (768,)},
-            {"x": (2, 3, 8), "weight": (8,)},
-            lambda x, weight: mlprims.rms_norm(x, x.shape[-1], weight),
-        ),
-        BenchCase(
-            "cross_entropy",
-            {"logits": (1024, 1000), "target": (1024,)},
-            {"logits": (4, 10), "target": (4,)},
-            lambda logits, target: mlprims.cross_entropy(logits, target),
-            integers={"target": 10},  # below the class count of both sizes
-        ),
-        BenchCase(
-            SDPA,
-            {"q": (4, 8, 256, 64), "k": (4, 8, 256, 64), "v": (4, 8, 256, 64)},
-            {"q": (1, 2, 8, 4), "k": (1, 2, 8, 4), "v": (1, 2, 8, 4)},
-            lambda q, k, v: mlprims.scaled_dot_product_attention(q, k, v),
-        ),
-        BenchCase(
-            "conv2d",
-            {"x": (16, 64, 32, 32), "weight": (64, 64, 3, 3), "bias": (64,)},
-            {"x": (2, 3, 8, 8), "weight": (4, 3, 3, 3), "bias": (4,)},
-            lambda x, weight, bias: mlprims.conv2d(x, weight, bias, padding=1),
-        ),
-        BenchCase(
-            "kmeans",
-            {"x": (5_000, 8), "init": (8, 8)},
-            {"x": (200, 2), "init": (3, 2)},
-            _kmeans,
-        ),
-    ]
-}
+#: name, our call on backend arrays, the default shapes, the --quick shapes, integer inputs
+_TABLE: list[tuple[str, Callable[..., Any], Shapes, Shapes, Mapping[str, int]]] = [
+    ("softmax", lambda x: mlprims.softmax(x), {"x": (256, 4096)}, {"x": (4, 16)}, {}),
+    ("gelu", lambda x: mlprims.gelu(x), {"x": (512, 1024)}, {"x": (4, 16)}, {}),
+    (
+        "layer_norm",
+        lambda x, weight, bias: mlprims.layer_norm(x, x.shape[-1], weight, bias),
+        {"x": (32, 128, 768), "weight": (768,), "bias": (768,)},
+        {"x": (2, 3, 8), "weight": (8,), "bias": (8,)},
+        {},
+    ),
+    (
+        "rms_norm",
+        lambda x, weight: mlprims.rms_norm(x, x.shape[-1], weight),
+        {"x": (32, 128, 768), "weight": (768,)},
+        {"x": (2, 3, 8), "weight": (8,)},
+        {},
+    ),
+    (
+        "cross_entropy",
+        lambda logits, target: mlprims.cross_entropy(logits, target),
+        {"logits": (1024, 1000), "target": (1024,)},
+        {"logits": (4, 10), "target": (4,)},
+        {"target": 10},  # below the class count of both sizes
+    ),
+    (
+        SDPA,
+        lambda q, k, v: mlprims.scaled_dot_product_attention(q, k, v),
+        {"q": (4, 8, 256, 64), "k": (4, 8, 256, 64), "v": (4, 8, 256, 64)},
+        {"q": (1, 2, 8, 4), "k": (1, 2, 8, 4), "v": (1, 2, 8, 4)},
+        {},
+    ),
+    (
+        "conv2d",
+        lambda x, weight, bias: mlprims.conv2d(x, weight, bias, padding=1),
+        {"x": (16, 64, 32, 32), "weight": (64, 64, 3, 3), "bias": (64,)},
+        {"x": (2, 3, 8, 8), "weight": (4, 3, 3, 3), "bias": (4,)},
+        {},
+    ),
+    ("kmeans", _kmeans, {"x": (5_000, 8), "init": (8, 8)}, {"x": (200, 2), "init": (3, 2)}, {}),
+]
+
+#: The cases at their default size, in table order (timed only: no reference).
+CASES: list[Case] = [
+    Case(name, _draw(shapes, integers), run, dtypes=("float32",))
+    for name, run, shapes, _, integers in _TABLE
+]
+#: The same cases at the ``--quick`` size.
+QUICK: list[Case] = [
+    Case(name, _draw(shapes, integers), run, dtypes=("float32",))
+    for name, run, _, shapes, integers in _TABLE
+]
+
+
+def by_name(*, quick: bool = False) -> dict[str, Case]:
+    """:data:`CASES` (or :data:`QUICK`) by name."""
+    return {case.name: case for case in (QUICK if quick else CASES)}

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ... import backends
-from ..check import _names
-from .cases import CASES, BenchCase
+from ...testing import Case
+from .._options import choose
+from .cases import by_name, size
 from .natives import NATIVES, Native
 from .timing import Timing, time_pair
 
@@ -37,7 +38,7 @@ def installed() -> list[str]:
 class Plan:
     """One pair to time: a case on a backend in a mode, against the backend's native op."""
 
-    case: BenchCase
+    case: Case
     backend: str
     mode: str
     native: Native
@@ -78,8 +79,10 @@ def plan(
     modes: Sequence[str] | None = None,
     *,
     torch_compile: bool = False,
+    quick: bool = False,
 ) -> list[Plan]:
-    """The pairs selected by the three filters (None: all), in table order.
+    """The pairs selected by the three filters (None: all), in table order, at the default
+    size of the cases (or the ``--quick`` one).
 
     Raises
     ------
@@ -87,11 +90,12 @@ def plan(
         If a filter is empty or names something unknown (the message lists the choices), or
         if the filters together select nothing.
     """
-    chosen = _names("--backends", backend_names, installed())
-    cases = _names("--primitives", primitives, list(CASES))
-    wanted_modes = _names("--modes", modes, MODES)
+    chosen = choose("--backends", backend_names, installed())
+    sized = by_name(quick=quick)
+    cases = choose("--primitives", primitives, list(sized))
+    wanted_modes = choose("--modes", modes, MODES)
     runs = [
-        Plan(CASES[name], backend, mode, NATIVES[backend][name])
+        Plan(sized[name], backend, mode, NATIVES[backend][name])
         for name in cases
         for backend in chosen
         if name in NATIVES[backend]
@@ -108,12 +112,12 @@ def plan(
     return runs
 
 
-def _pair(one: Plan, quick: bool) -> tuple[Callable[[], Any], Callable[[], Any]]:
+def _pair(one: Plan) -> tuple[Callable[[], Any], Callable[[], Any]]:
     """Our side and the native side as functions of no argument, inputs built and bound."""
     backend = backends.get(one.backend)
-    arrays = {k: backend.asarray(v) for k, v in one.case.inputs(quick=quick).items()}
+    arrays = {k: backend.asarray(v) for k, v in one.case.inputs().items()}
     native_arrays = one.native.prepare(arrays) if one.native.prepare else arrays
-    ours, native = one.case.ours, one.native.make()
+    ours, native = one.case.run, one.native.make()
     if one.mode == "compiled":
         ours, native = backend.jit(ours, compile=True), backend.jit(native, compile=True)
     return (lambda: ours(**arrays)), (lambda: native(**native_arrays))
@@ -122,7 +126,6 @@ def _pair(one: Plan, quick: bool) -> tuple[Callable[[], Any], Callable[[], Any]]
 def run(
     plans: Sequence[Plan],
     *,
-    quick: bool = False,
     repeat: int = 7,
     min_block: float = 0.05,
     progress: Callable[[str], None] | None = None,
@@ -132,9 +135,7 @@ def run(
     Parameters
     ----------
     plans : sequence of Plan
-        From :func:`plan`.
-    quick : bool
-        Tiny inputs (proves that everything runs; not figures to quote).
+        From :func:`plan` (which chose the size of the inputs).
     repeat, min_block
         Rounds per pair, and seconds per timed block at least (see :func:`.timing.time_pair`).
     progress : callable, optional
@@ -150,13 +151,14 @@ def run(
         label = f"{one.case.name} on {one.backend} {one.mode}"
         if progress is not None:
             progress(label)
-        row = Row(one.case.name, one.backend, one.mode, one.native.name, one.case.size(quick=quick))
+        shapes = size(one.case.inputs())
+        row = Row(one.case.name, one.backend, one.mode, one.native.name, shapes)
         missing = one.missing()
         if missing:
             rows.append(_replace_error(row, f"{NOT_RUN}needs {', '.join(missing)}"))
             continue
         try:
-            ours, native = _pair(one, quick)
+            ours, native = _pair(one)
             timings = time_pair(ours, native, repeat=repeat, min_block=min_block)
         except Exception as exc:  # one crash must not lose the other rows
             rows.append(_replace_error(row, f"{type(exc).__name__}: {exc}".splitlines()[0]))

@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import _report
-from ..check import _names
-from . import FRAMEWORKS, MLPRIMS, NOT_INSTALLED, OPTIONAL, TOPICS, Item, Result, items, run
+from .._options import choose
+from ._catalogue import items
+from ._item import FRAMEWORKS, MLPRIMS, NOT_INSTALLED, OPTIONAL, TOPICS, Item, Result, run
 
 __all__ = ["PINNED", "PIPED_WIDTH", "add_parser", "cards", "main", "report"]
 
@@ -159,7 +160,7 @@ def main(args: argparse.Namespace) -> int:
     """Run ``mlprims differences`` with the parsed `args`; return the exit code."""
     topics = None if args.topic is None else [t.strip() for t in args.topic.split(",")]
     try:
-        chosen = items(_names("--topic", [t for t in topics if t], TOPICS) if topics else None)
+        chosen = items(choose("--topic", [t for t in topics if t], TOPICS) if topics else None)
     except ValueError as exc:
         return _error(str(exc))
     if args.list:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from . import Item
+from ._item import Item
 from ._show import flax_linen, jax, jnp, keras, np, show, torch
 
 __all__ = ["ITEMS"]

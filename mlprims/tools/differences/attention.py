@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from . import Item
+from ._item import Item
 from ._show import attempt, jax, jnp, np, show, torch, warned
 
 __all__ = ["ITEMS"]

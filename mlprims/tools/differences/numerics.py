@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import Item
+from ._item import Item
 from ._show import attempt, jnp, np, show, strict, torch, warned
 
 __all__ = ["ITEMS"]

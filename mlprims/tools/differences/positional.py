@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import Item
+from ._item import Item
 from ._show import np, show, torch
 
 __all__ = ["ITEMS"]

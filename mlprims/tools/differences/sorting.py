@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import Item
+from ._item import Item
 from ._show import jax, jnp, np, show, strict, torch
 
 __all__ = ["ITEMS"]

@@ -1,9 +1,9 @@
 """What a gradable primitive is: its reference, the parameters a learner writes, its properties.
 
-A :class:`Property` is a named way to draw :class:`Case` objects (the arguments of one call,
+A :class:`Property` is a named way to draw :class:`Call` objects (the arguments of one call,
 drawn as NumPy arrays by hypothesis) and a hint that says what a failure usually means. The
-grader calls the mlprims reference on the float64 copy of each case and the learner's function
-on the case converted to the learner's framework, and compares the two.
+grader calls the mlprims reference on the float64 copy of each call and the learner's function
+on the call converted to the learner's framework, and compares the two.
 
 Nothing here imports hypothesis: ``mlprims practice`` reads the specs to write a template on the
 base install, and only ``mlprims grade`` draws (``pip install 'mlprims[practice]'``). So a
@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "Case",
+    "Call",
     "GradeError",
     "Property",
     "Spec",
@@ -54,7 +54,7 @@ st: Any = _Imported("hypothesis.strategies")
 hnp: Any = _Imported("hypothesis.extra.numpy")
 
 #: A draw function: given hypothesis' ``draw``, the arguments of one call.
-Draw = Callable[[Callable[[Any], Any]], "Case"]
+Draw = Callable[[Callable[[Any], Any]], "Call"]
 
 
 def assume(condition: bool) -> None:
@@ -63,7 +63,7 @@ def assume(condition: bool) -> None:
     importlib.import_module("hypothesis").assume(condition)
 
 
-def composite(draw_case: Callable[..., Case]) -> Callable[..., Draw]:
+def composite(draw_case: Callable[..., Call]) -> Callable[..., Draw]:
     """Like ``st.composite``: ``draw_case(draw, **options)`` becomes a factory of draw
     functions, ``_rows(dtype="float32")`` a function of ``draw`` alone (a partial)."""
 
@@ -75,7 +75,7 @@ def composite(draw_case: Callable[..., Case]) -> Callable[..., Draw]:
 
 
 @dataclass(frozen=True)
-class Case:
+class Call:
     """One call: positional `args` and keyword `kwargs` (NumPy arrays, numbers, strings).
 
     `dtype` is the floating dtype the learner's floating outputs must keep (None: not checked).
@@ -102,7 +102,7 @@ class Property:
     hint: str
     scale: float = 1.0
     compare: tuple[str, ...] = ()
-    examples: tuple[Case, ...] = ()
+    examples: tuple[Call, ...] = ()
 
 
 def single(output: Any) -> dict[str, Any]:

@@ -6,31 +6,31 @@ from typing import Any
 
 import mlprims
 
-from ._spec import Case, Property, Spec, composite, dtypes, floats, st
+from ._spec import Call, Property, Spec, composite, dtypes, floats, st
 
 __all__ = ["SPECS"]
 
 
 @composite
-def _rows(draw: Any) -> Case:
+def _rows(draw: Any) -> Call:
     dtype = draw(dtypes())
     x = draw(floats((draw(st.integers(1, 3)), draw(st.integers(1, 6))), dtype))
-    return Case((x,), {}, dtype)
+    return Call((x,), {}, dtype)
 
 
 @composite
-def _axis(draw: Any) -> Case:
+def _axis(draw: Any) -> Call:
     dtype = draw(dtypes())
     shape = tuple(draw(st.lists(st.integers(1, 4), min_size=3, max_size=3)))
     axis = draw(st.sampled_from([0, 1, -2]))
-    return Case((draw(floats(shape, dtype)),), {"axis": axis}, dtype)
+    return Call((draw(floats(shape, dtype)),), {"axis": axis}, dtype)
 
 
 @composite
-def _large(draw: Any) -> Case:
+def _large(draw: Any) -> Call:
     shift = draw(st.sampled_from([100.0, 1000.0, -1000.0]))
     x = draw(floats((draw(st.integers(1, 3)), draw(st.integers(2, 6)))))
-    return Case(((x + shift).astype("float32"),), {}, "float32")
+    return Call(((x + shift).astype("float32"),), {}, "float32")
 
 
 SOFTMAX = Spec(
@@ -50,4 +50,4 @@ SOFTMAX = Spec(
     ),
 )
 
-SPECS = {SOFTMAX.name: SOFTMAX}
+SPECS = [SOFTMAX]

@@ -11,7 +11,7 @@ import numpy as np
 
 import mlprims
 
-from ._spec import Case, Property, Spec, composite, dtypes, floats, st
+from ._spec import Call, Property, Spec, composite, dtypes, floats, st
 
 __all__ = ["SPECS"]
 
@@ -36,7 +36,7 @@ def _sdpa(
     mask: bool = False,
     fully_masked: bool = False,
     causal: bool = False,
-) -> Case:
+) -> Call:
     dtype = draw(dtypes())
     b, n = draw(st.integers(1, 2)), draw(st.integers(1, 2))
     t, s, h = draw(st.integers(1, 3)), draw(st.integers(1, 4)), draw(st.integers(2, 3))
@@ -48,7 +48,7 @@ def _sdpa(
         kwargs["mask"] = _mask(draw, t, s, fully_masked=fully_masked)
     if causal:
         kwargs["is_causal"] = True
-    return Case((q, k, v), kwargs, dtype)
+    return Call((q, k, v), kwargs, dtype)
 
 
 SDPA = Spec(
@@ -84,7 +84,7 @@ def _mha_output(result: Any) -> dict[str, Any]:
 
 
 @composite
-def _mha(draw: Any, *, cross: bool = False, mask: bool = False, causal: bool = False) -> Case:
+def _mha(draw: Any, *, cross: bool = False, mask: bool = False, causal: bool = False) -> Call:
     dtype = draw(dtypes())
     b, t, n, h = (draw(st.integers(1, 2)), draw(st.integers(1, 4)), draw(st.integers(1, 2)),
                   draw(st.integers(1, 3)))  # fmt: skip
@@ -100,7 +100,7 @@ def _mha(draw: Any, *, cross: bool = False, mask: bool = False, causal: bool = F
         kwargs["mask"] = _mask(draw, t, s, fully_masked=False)
     if causal:
         kwargs["is_causal"] = True
-    return Case(args, kwargs, dtype)
+    return Call(args, kwargs, dtype)
 
 
 MULTI_HEAD_ATTENTION = Spec(
@@ -135,4 +135,4 @@ MULTI_HEAD_ATTENTION = Spec(
     ),
 )
 
-SPECS = {spec.name: spec for spec in (SDPA, MULTI_HEAD_ATTENTION)}
+SPECS = [SDPA, MULTI_HEAD_ATTENTION]

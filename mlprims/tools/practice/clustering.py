@@ -8,7 +8,7 @@ import numpy as np
 
 import mlprims
 
-from ._spec import Case, Property, Spec, assume, composite, hnp, st
+from ._spec import Call, Property, Spec, assume, composite, hnp, st
 
 __all__ = ["SPECS"]
 
@@ -38,7 +38,7 @@ def _clear_assignments(x: np.ndarray, init: np.ndarray, max_iter: int) -> bool:
 
 
 @composite
-def _kmeans(draw: Any, *, steps: bool = False, empty: bool = False) -> Case:
+def _kmeans(draw: Any, *, steps: bool = False, empty: bool = False) -> Call:
     n, d = draw(st.integers(3, 10)), draw(st.integers(1, 3))
     # Points on a grid of quarters: every squared distance is exact whichever way it is
     # computed, so equal distances are exact ties (lowest index wins), never rounding. Distinct
@@ -56,12 +56,12 @@ def _kmeans(draw: Any, *, steps: bool = False, empty: bool = False) -> Case:
     max_iter = draw(st.integers(1, 3)) if steps else 300
     assume(_clear_assignments(x, init, max_iter))
     # float64 only: a float32 near-tie between two centres could flip a label
-    return Case((x, k), {"init": init, "max_iter": max_iter, "tol": 0.0}, "float64")
+    return Call((x, k), {"init": init, "max_iter": max_iter, "tol": 0.0}, "float64")
 
 
 #: One Lloyd step moves the second centre from 1 to 6, which takes points 1 and 2 from it: the
 #: labels of the step's start ([0, 1, 1, 1, 1]) are not those of the returned centres.
-STALE = Case(
+STALE = Call(
     (np.array([[0.0], [1.0], [2.0], [10.0], [11.0]]), 2),
     {"init": np.array([[0.0], [1.0]]), "max_iter": 1, "tol": 0.0},
     "float64",
@@ -108,4 +108,4 @@ KMEANS = Spec(
     ),
 )
 
-SPECS = {KMEANS.name: KMEANS}
+SPECS = [KMEANS]

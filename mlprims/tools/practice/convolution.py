@@ -6,7 +6,7 @@ from typing import Any
 
 import mlprims
 
-from ._spec import Case, Property, Spec, composite, dtypes, floats, st
+from ._spec import Call, Property, Spec, composite, dtypes, floats, st
 
 __all__ = ["SPECS"]
 
@@ -19,7 +19,7 @@ def _conv(
     dilated: bool = False,
     grouped: bool = False,
     bias: bool = False,
-) -> Case:
+) -> Call:
     dtype = draw(dtypes())
     groups = draw(st.integers(2, 3)) if grouped else 1
     c_in, c_out = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
@@ -34,7 +34,7 @@ def _conv(
     weight = draw(floats((c_out, c_in // groups, kh, kw), dtype))
     args = (x, weight, draw(floats((c_out,), dtype))) if bias else (x, weight)
     kwargs = {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
-    return Case(args, {k: v for k, v in kwargs.items() if v not in (0, 1)}, dtype)
+    return Call(args, {k: v for k, v in kwargs.items() if v not in (0, 1)}, dtype)
 
 
 CONV2D = Spec(
@@ -75,4 +75,4 @@ CONV2D = Spec(
     ),
 )
 
-SPECS = {CONV2D.name: CONV2D}
+SPECS = [CONV2D]

@@ -10,7 +10,7 @@ import numpy as np
 
 import mlprims
 
-from ._spec import Case, Property, Spec, composite, st
+from ._spec import Call, Property, Spec, composite, st
 
 __all__ = ["SPECS", "Bigram"]
 
@@ -36,7 +36,7 @@ class Bigram:
 
 
 @composite
-def _greedy(draw: Any, *, eos: bool = False) -> Case:
+def _greedy(draw: Any, *, eos: bool = False) -> Call:
     v = draw(st.integers(2, 5))
     # distinct scores in each row: argmax has no tie to break
     table = np.array([draw(st.permutations(range(v))) for _ in range(v)], dtype=np.float64)
@@ -45,11 +45,11 @@ def _greedy(draw: Any, *, eos: bool = False) -> Case:
     args = (Bigram(table), prompt.reshape(b, p).astype(np.int64), draw(st.integers(0, 5)))
     token = st.integers(0, v - 1)
     kwargs = {"eos_token_id": draw(token), "pad_token_id": draw(token)} if eos else {}
-    return Case(args, kwargs)
+    return Call(args, kwargs)
 
 
 #: Row 0 emits EOS (1) at once, row 1 never does: row 1 goes on after row 0 has finished.
-ONE_ROW_ENDS = Case(
+ONE_ROW_ENDS = Call(
     (
         Bigram(np.array([[0, 3, 1, 2], [3, 0, 1, 2], [0, 1, 3, 2], [3, 0, 1, 2]], np.float64)),
         np.array([[0], [2]], np.int64),
@@ -83,4 +83,4 @@ GENERATE = Spec(
     ),
 )
 
-SPECS = {GENERATE.name: GENERATE}
+SPECS = [GENERATE]

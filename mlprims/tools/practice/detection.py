@@ -8,7 +8,7 @@ import numpy as np
 
 import mlprims
 
-from ._spec import Case, Property, Spec, composite, dtypes, st
+from ._spec import Call, Property, Spec, composite, dtypes, st
 
 __all__ = ["SPECS"]
 
@@ -16,7 +16,7 @@ __all__ = ["SPECS"]
 @composite
 def _nms(
     draw: Any, *, duplicates: bool = False, threshold: float | None = None, ties: bool = False
-) -> Case:
+) -> Call:
     dtype = draw(dtypes())
     n = draw(st.integers(1, 8))
     corner = st.integers(0, 8).map(float)
@@ -30,18 +30,18 @@ def _nms(
     if ties:  # two scores: the order among equals decides which overlapping box stays
         scores = np.array(draw(st.lists(st.sampled_from([0.5, 1.0]), min_size=n, max_size=n)))
     iou = draw(st.sampled_from([0.0, 0.3, 0.5, 0.7])) if threshold is None else threshold
-    return Case((boxes.astype(dtype), scores.astype(dtype), iou), {}, dtype)
+    return Call((boxes.astype(dtype), scores.astype(dtype), iou), {}, dtype)
 
 
 #: The +1-pixel convention, (x2 - x1 + 1) * (y2 - y1 + 1): boxes that touch overlap by one
 #: pixel there (IoU 1/3 > 0.3: suppressed), and a box half-covered by another has IoU 2/13 on
 #: its areas alone (kept) instead of 1/2.
-TOUCHING = Case(
+TOUCHING = Call(
     (np.array([[0.0, 0.0, 1, 1], [1, 0, 2, 1]]), np.array([1.0, 0.5]), 0.3), {}, "float64"
 )
-HALF = Case((np.array([[0.0, 0.0, 2, 2], [0, 0, 2, 1]]), np.array([1.0, 0.5]), 0.3), {}, "float64")
+HALF = Call((np.array([[0.0, 0.0, 2, 2], [0, 0, 2, 1]]), np.array([1.0, 0.5]), 0.3), {}, "float64")
 #: Two identical boxes with equal scores: box 0 stays, box 1 goes.
-TIED = Case((np.array([[0.0, 0.0, 2.0, 2.0]] * 2), np.array([1.0, 1.0]), 0.5), {}, "float64")
+TIED = Call((np.array([[0.0, 0.0, 2.0, 2.0]] * 2), np.array([1.0, 1.0]), 0.5), {}, "float64")
 
 
 NMS = Spec(
@@ -75,4 +75,4 @@ NMS = Spec(
     ),
 )
 
-SPECS = {NMS.name: NMS}
+SPECS = [NMS]

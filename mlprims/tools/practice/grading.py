@@ -30,7 +30,7 @@ import mlprims.backends as backends
 from ...testing import compare, to_numpy
 from . import specs
 from ._child import Graded, Verdict
-from ._spec import Case, Draw, GradeError, Property, Spec
+from ._spec import Call, Draw, GradeError, Property, Spec
 
 __all__ = [
     "EXAMPLES",
@@ -70,7 +70,7 @@ _SETTINGS = settings(
 class Failure:
     """The shrunk counterexample of a property and what went wrong on it."""
 
-    case: Case
+    case: Call
     expected: Mapping[str, Any]
     got: Mapping[str, Any] | None
     message: str
@@ -192,7 +192,7 @@ def _is_array(value: Any) -> bool:
 
 
 def _compare(
-    case: Case, expected: Mapping[str, Any], got: Mapping[str, Any], scale: float
+    case: Call, expected: Mapping[str, Any], got: Mapping[str, Any], scale: float
 ) -> Failure | None:
     for name, want in expected.items():
         if want is None:
@@ -218,7 +218,7 @@ def _compare(
     return None
 
 
-def _check(function: Callable[..., Any], spec: Spec, prop: Property, case: Case, to: Any) -> Any:
+def _check(function: Callable[..., Any], spec: Spec, prop: Property, case: Call, to: Any) -> Any:
     reference = spec.call_reference(
         *_convert(case.args, _float64), **_convert(dict(case.kwargs), _float64)
     )
@@ -293,7 +293,7 @@ def verdict(chosen: Spec, outcome: Outcome, *, shrunk: bool) -> Verdict:
 
 
 @st.composite
-def _drawn(draw: Callable[[Any], Any], cases: Draw) -> Case:
+def _drawn(draw: Callable[[Any], Any], cases: Draw) -> Call:
     """The strategy of a property's draw function."""
     return cases(draw)
 
@@ -314,7 +314,7 @@ def run_property(
     backend = backends.get(framework)
     failures: list[Failure] = []
 
-    def test(case: Case) -> None:
+    def test(case: Call) -> None:
         failure = _check(function, spec, prop, case, backend.asarray)
         if failure is not None:
             failures.append(failure)  # hypothesis replays the shrunk example last

@@ -8,7 +8,7 @@ import numpy as np
 
 import mlprims
 
-from ._spec import Case, Property, Spec, composite, dtypes, floats, st
+from ._spec import Call, Property, Spec, composite, dtypes, floats, st
 
 __all__ = ["SPECS"]
 
@@ -16,7 +16,7 @@ __all__ = ["SPECS"]
 @composite
 def _logits(
     draw: Any, *, reduction: bool = False, shift: bool = False, ignore: bool = False
-) -> Case:
+) -> Call:
     dtype = "float32" if shift else draw(dtypes())
     n, c = draw(st.integers(1, 4)), draw(st.integers(2, 5))
     logits = draw(floats((n, c), dtype))
@@ -30,7 +30,7 @@ def _logits(
         # at least one row counts: with every row ignored the mean is 0 / 0 (NaN in torch)
         ignored = draw(st.lists(st.booleans(), min_size=n, max_size=n).filter(lambda b: not all(b)))
         target = np.where(ignored, -100, target)
-    return Case((logits, target.astype(np.int64)), kwargs, dtype)
+    return Call((logits, target.astype(np.int64)), kwargs, dtype)
 
 
 CROSS_ENTROPY = Spec(
@@ -70,4 +70,4 @@ CROSS_ENTROPY = Spec(
     ),
 )
 
-SPECS = {CROSS_ENTROPY.name: CROSS_ENTROPY}
+SPECS = [CROSS_ENTROPY]

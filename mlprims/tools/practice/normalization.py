@@ -8,7 +8,7 @@ import numpy as np
 
 import mlprims
 
-from ._spec import Case, Property, Spec, composite, dtypes, floats, st
+from ._spec import Call, Property, Spec, composite, dtypes, floats, st
 
 __all__ = ["SPECS"]
 
@@ -22,40 +22,40 @@ BIASED = (
 
 
 @composite
-def _layer_rows(draw: Any, *, dtype: str | None = None, affine: bool = False) -> Case:
+def _layer_rows(draw: Any, *, dtype: str | None = None, affine: bool = False) -> Call:
     dtype = dtype or draw(dtypes())
     d = draw(st.integers(2, 6))
     x = draw(floats((draw(st.integers(1, 3)), d), dtype))
     if not affine:
-        return Case((x, d), {}, dtype)
+        return Call((x, d), {}, dtype)
     weight, bias = draw(floats((d,), dtype)), draw(floats((d,), dtype))
-    return Case((x, d, weight, bias), {}, dtype)
+    return Call((x, d, weight, bias), {}, dtype)
 
 
 @composite
-def _layer_trailing(draw: Any) -> Case:
+def _layer_trailing(draw: Any) -> Call:
     dtype = draw(dtypes())
     shape = (draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(2, 3)))
-    return Case((draw(floats(shape, dtype)), shape[1:]), {}, dtype)
+    return Call((draw(floats(shape, dtype)), shape[1:]), {}, dtype)
 
 
 @composite
-def _layer_large_mean(draw: Any) -> Case:
+def _layer_large_mean(draw: Any) -> Call:
     d = draw(st.integers(4, 16))
     mean = draw(st.sampled_from([1e4, -1e4, 3e4]))
     z = draw(floats((draw(st.integers(1, 3)), d), bound=3.0))
     # Each row holds -1 and 1, so its std stays >= sqrt(2 / 16) however hypothesis shrinks the
     # rest: a row shrunk to std 0.01 was within float32's reach of no two-pass algorithm.
     z[:, :2] = (-1.0, 1.0)
-    return Case(((mean + z).astype("float32"), d), {}, "float32")
+    return Call(((mean + z).astype("float32"), d), {}, "float32")
 
 
 @composite
-def _layer_constant(draw: Any) -> Case:
+def _layer_constant(draw: Any) -> Call:
     dtype = draw(dtypes())
     d = draw(st.integers(1, 6))
     x = np.full((draw(st.integers(1, 3)), d), draw(st.sampled_from([0.0, 1.0, -3.5])), dtype)
-    return Case((x, d), {"eps": draw(st.sampled_from([1e-5, 1e-3]))}, dtype)
+    return Call((x, d), {"eps": draw(st.sampled_from([1e-5, 1e-3]))}, dtype)
 
 
 LAYER_NORM = Spec(
@@ -106,7 +106,7 @@ def _batch(
     training: bool = True,
     spatial: bool = False,
     momentum: bool = False,
-) -> Case:
+) -> Call:
     dtype = draw(dtypes())
     c = draw(st.integers(1, 3))
     shape = (draw(st.integers(2, 4)), c, *((2, 3) if spatial else ()))
@@ -117,7 +117,7 @@ def _batch(
     kwargs: dict[str, Any] = {"training": training}
     if momentum:
         kwargs["momentum"] = draw(st.sampled_from([0.1, 0.01, 0.3]))
-    return Case((x, mean, var.astype(dtype), weight, bias), kwargs, dtype)
+    return Call((x, mean, var.astype(dtype), weight, bias), kwargs, dtype)
 
 
 BATCH_NORM = Spec(
@@ -179,4 +179,4 @@ BATCH_NORM = Spec(
     ),
 )
 
-SPECS = {spec.name: spec for spec in (LAYER_NORM, BATCH_NORM)}
+SPECS = [LAYER_NORM, BATCH_NORM]

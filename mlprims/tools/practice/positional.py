@@ -8,13 +8,13 @@ import numpy as np
 
 import mlprims
 
-from ._spec import Case, Property, Spec, composite, dtypes, floats, st
+from ._spec import Call, Property, Spec, composite, dtypes, floats, st
 
 __all__ = ["SPECS"]
 
 
 @composite
-def _rope(draw: Any, *, positions: bool = False, base: bool = False) -> Case:
+def _rope(draw: Any, *, positions: bool = False, base: bool = False) -> Call:
     dtype = draw(dtypes())
     length, d = draw(st.integers(1, 5)), 2 * draw(st.integers(1, 4))
     x = draw(floats((draw(st.integers(1, 2)), length, d), dtype))
@@ -22,7 +22,7 @@ def _rope(draw: Any, *, positions: bool = False, base: bool = False) -> Case:
     if positions:
         args = (x, np.array(draw(st.lists(st.integers(0, 50), min_size=length, max_size=length))))
     kwargs = {"base": draw(st.sampled_from([100.0, 500000.0]))} if base else {}
-    return Case(args, kwargs, dtype)
+    return Call(args, kwargs, dtype)
 
 
 APPLY_ROPE = Spec(
@@ -46,10 +46,10 @@ APPLY_ROPE = Spec(
 
 
 @composite
-def _sinusoidal(draw: Any, *, base: bool = False) -> Case:
+def _sinusoidal(draw: Any, *, base: bool = False) -> Call:
     length, d = draw(st.integers(1, 12)), 2 * draw(st.integers(1, 6))
     kwargs = {"base": draw(st.sampled_from([10.0, 1e6]))} if base else {}
-    return Case((length, d), kwargs)
+    return Call((length, d), kwargs)
 
 
 def _sinusoidal_float64(length: int, dim: int, **kwargs: Any) -> Any:
@@ -74,4 +74,4 @@ SINUSOIDAL = Spec(
     ),
 )
 
-SPECS = {spec.name: spec for spec in (APPLY_ROPE, SINUSOIDAL)}
+SPECS = [APPLY_ROPE, SINUSOIDAL]

@@ -1,4 +1,5 @@
-"""Every primitive that can be practised and graded, by name, and the lookup by name."""
+"""Every primitive that can be practised and graded: the family modules' ``SPECS``, concatenated,
+and the lookup by name."""
 
 from __future__ import annotations
 
@@ -15,29 +16,31 @@ from . import (
 )
 from ._spec import GradeError, Spec
 
-__all__ = ["SPECS", "spec"]
+__all__ = ["SPECS", "names", "spec"]
 
-#: Every primitive that can be practised, by name.
-SPECS: dict[str, Spec] = {
-    name: spec
-    for module in (
-        normalization,
-        activations,
-        losses,
-        attention,
-        convolution,
-        clustering,
-        positional,
-        detection,
-        decoding,
-    )
-    for name, spec in module.SPECS.items()
-}
+#: Every primitive that can be practised, in the order ``mlprims practice`` lists them.
+SPECS: list[Spec] = [
+    *normalization.SPECS,
+    *activations.SPECS,
+    *losses.SPECS,
+    *attention.SPECS,
+    *convolution.SPECS,
+    *clustering.SPECS,
+    *positional.SPECS,
+    *detection.SPECS,
+    *decoding.SPECS,
+]
+_BY_NAME = {spec.name: spec for spec in SPECS}
 
 
 def spec(name: str) -> Spec:
     """The spec of the primitive `name`; GradeError naming the known ones otherwise."""
-    if name not in SPECS:
-        msg = f"unknown primitive {name!r}; one of: {', '.join(sorted(SPECS))}"
+    if name not in _BY_NAME:
+        msg = f"unknown primitive {name!r}; one of: {', '.join(sorted(_BY_NAME))}"
         raise GradeError(msg)
-    return SPECS[name]
+    return _BY_NAME[name]
+
+
+def names() -> list[str]:
+    """The names of :data:`SPECS`, in order."""
+    return [spec.name for spec in SPECS]
