@@ -32,7 +32,7 @@ from functools import partial
 from typing import Any
 
 import numpy as np
-from harness import Case, main
+from harness import Pair, main
 
 B, N, D = 4, 8, 64
 
@@ -99,36 +99,36 @@ def jax_pair(length: int, *, causal: bool, jitted: bool):
     return (lambda: ours(q, k, v)), (lambda: native(qt, kt, vt))
 
 
-def cases(args) -> list[Case]:
+def cases(args) -> list[Pair]:
     lengths = [256] if args.quick else args.lengths
     found = []
     for L in lengths:
         big = L == max(lengths)  # peak memory at the longest length
         found += [
-            Case(f"torch eager, not causal, L={L}", partial(torch_pair, L, causal=False),
+            Pair(f"torch eager, not causal, L={L}", partial(torch_pair, L, causal=False),
                  target=1.6, memory=big, memory_target=1.5),
-            Case(f"torch eager, causal, L={L}", partial(torch_pair, L, causal=True),
+            Pair(f"torch eager, causal, L={L}", partial(torch_pair, L, causal=True),
                  target=2.0, memory=big, memory_target=1.5),
         ]  # fmt: skip
         if not args.no_compile and L in (args.compile_lengths or lengths):
             found += [
-                Case(f"torch.compile, not causal, L={L}",
+                Pair(f"torch.compile, not causal, L={L}",
                      partial(torch_pair, L, causal=False, compiled=True), target=1.2),
-                Case(f"torch.compile, causal top_left, L={L}",
+                Pair(f"torch.compile, causal top_left, L={L}",
                      partial(torch_pair, L, causal=True, compiled=True), target=1.2),
-                Case(f"torch.compile, causal bottom_right, T={L // 2}, S={L}",
+                Pair(f"torch.compile, causal bottom_right, T={L // 2}, S={L}",
                      partial(torch_pair, L, causal=True, compiled=True, align="bottom_right"),
                      target=1.2),
             ]  # fmt: skip
         found += [
-            Case(f"jax eager, not causal, L={L}", partial(jax_pair, L, causal=False, jitted=False)),
-            Case(f"jax.jit, not causal, L={L}", partial(jax_pair, L, causal=False, jitted=True),
+            Pair(f"jax eager, not causal, L={L}", partial(jax_pair, L, causal=False, jitted=False)),
+            Pair(f"jax.jit, not causal, L={L}", partial(jax_pair, L, causal=False, jitted=True),
                  memory=big),
-            Case(f"jax.jit, causal, L={L}", partial(jax_pair, L, causal=True, jitted=True),
+            Pair(f"jax.jit, causal, L={L}", partial(jax_pair, L, causal=True, jitted=True),
                  target=0.5, memory=big),
         ]  # fmt: skip
     L = lengths[0]
-    found.append(Case(f"torch backward, causal, L={L}", partial(torch_backward_pair, L),
+    found.append(Pair(f"torch backward, causal, L={L}", partial(torch_backward_pair, L),
                       target=3.0, memory=True))  # fmt: skip
     return found
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from functools import partial
 
-from harness import Case, main
+from harness import Pair, main
 
 # (name, input shape, (C_out, kernel), padding)
 Layer = tuple[str, tuple[int, int, int, int], tuple[int, int], int]
@@ -80,7 +80,7 @@ def jax_conv(layer: Layer):
     return (lambda: ours(x, weight, bias)), (lambda: native(x, weight, bias))
 
 
-def cases(args) -> list[Case]:
+def cases(args) -> list[Pair]:
     resnet: Layer = ("ResNet 3x3 (32, 64, 56, 56)", (32, 64, 56, 56), (64, 3), 1)
     first: Layer = ("CNN conv1 5x5 (64, 1, 28, 28)", (64, 1, 28, 28), (10, 5), 0)
     if args.quick:
@@ -90,11 +90,11 @@ def cases(args) -> list[Case]:
     for layer in (resnet, first):
         name = layer[0]
         rows += [
-            Case(f"conv2d {name}, torch eager vs F.conv2d",
+            Pair(f"conv2d {name}, torch eager vs F.conv2d",
                  partial(torch_conv, layer, compiled=False), target=3.0, memory=True),
-            Case(f"conv2d {name}, torch.compile vs torch.compile(F.conv2d)",
+            Pair(f"conv2d {name}, torch.compile vs torch.compile(F.conv2d)",
                  partial(torch_conv, layer, compiled=True), target=1.5, memory=True),
-            Case(f"conv2d {name}, jax.jit vs lax.conv_general_dilated under jax.jit",
+            Pair(f"conv2d {name}, jax.jit vs lax.conv_general_dilated under jax.jit",
                  partial(jax_conv, layer), target=1.5, memory=True),
         ]  # fmt: skip
     return rows

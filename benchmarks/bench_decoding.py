@@ -22,7 +22,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from harness import Case, main
+from harness import Pair, main
 
 
 def _sizes(args) -> dict[str, int]:
@@ -165,17 +165,17 @@ def lm_on_jax(s: dict[str, int]):
     return (lambda: ours(prompt)), (lambda: native(prompt))
 
 
-def cases(args) -> list[Case]:
+def cases(args) -> list[Pair]:
     s = _sizes(args)
     shape = f"B={s['B']}, P={s['P']}, N={s['N']}, D={s['D']}, V={s['V']}: {s['B'] * s['N']} tokens"
     lm_shape = f"B={s['B']}, P={s['P']}, N={s['N']}: {s['B'] * s['N']} tokens"
     return [
-        Case(f"tiny LM greedy, torch eager, KV cache vs recomputed ({lm_shape})",
+        Pair(f"tiny LM greedy, torch eager, KV cache vs recomputed ({lm_shape})",
              partial(lm_on_torch, s)),
-        Case(f"tiny LM greedy, jax.jit, KV cache vs recomputed ({lm_shape})",
+        Pair(f"tiny LM greedy, jax.jit, KV cache vs recomputed ({lm_shape})",
              partial(lm_on_jax, s)),
-        Case(f"greedy, torch eager, cached vs recomputed prefix ({shape})", partial(on_torch, s)),
-        Case(f"greedy, jax.jit, cached vs recomputed prefix ({shape})", partial(on_jax, s)),
+        Pair(f"greedy, torch eager, cached vs recomputed prefix ({shape})", partial(on_torch, s)),
+        Pair(f"greedy, jax.jit, cached vs recomputed prefix ({shape})", partial(on_jax, s)),
     ]  # fmt: skip
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from harness import Case, main
+from harness import Pair, main
 
 THRESHOLD = 0.5
 
@@ -80,12 +80,12 @@ def on_jax_jit(n: int):
     return (lambda: ours(jb, js)), (lambda: numpy_greedy_nms(boxes, scores, THRESHOLD))
 
 
-def cases(args) -> list[Case]:
+def cases(args) -> list[Pair]:
     n = 1000 if args.quick else 5000
     return [
-        Case(f"nms {n:,} boxes, numpy vs the NumPy greedy loop", partial(on_numpy, n)),
-        Case(f"nms {n:,} boxes, torch eager vs the NumPy greedy loop", partial(on_torch, n)),
-        Case(f"nms_padded {n:,} boxes, jax.jit vs the NumPy greedy loop", partial(on_jax_jit, n)),
+        Pair(f"nms {n:,} boxes, numpy vs the NumPy greedy loop", partial(on_numpy, n)),
+        Pair(f"nms {n:,} boxes, torch eager vs the NumPy greedy loop", partial(on_torch, n)),
+        Pair(f"nms_padded {n:,} boxes, jax.jit vs the NumPy greedy loop", partial(on_jax_jit, n)),
     ]
 
 

@@ -21,7 +21,7 @@ import atexit
 from functools import partial
 from typing import Any
 
-from harness import Case, main
+from harness import Pair, main
 
 _CLUSTER: list[Any] = []  # the Dask cluster and client, started once per process
 
@@ -106,17 +106,17 @@ def dask_case(n: int, d: int, k: int):
     return ours, _sklearn(x, centers)
 
 
-def cases(args) -> list[Case]:
+def cases(args) -> list[Pair]:
     n, d, k = (10_000, 16, 32) if args.quick else (100_000, 64, 256)
     size = f"n={n}, d={d}, k={k}"
     return [
-        Case(f"kmeans 1 iteration {size}, numpy eager vs scikit-learn",
+        Pair(f"kmeans 1 iteration {size}, numpy eager vs scikit-learn",
              partial(numpy_case, n, d, k), target=1.5, memory=True),
-        Case(f"kmeans 1 iteration {size}, torch eager vs scikit-learn",
+        Pair(f"kmeans 1 iteration {size}, torch eager vs scikit-learn",
              partial(torch_case, n, d, k)),
-        Case(f"kmeans 1 iteration {size}, jax.jit vs scikit-learn",
+        Pair(f"kmeans 1 iteration {size}, jax.jit vs scikit-learn",
              partial(jax_case, n, d, k)),
-        Case(f"kmeans 1 iteration {size}, Dask 2 workers vs scikit-learn",
+        Pair(f"kmeans 1 iteration {size}, Dask 2 workers vs scikit-learn",
              partial(dask_case, n, d, k)),
     ]  # fmt: skip
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from harness import Case, main
+from harness import Pair, main
 
 
 def torch_layer_norm(shape: tuple[int, ...], *, compiled: bool):
@@ -112,22 +112,22 @@ def jax_batch_norm(shape: tuple[int, ...]):
     return (lambda: ours(*args)), (lambda: plain(*args))
 
 
-def cases(args) -> list[Case]:
+def cases(args) -> list[Pair]:
     ln, bn = (32, 512, 768), (64, 256, 28, 28)  # the inputs of layer_norm and batch_norm
     if args.quick:
         ln, bn = (8, 128, 768), (16, 64, 28, 28)
     return [
-        Case(f"layer_norm {ln}, torch eager vs F.layer_norm",
+        Pair(f"layer_norm {ln}, torch eager vs F.layer_norm",
              partial(torch_layer_norm, ln, compiled=False), target=2.5),
-        Case(f"layer_norm {ln}, torch.compile vs F.layer_norm",
+        Pair(f"layer_norm {ln}, torch.compile vs F.layer_norm",
              partial(torch_layer_norm, ln, compiled=True), target=1.2),
-        Case(f"batch_norm train {bn}, torch eager vs F.batch_norm",
+        Pair(f"batch_norm train {bn}, torch eager vs F.batch_norm",
              partial(torch_batch_norm, bn, compiled=False), target=2.5),
-        Case(f"batch_norm train {bn}, torch.compile vs F.batch_norm",
+        Pair(f"batch_norm train {bn}, torch.compile vs F.batch_norm",
              partial(torch_batch_norm, bn, compiled=True), target=1.2),
-        Case(f"layer_norm {ln}, jax.jit vs plain jnp under jax.jit",
+        Pair(f"layer_norm {ln}, jax.jit vs plain jnp under jax.jit",
              partial(jax_layer_norm, ln), target=1.2),
-        Case(f"batch_norm train {bn}, jax.jit vs plain jnp under jax.jit",
+        Pair(f"batch_norm train {bn}, jax.jit vs plain jnp under jax.jit",
              partial(jax_batch_norm, bn), target=1.2),
     ]  # fmt: skip
 

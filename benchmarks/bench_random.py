@@ -15,14 +15,14 @@ from __future__ import annotations
 
 from functools import partial
 
-from harness import Case, main
+from harness import Pair, main
 
 
 def _size(args) -> int:
     return 10**5 if args.quick else 10**6
 
 
-def cases(args) -> list[Case]:
+def cases(args) -> list[Pair]:
     n = _size(args)
 
     def on_numpy():
@@ -66,13 +66,13 @@ def cases(args) -> list[Case]:
         return (lambda: random.uniform(key, (n,))), None
 
     return [
-        Case(f"{n:,} uniforms, numpy vs np.random.default_rng().random", on_numpy),
-        Case(f"{n:,} uniforms, torch vs torch.rand", on_torch),
-        Case(f"{n:,} uniforms, jax eager vs jax.random.uniform", partial(on_jax, jitted=False)),
-        Case(
+        Pair(f"{n:,} uniforms, numpy vs np.random.default_rng().random", on_numpy),
+        Pair(f"{n:,} uniforms, torch vs torch.rand", on_torch),
+        Pair(f"{n:,} uniforms, jax eager vs jax.random.uniform", partial(on_jax, jitted=False)),
+        Pair(
             f"{n:,} uniforms, jax.jit vs jax.jit(jax.random.uniform)", partial(on_jax, jitted=True)
         ),
-        Case(f"{n:,} uniforms, array_api_strict (no native generator)", on_strict),
+        Pair(f"{n:,} uniforms, array_api_strict (no native generator)", on_strict),
     ]
 
 

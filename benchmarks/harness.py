@@ -6,7 +6,7 @@ script's own section of ``benchmarks/RESULTS.md``::
 
     def cases(args):
         x = torch.randn(1000)
-        return [Case("relu, torch eager", lambda: (lambda: relu(x), lambda: F.relu(x)), target=2)]
+        return [Pair("relu, torch eager", lambda: (lambda: relu(x), lambda: F.relu(x)), target=2)]
 
     if __name__ == "__main__":
         main(__file__, __doc__, cases)
@@ -15,7 +15,7 @@ How a pair is timed (:func:`time_pair`: first call apart, warm-up, interleaved r
 medians; ratio = ours / native) is told in ``mlprims/tools/bench/timing.py``, the timing core
 this harness shares with the ``mlprims bench`` command.
 
-Peak memory (``Case(memory=True)``; Linux only): tracemalloc sees neither torch's nor XLA's
+Peak memory (``Pair(memory=True)``; Linux only): tracemalloc sees neither torch's nor XLA's
 allocators, so each side runs in a fresh process (the script again, with ``--memory-child``)
 that builds the case, calls the side once (compiling, growing the pools), resets the kernel's
 peak-RSS counter (``/proc/self/clear_refs``), calls it again and reads ``VmHWM``. "peak" is the
@@ -46,13 +46,13 @@ from mlprims.tools.bench.timing import Fn, Timing, machine, seconds, time_pair, 
 # Compile in this process: a pool of compile workers would compete with the timings for the CPU.
 os.environ.setdefault("TORCHINDUCTOR_COMPILE_THREADS", "1")
 
-__all__ = ["Case", "Memory", "Row", "Timing", "main", "run_case", "time_pair", "write_section"]
+__all__ = ["Memory", "Pair", "Row", "Timing", "main", "run_case", "time_pair", "write_section"]
 
 RESULTS = Path(__file__).resolve().with_name("RESULTS.md")
 
 
 @dataclass(frozen=True)
-class Case:
+class Pair:
     """One comparison. ``make()`` builds the inputs and returns ``(ours, native)``: two
     functions of no argument (``native`` None when the framework has no such op)."""
 
@@ -114,7 +114,7 @@ def _rss_mib() -> dict[str, float]:
     return status
 
 
-def _memory_child(case: Case, side: str) -> None:
+def _memory_child(case: Pair, side: str) -> None:
     """Runs in a fresh process: print the peak RSS of one call of one side as JSON."""
     ours, native = case.make()
     fn = ours if side == "ours" else native
@@ -129,7 +129,7 @@ def _memory_child(case: Case, side: str) -> None:
     print(json.dumps({"peak": peak, "call": peak - before}))
 
 
-def _memory(script: str, argv: Sequence[str], case: Case, side: str) -> Memory:
+def _memory(script: str, argv: Sequence[str], case: Pair, side: str) -> Memory:
     command = [sys.executable, script, *argv, "--memory-child", case.name, side]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
@@ -139,12 +139,12 @@ def _memory(script: str, argv: Sequence[str], case: Case, side: str) -> Memory:
 
 
 def run_case(
-    case: Case,
+    case: Pair,
     *,
     repeat: int,
     number: int | None = None,
     min_block: float = 0.2,
-    memory: Callable[[Case, str], Memory] | None = None,
+    memory: Callable[[Pair, str], Memory] | None = None,
 ) -> Row:
     """Time one case (and measure its memory with ``memory(case, side)`` if it asks)."""
     ours, native = case.make()
@@ -264,7 +264,7 @@ added to the RSS it started from.
 def main(
     script: str,
     doc: str | None,
-    cases: Callable[[argparse.Namespace], list[Case]],
+    cases: Callable[[argparse.Namespace], list[Pair]],
     *,
     add_arguments: Callable[[argparse.ArgumentParser], None] | None = None,
     notes: Callable[[argparse.Namespace], list[str]] | None = None,

@@ -92,7 +92,7 @@ def test_run_case_gives_a_row_with_ratio_target_and_memory() -> None:
         measured.append((case.name, side))
         return memory[0] if side == "ours" else memory[1]
 
-    case = harness.Case(
+    case = harness.Pair(
         "toy pair",
         lambda: (lambda: 1, lambda: 2),
         target=1.5,
@@ -134,7 +134,7 @@ def test_write_section_replaces_only_its_own_section(tmp_path: pathlib.Path) -> 
 def test_main_writes_a_section_with_the_machine(tmp_path: pathlib.Path) -> None:
     results = tmp_path / "RESULTS.md"
     results.write_text("# kept\n")
-    cases = [harness.Case("toy", lambda: (lambda: None, lambda: None), target=1e9)]
+    cases = [harness.Pair("toy", lambda: (lambda: None, lambda: None), target=1e9)]
     argv = ["--quick", "--repeat", "1", "--number", "1", "--results", str(results)]
     rows = harness.main("bench_toy.py", "Toy.", lambda args: cases, argv=argv)
     assert [row.case for row in rows] == ["toy"]
@@ -148,7 +148,7 @@ def test_main_writes_a_section_with_the_machine(tmp_path: pathlib.Path) -> None:
 def test_update_replaces_the_rows_it_reran(tmp_path: pathlib.Path) -> None:
     results = tmp_path / "RESULTS.md"
     cases = [
-        harness.Case(name, lambda: (lambda: None, lambda: None), target=1e9)
+        harness.Pair(name, lambda: (lambda: None, lambda: None), target=1e9)
         for name in ("toy a", "toy b")
     ]
     argv = ["--quick", "--repeat", "1", "--number", "1", "--results", str(results)]
@@ -188,3 +188,24 @@ def test_script_help(script: pathlib.Path) -> None:
     assert "--quick" in result.stdout
     assert "--no-memory" in result.stdout, "the script runs through benchmarks/harness.py"
     assert result.stdout.rstrip().endswith("imported: []")
+
+
+def test_bench_primitives_times_the_cases_of_mlprims_bench() -> None:
+    """One harness: the script's pairs are `mlprims bench`'s plans, named by case and native."""
+    from mlprims.tools.bench import run
+
+    script = ROOT / "benchmarks" / "bench_primitives.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--quick", "--list"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT / "benchmarks",
+    )
+    assert result.returncode == 0, result.stderr
+    listed = result.stdout.splitlines()
+    plans = [one for one in run.plan(quick=True) if not one.missing()]
+    assert len(listed) == len(plans)
+    for line, one in zip(listed, plans, strict=True):
+        assert line.startswith(f"{one.case.name} (")
+        assert line.endswith(f"{one.backend} {one.mode} vs {one.native.name}")

@@ -22,7 +22,7 @@ from .cases import by_name, size
 from .natives import NATIVES, Native
 from .timing import Timing, time_pair
 
-__all__ = ["MODES", "NOT_RUN", "Plan", "Row", "installed", "plan", "rows_as_dicts", "run"]
+__all__ = ["MODES", "NOT_RUN", "Plan", "Row", "installed", "pair", "plan", "rows_as_dicts", "run"]
 
 MODES = ("eager", "compiled")
 #: How the error of a row that was not run (a module missing) starts: not a failure.
@@ -112,7 +112,7 @@ def plan(
     return runs
 
 
-def _pair(one: Plan) -> tuple[Callable[[], Any], Callable[[], Any]]:
+def pair(one: Plan) -> tuple[Callable[[], Any], Callable[[], Any]]:
     """Our side and the native side as functions of no argument, inputs built and bound."""
     backend = backends.get(one.backend)
     arrays = {k: backend.asarray(v) for k, v in one.case.inputs().items()}
@@ -158,7 +158,7 @@ def run(
             rows.append(_replace_error(row, f"{NOT_RUN}needs {', '.join(missing)}"))
             continue
         try:
-            ours, native = _pair(one)
+            ours, native = pair(one)
             timings = time_pair(ours, native, repeat=repeat, min_block=min_block)
         except Exception as exc:  # one crash must not lose the other rows
             rows.append(_replace_error(row, f"{type(exc).__name__}: {exc}".splitlines()[0]))
