@@ -27,7 +27,7 @@ def cases(args) -> list[Pair]:
             continue
         shapes = size(one.case.inputs())
         name = f"{one.case.name} ({shapes}), {one.backend} {one.mode} vs {one.native.name}"
-        pairs.append(Pair(name, partial(run.pair, one)))
+        pairs.append(Pair(name, partial(run.pair, one), memory=True))
     return pairs
 
 

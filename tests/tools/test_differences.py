@@ -166,3 +166,60 @@ def test_list_runs_nothing(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     assert cli.main(["differences", "--list", "--topic", "attention"]) == 0
     out = capsys.readouterr().out
     assert "fully-masked-row" in out and "mask-polarity" in out and "rope" not in out
+
+
+# What a "why it matters" says a framework does, and what its result must then show.
+_FRAMEWORK_NAMES = {
+    "numpy": r"\bNumPy\b",
+    "torch": r"\btorch\b",
+    "jax": r"\bJAX\b",
+    "array_api_strict": r"\barray_api_strict\b",
+}
+_VERB = re.compile(
+    r"\b(?P<negated>never |does not |do not |without )?"
+    r"(?P<verb>raises?|refuses?|warns?|with a warning|silent|silently)\b"
+)
+
+
+def _says(verb: str, claim: str) -> bool:
+    """Whether `claim` (a recorded result) shows what `verb` says."""
+    if verb.startswith(("raise", "refuse")):
+        return claim.startswith("error:") or ": error:" in claim
+    if verb.startswith("warn") or verb == "with a warning":
+        return " warns " in f" {claim} "
+    return "warns" not in claim and "error:" not in claim  # silent(ly)
+
+
+def _contradictions(item: Item) -> list[str]:
+    """Each clause of the item's why (split at , and ;) that names a framework before "raises",
+    "refuses", "warns", "with a warning" or "silently" (or "never raises"), checked against
+    that framework's recorded result."""
+    claims = item.claims()
+    found = []
+    for clause in re.split(r"[;,]", item.why):
+        start = 0
+        for verb in _VERB.finditer(clause):
+            subject, start = clause[start : verb.start()], verb.end()
+            for name, pattern in _FRAMEWORK_NAMES.items():
+                claim = claims.get(name)
+                if claim is None or not re.search(pattern, subject):
+                    continue
+                if _says(verb["verb"], claim) == bool(verb["negated"]):
+                    found.append(f"{name}: {verb.group(0)!r} in {clause.strip()!r} vs {claim!r}")
+    return found
+
+
+def test_each_why_agrees_with_the_results_it_speaks_of() -> None:
+    """A why that says a framework raises, warns or stays silent agrees with the result
+    recorded for it (which the tests above check live): "JAX ... silently computes in float32"
+    stood next to a result that warns."""
+    wrong = {item.id: problems for item in ITEMS if (problems := _contradictions(item))}
+    assert wrong == {}
+
+
+def test_the_why_check_catches_a_contradiction() -> None:
+    item = replace(ITEMS[0], why="torch raises; NumPy silently widens; JAX never raises")
+    claims = {"torch": "[1] f32", "numpy": "f64 warns UserWarning", "jax": "error: TypeError"}
+    fake = {name: (lambda: "", claim) for name, claim in claims.items()}
+    problems = _contradictions(replace(item, frameworks=fake, mlprims="-"))
+    assert [p.split(":")[0] for p in problems] == ["torch", "numpy", "jax"]

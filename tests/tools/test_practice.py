@@ -964,6 +964,96 @@ def kmeans(x, n_clusters, /, *, init="k-means++", max_iter=300, tol=1e-4):
     return fitted.cluster_centers_, fitted.labels_, np.asarray(fitted.inertia_)
 """,
     ),
+    "nms": (
+        "numpy",
+        """\
+import numpy as np
+
+def nms(boxes, scores, /, iou_threshold):  # the textbook greedy loop, in float64
+    boxes = boxes.astype(np.float64)
+    order = sorted(range(len(scores)), key=lambda i: -scores[i])  # stable: lower index first
+    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    kept = []
+    for i in order:
+        for j in kept:
+            w = min(boxes[i, 2], boxes[j, 2]) - max(boxes[i, 0], boxes[j, 0])
+            h = min(boxes[i, 3], boxes[j, 3]) - max(boxes[i, 1], boxes[j, 1])
+            inter = max(w, 0.0) * max(h, 0.0)
+            union = area[i] + area[j] - inter
+            if union > 0 and inter / union > iou_threshold:
+                break
+        else:
+            kept.append(i)
+    return np.array(kept, dtype=np.int64)
+""",
+    ),
+    "generate": (
+        "numpy",
+        """\
+import numpy as np
+
+def generate(step_fn, prompt, max_new_tokens, /, *, eos_token_id=None, pad_token_id=0):
+    b, p = prompt.shape
+    tokens = np.full((b, p + max_new_tokens), pad_token_id, dtype=prompt.dtype)
+    tokens[:, :p] = prompt
+    done = np.zeros(b, dtype=bool)
+    cache = None
+    for index in range(p, p + max_new_tokens):
+        logits, cache = step_fn(tokens, cache, index)
+        chosen = np.argmax(logits, axis=-1)
+        tokens[:, index] = np.where(done, pad_token_id, chosen)
+        if eos_token_id is not None:
+            done |= chosen == eos_token_id
+    return tokens
+""",
+    ),
+    "apply_rope": (
+        "transformers",
+        """\
+import torch
+from transformers.models.llama.modeling_llama import rotate_half
+
+def apply_rope(x, /, positions=None, *, base=10000.0):
+    length, d = x.shape[-2], x.shape[-1]
+    if positions is None:
+        positions = torch.arange(length)
+    # Hugging Face's inverse frequencies, in the dtype of x (HF computes them in float32)
+    inv_freq = 1.0 / (base ** (torch.arange(0, d, 2, dtype=torch.int64).to(x.dtype) / d))
+    freqs = positions.to(x.dtype)[..., None] * inv_freq
+    emb = torch.cat((freqs, freqs), dim=-1)
+    return x * emb.cos() + rotate_half(x) * emb.sin()  # HF's apply_rotary_pos_emb, for one
+""",
+    ),
+    "multi_head_attention": (
+        "torch",
+        """\
+import torch
+import torch.nn.functional as F
+
+def multi_head_attention(
+    params, query, key_value=None, /, *, num_heads, mask=None, is_causal=False
+):
+    kv = query if key_value is None else key_value
+    t, s = query.shape[-2], kv.shape[-2]
+    allowed = torch.ones(t, s, dtype=torch.bool)
+    if is_causal:
+        allowed = allowed.tril()
+    if mask is not None:
+        allowed = allowed & mask
+    zero = torch.zeros(query.shape[-1], dtype=query.dtype)
+    bias = [params.get(name, zero) for name in ("bq", "bk", "bv")]
+    out, _ = F.multi_head_attention_forward(
+        query.transpose(0, 1), kv.transpose(0, 1), kv.transpose(0, 1),
+        query.shape[-1], num_heads,
+        None, torch.cat(bias), None, None, False, 0.0,
+        params["wo"].T, params.get("bo"),
+        need_weights=False, attn_mask=~allowed, use_separate_proj_weight=True,
+        q_proj_weight=params["wq"].T, k_proj_weight=params["wk"].T,
+        v_proj_weight=params["wv"].T,
+    )
+    return out.transpose(0, 1)
+""",
+    ),
 }
 
 

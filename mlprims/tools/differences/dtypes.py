@@ -97,7 +97,8 @@ ITEMS = [
         "float32-plus-float64",
         "dtypes",
         "float32 array + float64 array",
-        "JAX (x64 off) cannot hold float64: mixed-precision code silently computes in float32",
+        "JAX (x64 off) cannot hold float64: the float64 operand is made float32 with only a "
+        "warning, and mixed-precision code computes in float32",
         {
             "numpy": (lambda: _dtype(np().ones(2, "float32") + np().ones(2)), "f64"),
             "torch": (

@@ -60,6 +60,7 @@ class _Request:
     path: str
     name: str
     examples: int
+    seed: int | None
     shrink: bool  # shrink the first failure (none has been seen yet)
     first: int  # the first property to run
     output: str  # the file that receives the child's stdout and stderr
@@ -74,7 +75,13 @@ class _Died(Exception):
 
 
 def grade_in_child(
-    path: str | Path, name: str, *, examples: int, shrink: bool, timeout: float
+    path: str | Path,
+    name: str,
+    *,
+    examples: int,
+    shrink: bool,
+    timeout: float,
+    seed: int | None = None,
 ) -> Graded:
     """Grade the function `name` of the file `path` in child processes (see the module).
 
@@ -92,7 +99,8 @@ def grade_in_child(
         while len(verdicts) < len(properties):
             first = len(verdicts)
             failed = any(not v.passed for v in verdicts)
-            request = _Request(str(path), name, examples, shrink and not failed, first, output)
+            shrink_next = shrink and not failed
+            request = _Request(str(path), name, examples, seed, shrink_next, first, output)
             try:
                 framework = _run(request, verdicts, timeout)
             except _TimedOut:
@@ -211,7 +219,13 @@ def _serve(send: Connection, request: _Request) -> None:
     with float64_jax(framework):
         for prop in chosen.properties[request.first :]:
             outcome = run_property(
-                function, chosen, prop, framework, examples=request.examples, shrink=shrink
+                function,
+                chosen,
+                prop,
+                framework,
+                examples=request.examples,
+                shrink=shrink,
+                seed=request.seed,
             )
             send.send(("verdict", verdict(chosen, outcome, shrunk=shrink)))
             shrink = shrink and outcome.passed  # only the first failure is shrunk

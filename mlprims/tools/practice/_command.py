@@ -66,6 +66,13 @@ def add_parsers(commands: Any) -> None:
         metavar="N",
         help=f"hypothesis examples per property (default {EXAMPLES})",
     )
+    grade_parser.add_argument(
+        "--seed",
+        type=int,
+        metavar="N",
+        help="draw other cases, those of seed N (default: hypothesis' derandomized ones); "
+        "the same file and seed give the same report",
+    )
 
     grade_parser.add_argument(
         "--timeout",
@@ -131,15 +138,15 @@ def report(
         notes += [*first.counterexample, ""]
     from .grading import SCALE
 
-    tolerances = " or ".join(
-        f"{t['rtol']:g}, {t['atol']:g} ({dtype})"
+    tolerances = ", ".join(
+        f"{t['rtol']:g} and {t['atol']:g} ({dtype})"
         for dtype in ("float32", "float64")
         for t in [tolerance(dtype, scale=SCALE)]
     )
-    notes.append(
-        "close: |got - expected| <= rtol |expected| + atol (1 + max|expected|) elementwise, "
-        f"rtol, atol = {tolerances}, times a property's allowance for rounding"
-    )
+    notes += [
+        "close: |got - expected| <= rtol |expected| + atol (1 + max|expected|), elementwise;",
+        f"  rtol and atol {tolerances}, times a property's allowance for rounding",
+    ]
     printed = graded.output.rstrip("\n")
     if printed and show_output:
         notes += ["", f"what {path} printed:", *(f"  {line}" for line in printed.splitlines())]
@@ -173,7 +180,7 @@ def grade_main(args: argparse.Namespace) -> int:
         chosen = spec(args.primitive)
         if not Path(args.path).is_file():
             return _error("grade", f"{args.path}: no such file")
-        options = {"examples": args.examples, "shrink": not args.no_shrink}
+        options = {"examples": args.examples, "shrink": not args.no_shrink, "seed": args.seed}
         if args.in_process:
             graded = grading.grade_here(args.path, chosen.name, **options)
         else:

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
 import mlprims.backends as backends
@@ -306,10 +307,12 @@ def run_property(
     *,
     examples: int = EXAMPLES,
     shrink: bool = True,
+    seed: int | None = None,
 ) -> Outcome:
     """Check `prop` of `spec` on `examples` cases for the learner's `function` (`framework`).
 
-    With `shrink` False the first failing case is kept as it was drawn (faster).
+    With `shrink` False the first failing case is kept as it was drawn (faster). The cases are
+    the same at every run: hypothesis' derandomized ones, or those of `seed` if given.
     """
     backend = backends.get(framework)
     failures: list[Failure] = []
@@ -322,8 +325,10 @@ def run_property(
 
     try:
         phases = _SETTINGS.phases if shrink else (Phase.explicit, Phase.generate)
-        chosen = settings(_SETTINGS, max_examples=examples, phases=phases)
+        chosen = settings(_SETTINGS, max_examples=examples, phases=phases, derandomize=seed is None)
         checked = given(_drawn(prop.cases))(test)
+        if seed is not None:
+            checked = hypothesis_seed(seed)(checked)
         for case in reversed(prop.examples):  # decorators apply inside out: in their order
             checked = example(case)(checked)
         chosen(checked)()
@@ -343,6 +348,7 @@ def grade(
     *,
     examples: int = EXAMPLES,
     shrink: bool = True,
+    seed: int | None = None,
 ) -> list[Outcome]:
     """Every property of `spec` checked on `function` (written with `framework`).
 
@@ -354,12 +360,16 @@ def grade(
     with float64_jax(framework):
         for prop in spec.properties:
             first = shrink and all(o.passed for o in outcomes)
-            outcome = run_property(function, spec, prop, framework, examples=examples, shrink=first)
+            outcome = run_property(
+                function, spec, prop, framework, examples=examples, shrink=first, seed=seed
+            )
             outcomes.append(outcome)
     return outcomes
 
 
-def grade_here(path: str | Path, name: str, *, examples: int, shrink: bool) -> Graded:
+def grade_here(
+    path: str | Path, name: str, *, examples: int, shrink: bool, seed: int | None = None
+) -> Graded:
     """Grade the function `name` of the file `path` in this process (``--in-process``: for a
     debugger; no timeout, prints not captured). The folder of `path` is on ``sys.path`` while
     the file is imported, as in the child of :func:`._child.grade_in_child`."""
@@ -370,7 +380,7 @@ def grade_here(path: str | Path, name: str, *, examples: int, shrink: bool) -> G
         function, framework = load_function(path, name)
     finally:
         sys.path.remove(folder)
-    outcomes = grade(function, chosen, framework, examples=examples, shrink=shrink)
+    outcomes = grade(function, chosen, framework, examples=examples, shrink=shrink, seed=seed)
     firsts = [shrink and all(o.passed for o in outcomes[:i]) for i in range(len(outcomes))]
     verdicts = [verdict(chosen, o, shrunk=f) for o, f in zip(outcomes, firsts, strict=True)]
     return Graded(framework, verdicts, "")
