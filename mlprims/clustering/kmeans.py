@@ -21,6 +21,14 @@ d=64, k=256, float32, 2 threads, 4 MiB chunks, ms per step: one-hot matmul 37 (N
 (torch); scatter 19 (NumPy), 13 (torch); XLA's CPU scatter-add was several times slower than
 its matmul.
 
+Distances are computed on centred data, as scikit-learn's ``KMeans.fit`` (``X -= X_mean``):
+``|x|^2 - 2 x.c + |c|^2`` loses the digits that tell the centres apart when the points sit far
+from the origin (float32 points near 1e4 carry |c|^2 ~ 1e8, with a rounding of ~8: clusters 1
+apart were mixed up). :func:`kmeans` subtracts the data's mean (unweighted, as scikit-learn)
+and adds it back to the centres; :func:`kmeans_step` and :func:`kmeans_predict`, given
+centres and no pass to spare, subtract the mean of the centres (a translation: the labels are
+the same, the rounding is that of the spread of the data, not of its offset).
+
 scikit-learn computes the relocation's distances only when a cluster is empty and skips the
 final E-step after strict convergence; here both are always computed (no Python branch on
 array values: the same code runs under ``jax.jit``), a select keeps the right result.
@@ -35,7 +43,7 @@ from .. import backends, random
 from .._array import Array, Namespace, check_in_range, check_int, index_dtype
 from ._checks import check_centers, check_data, check_key, check_sample_weight
 from ._distances import assign, augmented_centers, chunk_rows, chunks, sq_distances
-from .plusplus import _plusplus
+from .plusplus import greedy_plusplus
 
 __all__ = ["KMeansResult", "kmeans", "kmeans_predict", "kmeans_step"]
 
@@ -159,14 +167,17 @@ def kmeans(
         starts = [(init, random.fold_in(key, i)) for i in range(n_init)]
     else:
         starts = [(check_centers(init, x, n_clusters, name="init", xp=xp), None)]
-    fit = _Fit(x, weights, n_clusters, rows=chunk_rows(x, n_clusters, chunk_size), xp=xp)
+    shift = xp.mean(x, axis=0)  # scikit-learn's X_mean: see the module docstring
+    starts = [(s if isinstance(s, str) else s - shift, run_key) for s, run_key in starts]
+    centred = x - shift
+    fit = _Fit(centred, weights, n_clusters, rows=chunk_rows(x, n_clusters, chunk_size), xp=xp)
     scaled_tol = fit.scaled_tol(tol)
     best: KMeansResult | None = None
     for start, run_key in starts:
         result = fit.lloyd(fit.initial(start, run_key), max_iter=max_iter, tol=scaled_tol)
         best = result if best is None else _lower_inertia(best, result, xp=xp)
     assert best is not None
-    return best
+    return best._replace(centers=best.centers + shift)
 
 
 def kmeans_step(
@@ -205,9 +216,11 @@ def kmeans_step(
     xp = check_data(x, None)
     centers = check_centers(centers, x, None, name="centers", xp=xp)
     weights = check_sample_weight(sample_weight, x, xp=xp)
-    fit = _Fit(x, weights, int(centers.shape[0]), rows=chunk_rows(x, centers.shape[0], None), xp=xp)
-    new_centers, labels, _ = fit.step(centers)
-    return new_centers, labels, fit.inertia(centers, labels)
+    shift = xp.mean(centers, axis=0)  # a translation, for the precision: see the module
+    k = int(centers.shape[0])
+    fit = _Fit(x - shift, weights, k, rows=chunk_rows(x, k, None), xp=xp)
+    new_centers, labels, _ = fit.step(centers - shift)
+    return new_centers + shift, labels, fit.inertia(centers - shift, labels)
 
 
 def kmeans_predict(x: Array, centers: Array, /) -> Array:
@@ -222,6 +235,13 @@ def kmeans_predict(x: Array, centers: Array, /) -> Array:
     -------
     integer array of shape (n_samples,)
 
+    Notes
+    -----
+    The distances are computed after subtracting the mean of `centers` from the points and
+    the centres: the same labels, but exact to the spread of the data rather than to its
+    offset (scikit-learn's ``predict`` uses the raw data and mislabels float32 points near
+    1e4 that are 1 apart).
+
     Examples
     --------
     >>> import numpy as np, mlprims
@@ -230,8 +250,10 @@ def kmeans_predict(x: Array, centers: Array, /) -> Array:
     """
     xp = check_data(x, None)
     centers = check_centers(centers, x, None, name="centers", xp=xp)
-    fit = _Fit(x, None, int(centers.shape[0]), rows=chunk_rows(x, centers.shape[0], None), xp=xp)
-    return fit.assign_all(centers)
+    shift = xp.mean(centers, axis=0)  # a translation, for the precision: see the module
+    k = int(centers.shape[0])
+    fit = _Fit(x - shift, None, k, rows=chunk_rows(x, k, None), xp=xp)
+    return fit.assign_all(centers - shift)
 
 
 def _lower_inertia(best: KMeansResult, other: KMeansResult, *, xp: Namespace) -> KMeansResult:
@@ -273,7 +295,7 @@ class _Fit:
         assert self.weights is not None and key is not None
         if start == "k-means++":
             n_trials = 2 + int(math.log(k))
-            centers, _ = _plusplus(x, self.weights, k, key, n_trials, xp=xp, n_samples=self.n)
+            centers, _ = greedy_plusplus(x, self.weights, k, key, n_trials, xp=xp, n_samples=self.n)
             return centers
         # "random": k distinct points, P(i) proportional to w_i (Gumbel top-k: sampling without
         # replacement, as NumPy's choice(n, k, replace=False, p=w / sum(w))).

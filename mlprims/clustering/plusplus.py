@@ -82,7 +82,12 @@ def kmeans_plusplus(
     n_local_trials = check_int(n_local_trials, "n_local_trials", minimum=1)
     weights = check_sample_weight(sample_weight, x, xp=xp)
     check_key(key, x, xp=xp)
-    return _plusplus(x, weights, n_clusters, key, n_local_trials, xp=xp, n_samples=n_samples)
+    # Distances on centred data (see mlprims.clustering.kmeans); the centres are the points.
+    centred = x - xp.mean(x, axis=0)
+    _, indices = greedy_plusplus(
+        centred, weights, n_clusters, key, n_local_trials, xp=xp, n_samples=n_samples
+    )
+    return xp.take(x, indices, axis=0), indices
 
 
 def _count_below(cumulative: Array, values: Array, *, inclusive: bool, xp: Namespace) -> Array:
@@ -99,7 +104,7 @@ def _count_below(cumulative: Array, values: Array, *, inclusive: bool, xp: Names
     return xp.minimum(counts, xp.full_like(counts, n - 1))
 
 
-def _plusplus(
+def greedy_plusplus(
     x: Array,
     weights: Array,
     n_clusters: int,
@@ -109,6 +114,8 @@ def _plusplus(
     xp: Namespace,
     n_samples: int,
 ) -> tuple[Array, Array]:
+    """The centres and their indices, for checked arguments (:func:`kmeans` calls it on data
+    it has centred already)."""
     backend = backends.of(x)
     x_sq = xp.sum(x * x, axis=1)
     dtype = x.dtype

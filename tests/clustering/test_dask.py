@@ -77,6 +77,20 @@ def test_relocation_of_an_unused_centre(client: Any) -> None:
     assert_close(result.centers.compute(), expected.centers, rtol=1e-12, atol=1e-12)
 
 
+def test_float32_data_far_from_the_origin(client: Any) -> None:
+    """Centred like the in-memory fit (the mean is one more pass over the blocks)."""
+    rng = np.random.default_rng(0)
+    corners = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    x = corners[np.repeat(np.arange(4), 40)] + 0.15 * rng.standard_normal((160, 2))
+    x = (x + 1e4).astype(np.float32)
+    init = x[[0, 40, 80, 120]]
+    expected = kmeans(x, 4, init=init, tol=0.0)
+    result = kmeans(da.from_array(x, chunks=(40, -1)), 4, init=init, tol=0.0)
+    np.testing.assert_array_equal(result.labels.compute(), expected.labels)
+    assert int(result.n_iter) == int(expected.n_iter) == 3  # as scikit-learn (test_kmeans)
+    assert_close(result.centers.compute(), expected.centers)
+
+
 def test_the_backend_is_found_from_dask_arrays_and_keeps_the_protocol() -> None:
     backend = mlprims.backends.of(da.zeros((4, 2), chunks=2))
     assert backend is mlprims.backends.get("dask")

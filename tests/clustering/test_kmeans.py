@@ -126,6 +126,48 @@ class TestSameAsScikitLearn:
         assert model.cluster_centers_[0, 0] == pytest.approx(7.2)  # 2.4 + (3 * 1.6): centred x
 
 
+def _shifted(shift: float, seed: int = 0) -> np.ndarray:
+    """Four clusters 1 apart (std 0.15), 40 points each, moved by `shift`, in float32."""
+    rng = np.random.default_rng(seed)
+    corners = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    x = corners[np.repeat(np.arange(4), 40)] + 0.15 * rng.standard_normal((160, 2))
+    return (x + shift).astype(np.float32)
+
+
+class TestFarFromTheOrigin:
+    """Float32 data far from the origin: |c|^2 ~ shift^2 swamps 2 x.c unless the data are
+    centred first, as scikit-learn does (at 1e4, 124 of 160 labels differed, 300 steps)."""
+
+    @pytest.mark.parametrize("shift", [1e2, 1e4, 1e6])
+    def test_labels_and_steps_equal_scikit_learns(self, xb: Any, shift: float) -> None:
+        x = _shifted(shift)
+        init = x[[0, 40, 80, 120]].copy()
+        model = sklearn_cluster.KMeans(4, init=init, n_init=1, tol=0.0, algorithm="lloyd")
+        model.fit(x)
+        result = xb.to_numpy(kmeans(xb.asarray(x), 4, init=xb.asarray(init), tol=0.0))
+        np.testing.assert_array_equal(result.labels, model.labels_)
+        assert int(result.n_iter) == model.n_iter_
+        assert_close(result.centers, model.cluster_centers_, scale=10)
+        assert result.centers.dtype == np.float32
+
+    @pytest.mark.parametrize("shift", [1e4, 1e6])
+    def test_predict_and_step_label_as_in_float64(self, xb: Any, shift: float) -> None:
+        x = _shifted(shift)
+        centers = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]) + shift
+        centers = centers.astype(np.float32)
+        exact = kmeans_predict(x.astype(np.float64), centers.astype(np.float64))
+        got = kmeans_predict(xb.asarray(x), xb.asarray(centers))
+        np.testing.assert_array_equal(xb.to_numpy(got), exact)
+        _, labels, _ = kmeans_step(xb.asarray(x), xb.asarray(centers))
+        np.testing.assert_array_equal(xb.to_numpy(labels), exact)
+
+    def test_kmeans_plusplus_returns_the_points_themselves(self) -> None:
+        x = _shifted(1e4)
+        centers, indices = kmeans_plusplus(x, 4, key=random.key(0))
+        np.testing.assert_array_equal(centers, x[indices])
+        assert len(set(np.asarray(indices).tolist())) == 4
+
+
 class TestRandomInit:
     def test_same_key_same_result_on_every_backend(self, xb: Any) -> None:
         """The random init and the n_init loop with fold_in; k-means++ draws are compared
