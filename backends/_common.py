@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -35,11 +36,20 @@ def while_loop_python(cond: Callable[[Any], Any], body: Callable[[Any], Any], in
     return value
 
 
-def check_top_k(x: Array, k: int) -> None:
-    """Validate the arguments of ``top_k`` (shapes and static values only)."""
-    if isinstance(k, bool) or not isinstance(k, int):
-        msg = f"`k` must be an int, got {type(k).__name__}"
-        raise TypeError(msg)
+def _index(value: Any, name: str) -> int:
+    """`value` as a Python int (``operator.index``: NumPy integers too; not a bool)."""
+    if not isinstance(value, bool):
+        try:
+            return operator.index(value)
+        except TypeError:
+            pass
+    msg = f"`{name}` must be an int, got {type(value).__name__}"
+    raise TypeError(msg)
+
+
+def check_top_k(x: Array, k: int) -> int:
+    """Validate the arguments of ``top_k`` (shapes and static values only); `k` as an int."""
+    k = _index(k, "k")
     if x.ndim == 0:
         msg = "`x` must have at least one axis for top_k, got a 0-d array"
         raise ValueError(msg)
@@ -47,13 +57,13 @@ def check_top_k(x: Array, k: int) -> None:
     if not 1 <= k <= n:
         msg = f"`k` must be in [1, {n}] (the length of the last axis of `x`), got {k}"
         raise ValueError(msg)
+    return k
 
 
-def check_segment_sum(data: Array, segment_ids: Array, num_segments: int) -> None:
-    """Validate the arguments of ``segment_sum`` (shapes and static values only)."""
-    if isinstance(num_segments, bool) or not isinstance(num_segments, int):
-        msg = f"`num_segments` must be an int, got {type(num_segments).__name__}"
-        raise TypeError(msg)
+def check_segment_sum(data: Array, segment_ids: Array, num_segments: int) -> int:
+    """Validate the arguments of ``segment_sum`` (shapes and static values only);
+    `num_segments` as an int."""
+    num_segments = _index(num_segments, "num_segments")
     if num_segments < 0:
         msg = f"`num_segments` must be >= 0, got {num_segments}"
         raise ValueError(msg)
@@ -63,6 +73,7 @@ def check_segment_sum(data: Array, segment_ids: Array, num_segments: int) -> Non
             f"{tuple(segment_ids.shape)} for data of shape {tuple(data.shape)}"
         )
         raise ValueError(msg)
+    return num_segments
 
 
 def one_zero(x: Array, *, xp: Any) -> Array:

@@ -117,7 +117,7 @@ def top_k(x: Any, k: int, /) -> tuple[Any, Any]:
     Dask sorts an axis in one block, so the last axis is gathered on one worker (for k-means,
     the n distances once per step: n floats, not n * d).
     """
-    check_top_k(x, k)
+    k = check_top_k(x, k)
     indices = xp.argsort(one_zero(x, xp=xp), axis=-1, descending=True, stable=True)[..., :k]
     n = x.shape[-1]
     rows = xp.reshape(xp.arange(x.size // n, dtype=indices.dtype), (*x.shape[:-1], 1))
@@ -128,7 +128,7 @@ def top_k(x: Any, k: int, /) -> tuple[Any, Any]:
 def segment_sum(data: Any, segment_ids: Any, num_segments: int, /) -> Any:
     """Segment sum as a one-hot matmul: each row block gives (num_segments, ...) partial sums,
     reduced as a tree; ids out of range are dropped."""
-    check_segment_sum(data, segment_ids, num_segments)
+    num_segments = check_segment_sum(data, segment_ids, num_segments)
     # The segment numbers are a NumPy constant: a Dask arange would get the same key in every
     # step, and the scheduler warns when a key comes back fused into another task.
     segments = np.arange(num_segments, dtype=np.int64)[:, None]

@@ -91,14 +91,14 @@ def top_k(x: jax.Array, k: int, /) -> tuple[jax.Array, jax.Array]:
     It ranks -0.0 below 0.0 (top-2 of ``[-0., 1., 0.]`` would be indices [1, 2]), so it ranks
     `x` with one zero and the values are taken from `x` itself.
     """
-    check_top_k(x, k)
+    k = check_top_k(x, k)
     _, indices = jax.lax.top_k(one_zero(x, xp=xp), k)
     return xp.take_along_axis(x, indices, axis=-1), indices
 
 
 def segment_sum(data: jax.Array, segment_ids: jax.Array, num_segments: int, /) -> jax.Array:
     """``jax.ops.segment_sum`` (a scatter-add); ids out of range are dropped."""
-    check_segment_sum(data, segment_ids, num_segments)
+    num_segments = check_segment_sum(data, segment_ids, num_segments)
     return jax.ops.segment_sum(data, segment_ids, num_segments=num_segments)
 
 

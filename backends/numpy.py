@@ -71,7 +71,7 @@ def top_k(x: np.ndarray, k: int, /) -> tuple[np.ndarray, np.ndarray]:
     ``np.partition`` finds the k-th largest value in linear time (NaN sorts last, i.e. largest);
     the shared tie rule then picks exactly which elements are returned.
     """
-    check_top_k(x, k)
+    k = check_top_k(x, k)
     n = x.shape[-1]
     kth = np.partition(x, n - k, axis=-1)[..., n - k : n - k + 1]
     return top_k_from_threshold(x, kth, k, xp=xp)
@@ -79,7 +79,7 @@ def top_k(x: np.ndarray, k: int, /) -> tuple[np.ndarray, np.ndarray]:
 
 def segment_sum(data: np.ndarray, segment_ids: np.ndarray, num_segments: int, /) -> np.ndarray:
     """``out[s] = sum(data[i] for i where segment_ids[i] == s)``; ids out of range are dropped."""
-    check_segment_sum(data, segment_ids, num_segments)
+    num_segments = check_segment_sum(data, segment_ids, num_segments)
     valid = (segment_ids >= 0) & (segment_ids < num_segments)
     if not valid.all():  # copy only when some id is dropped
         segment_ids, data = segment_ids[valid], data[valid]

@@ -67,7 +67,7 @@ while_loop = while_loop_python
 
 def top_k(x: Any, k: int, /) -> tuple[Any, Any]:
     """The k largest values along the last axis (stable descending argsort: lower index first)."""
-    check_top_k(x, k)
+    k = check_top_k(x, k)
     return top_k_by_sorting(x, k, xp=xp)
 
 
@@ -76,7 +76,7 @@ def segment_sum(data: Any, segment_ids: Any, num_segments: int, /) -> Any:
 
     A non-finite value in `data` turns other segments' sums into NaN here (0 * inf).
     """
-    check_segment_sum(data, segment_ids, num_segments)
+    num_segments = check_segment_sum(data, segment_ids, num_segments)
     return segment_sum_one_hot(data, segment_ids, num_segments, xp=xp)
 
 

@@ -79,7 +79,7 @@ def top_k(x: torch.Tensor, k: int, /) -> tuple[torch.Tensor, torch.Tensor]:
     [1, 3, 3, 2, 3] may be [2, 4]); we keep only its k-th value and let the shared tie rule
     pick the elements.
     """
-    check_top_k(x, k)
+    k = check_top_k(x, k)
     kth = torch.topk(x, k, dim=-1, sorted=True).values[..., k - 1 : k]
     return top_k_from_threshold(x, kth, k, xp=xp)
 
@@ -88,7 +88,7 @@ def segment_sum(
     data: torch.Tensor, segment_ids: torch.Tensor, num_segments: int, /
 ) -> torch.Tensor:
     """``out[s] = sum(data[i] for i where segment_ids[i] == s)``; ids out of range are dropped."""
-    check_segment_sum(data, segment_ids, num_segments)
+    num_segments = check_segment_sum(data, segment_ids, num_segments)
     valid = (segment_ids >= 0) & (segment_ids < num_segments)
     out = torch.zeros((num_segments, *data.shape[1:]), dtype=data.dtype, device=data.device)
     # In place into our own fresh buffer, never into an input.

@@ -41,6 +41,7 @@ __all__ = [
     "floating_namespace",
     "index_dtype",
     "namespace",
+    "python_int",
     "resolve_dtype",
     "shape_str",
     "statistics_dtype",
@@ -137,15 +138,31 @@ def floating_namespace(x: Array, name: str = "x") -> Namespace:
 
 
 def check_int(value: Any, name: str, *, minimum: int | None = None) -> int:
-    """`value` as an int (a Python or NumPy integer, not a bool), or TypeError / ValueError
-    naming `name`."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        msg = f"`{name}` must be an int, got {type(value).__name__}"
+    """`value` as a Python int, or TypeError / ValueError naming `name`.
+
+    Anything with ``__index__`` is an integer (``operator.index``): Python and NumPy integers,
+    a 0-d integer array; not a bool (True is an int to Python, but here a mistake), nor a float.
+    """
+    if isinstance(value, bool):
+        msg = f"`{name}` must be an int, got bool"
         raise TypeError(msg)
-    value = int(value)
+    try:
+        value = operator.index(value)
+    except TypeError:
+        msg = f"`{name}` must be an int, got {type(value).__name__}"
+        raise TypeError(msg) from None
     if minimum is not None and value < minimum:
         msg = f"`{name}` must be >= {minimum}, got {value}"
         raise ValueError(msg)
+    return value
+
+
+def python_int(value: Any) -> Any:
+    """A NumPy integer scalar as a Python int (it is one to the caller); anything else as it
+    is. For arguments that may be an int or an array: an ``np.int64`` must not count as a
+    NumPy array next to torch or JAX arrays."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return int(value)
     return value
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import mlprims
 from mlprims._array import (
     check_axes,
     check_bool,
@@ -165,3 +166,53 @@ class TestAxesAndShapes:
         for shape in ((5, 1), (2, 8, 5), (4,)):
             with pytest.raises(ValueError, match=r"`weight` must broadcast to \(8, 5\)"):
                 check_broadcasts_to(shape, (8, 5), "weight")
+
+
+# NumPy integer scalars are ints (operator.index) wherever a Python int is expected: counts,
+# sizes and options read from arrays (``k = labels.max() + 1``) must not need ``int(...)``.
+_X = np.random.default_rng(0).normal(size=(20, 2))
+_Q = np.random.default_rng(1).normal(size=(1, 2, 4, 8))
+_INT_CALLS = {
+    "kmeans n_clusters": lambda n: mlprims.kmeans(_X, n(3), key=mlprims.random.key(0)).labels,
+    "kmeans_plusplus": lambda n: mlprims.kmeans_plusplus(_X, n(3), key=mlprims.random.key(0))[1],
+    "sinusoidal length, dim": lambda n: mlprims.sinusoidal_position_encoding(n(4), n(6)),
+    "apply_rope offset": lambda n: mlprims.apply_rope(_Q, offset=n(3)),
+    "init_kv_cache sizes": lambda n: mlprims.init_kv_cache(n(2), n(2), n(4), n(8))["k"],
+    "top_k_filter k": lambda n: mlprims.top_k_filter(_X, n(1)),
+    "t5 buckets": lambda n: mlprims.t5_relative_position_bucket(
+        np.arange(4)[:, None] - np.arange(4), num_buckets=n(8), max_distance=n(16)
+    ),
+    "multi_head_attention num_heads": lambda n: (
+        mlprims.multi_head_attention(
+            mlprims.init_multi_head_attention(mlprims.random.key(0), n(8), n(2)),
+            np.ones((1, 3, 8)),
+            num_heads=n(2),
+        ).output
+    ),
+    "conv2d stride, padding": lambda n: mlprims.conv2d(
+        np.ones((1, 1, 5, 5)), np.ones((1, 1, 3, 3)), stride=n(2), padding=n(1)
+    ),
+    "sdpa block_size": lambda n: mlprims.scaled_dot_product_attention(_Q, _Q, _Q, block_size=n(2)),
+    "nms_padded max_output": lambda n: mlprims.nms_padded(
+        np.array([[0.0, 0.0, 1.0, 1.0]]), np.array([1.0]), 0.5, max_output=n(3)
+    )[0],
+    "random.split": lambda n: mlprims.random.split(mlprims.random.key(0), n(3)),
+    "backend top_k": lambda n: mlprims.backends.get("numpy").top_k(_X[:, 0], n(4))[1],
+    "LMConfig": lambda n: np.asarray(
+        mlprims.LMConfig(vocab=n(10), d_model=n(16), n_layers=n(1), n_heads=n(2)).d_ff
+    ),
+}
+
+
+@pytest.mark.parametrize("call", list(_INT_CALLS))
+def test_numpy_integer_scalars_are_ints(call: str) -> None:
+    expected = _INT_CALLS[call](int)
+    for kind in (np.int64, np.int32, np.uint8):
+        np.testing.assert_array_equal(_INT_CALLS[call](kind), expected)
+
+
+def test_floats_and_bools_are_not_ints() -> None:
+    with pytest.raises(TypeError, match="`n_clusters` must be an int, got float"):
+        mlprims.kmeans(_X, 3.0, key=mlprims.random.key(0))
+    with pytest.raises(TypeError, match="`k` must be an int, got bool"):
+        mlprims.backends.get("numpy").top_k(_X[:, 0], True)

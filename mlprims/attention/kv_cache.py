@@ -21,6 +21,7 @@ from .._array import (
     check_int,
     create_namespace,
     index_dtype,
+    python_int,
     shape_str,
 )
 
@@ -66,6 +67,7 @@ def init_kv_cache(
     >>> cache["k"].shape, int(cache["index"])
     ((2, 4, 16, 8), 0)
     """
+    batch = python_int(batch)
     batch_axes = (batch,) if isinstance(batch, int) and not isinstance(batch, bool) else batch
     if not isinstance(batch_axes, tuple):
         msg = f"`batch` must be an int or a tuple of ints, got {type(batch).__name__}"

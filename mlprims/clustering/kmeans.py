@@ -152,6 +152,7 @@ def kmeans(
     >>> result.centers.tolist(), result.labels.tolist(), float(result.inertia)
     ([[0.0, 0.5], [10.0, 0.5]], [0, 0, 1, 1], 1.0)
     """
+    n_clusters = check_int(n_clusters, "n_clusters", minimum=1)
     xp = check_data(x, n_clusters)
     n_init = check_int(n_init, "n_init", minimum=1)
     max_iter = check_int(max_iter, "max_iter", minimum=1)

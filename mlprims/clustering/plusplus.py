@@ -75,6 +75,7 @@ def kmeans_plusplus(
     >>> sorted(int(i) // 2 for i in indices)   # one centre in each group
     [0, 1]
     """
+    n_clusters = check_int(n_clusters, "n_clusters", minimum=1)
     xp = check_data(x, n_clusters)
     n_samples = int(x.shape[0])
     if n_local_trials is None:

@@ -128,7 +128,7 @@ def generate(
     check_choice(strategy, "strategy", STRATEGIES)
     check_in_range(temperature, "temperature", 0.0, math.inf, closed=(False, False))
     if top_k is not None:
-        check_int(top_k, "top_k", minimum=1)
+        top_k = check_int(top_k, "top_k", minimum=1)
     if top_p is not None:
         _check_probability(top_p, "top_p")
     beams = check_int(num_beams, "num_beams", minimum=1)

@@ -96,8 +96,8 @@ class LMConfig:
     norm_eps: float = 1e-5
 
     def __post_init__(self) -> None:
-        for name in ("vocab", "d_model", "n_layers", "n_heads", "max_len"):
-            check_int(getattr(self, name), name, minimum=1)
+        for name in ("vocab", "d_model", "n_layers", "n_heads", "max_len"):  # Python ints
+            object.__setattr__(self, name, check_int(getattr(self, name), name, minimum=1))
         if self.d_model % self.n_heads or (self.d_model // self.n_heads) % 2:
             msg = (
                 f"`d_model` ({self.d_model}) must be divisible by `n_heads` ({self.n_heads}) "
@@ -105,13 +105,14 @@ class LMConfig:
             )
             raise ValueError(msg)
         kv = self.n_heads if self.n_kv_heads is None else self.n_kv_heads
-        if check_int(kv, "n_kv_heads", minimum=1) and self.n_heads % kv:
+        kv = check_int(kv, "n_kv_heads", minimum=1)
+        if self.n_heads % kv:
             msg = f"`n_kv_heads` ({kv}) must divide `n_heads` ({self.n_heads})"
             raise ValueError(msg)
         object.__setattr__(self, "n_kv_heads", kv)  # resolved defaults: equal configs compare equal
         if self.d_ff is None:
             object.__setattr__(self, "d_ff", 8 * math.ceil(8 * self.d_model / 3 / 8))
-        check_int(self.d_ff, "d_ff", minimum=1)
+        object.__setattr__(self, "d_ff", check_int(self.d_ff, "d_ff", minimum=1))
         if not (isinstance(self.rope_base, (int, float)) and self.rope_base > 0):
             msg = f"`rope_base` must be a positive number, got {self.rope_base!r}"
             raise ValueError(msg)

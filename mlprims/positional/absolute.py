@@ -109,8 +109,8 @@ def sinusoidal_position_encoding(
     >>> [round(float(v), 3) for v in pe[1]]   # sin(1), cos(1), sin(0.01), cos(0.01)
     [0.841, 0.54, 0.01, 1.0]
     """
-    check_int(length, "length", minimum=0)
-    check_int(dim, "dim", minimum=2)
+    length = check_int(length, "length", minimum=0)
+    dim = check_int(dim, "dim", minimum=2)
     if dim % 2:
         msg = (
             f"`dim` must be even (one sin and one cos column per frequency), got {dim}; "
@@ -190,8 +190,8 @@ def init_learned_position_table(
     >>> table.shape
     (16, 8)
     """
-    check_int(max_length, "max_length", minimum=1)
-    check_int(dim, "dim", minimum=1)
+    max_length = check_int(max_length, "max_length", minimum=1)
+    dim = check_int(dim, "dim", minimum=1)
     std = check_in_range(std, "std", 0.0, math.inf, closed=(True, False))
     return random.normal(key, (max_length, dim), dtype=dtype) * std
 

@@ -41,8 +41,8 @@ __all__: list[str] = [
 
 def _check_t5_buckets(bidirectional: bool, num_buckets: int, max_distance: int) -> int:
     check_bool(bidirectional, "bidirectional")
-    check_int(num_buckets, "num_buckets", minimum=4 if bidirectional else 2)
-    check_int(max_distance, "max_distance", minimum=1)
+    num_buckets = check_int(num_buckets, "num_buckets", minimum=4 if bidirectional else 2)
+    max_distance = check_int(max_distance, "max_distance", minimum=1)
     max_exact = (num_buckets // 2 if bidirectional else num_buckets) // 2
     if max_distance <= max_exact:
         msg = (
@@ -224,7 +224,7 @@ def alibi_slopes(
     >>> mlprims.alibi_slopes(4).tolist()
     [0.25, 0.0625, 0.015625, 0.00390625]
     """
-    check_int(num_heads, "num_heads", minimum=1)
+    num_heads = check_int(num_heads, "num_heads", minimum=1)
     xp = create_namespace(backend)
     dtype = check_float_dtype(dtype, xp=xp)
     return xp.asarray(_slopes(num_heads), dtype=dtype, device=device)
@@ -283,7 +283,7 @@ def alibi_bias(
     >>> mlprims.alibi_bias(1, 2, 3)[0].tolist()
     [[0.0, -0.00390625, -0.0078125], [-0.00390625, 0.0, -0.00390625]]
     """
-    check_int(num_heads, "num_heads", minimum=1)
+    num_heads = check_int(num_heads, "num_heads", minimum=1)
     xp = create_namespace(backend)
     dtype = check_float_dtype(dtype, xp=xp)
     distance = _distances(length_q, length_k, causal_align, xp=xp, device=device)

@@ -37,6 +37,7 @@ from .._array import (
     check_int,
     create_namespace,
     namespace,
+    python_int,
     shape_str,
 )
 
@@ -235,6 +236,7 @@ def apply_rope(
     >>> np.round(mlprims.apply_rope(x), 4).tolist()   # the second is turned by 1 radian
     [[1.0, 0.0], [0.5403, 0.8415]]
     """
+    offset = python_int(offset)
     offset_array = None if isinstance(offset, (int, float)) else offset  # a float is refused below
     xp = namespace(x, positions, offset_array, names=("x", "positions", "offset"))
     check_floating(x, "x", xp=xp)

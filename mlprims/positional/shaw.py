@@ -50,8 +50,8 @@ def _distances(
     length_q: int, length_k: int, causal_align: str, *, xp: Namespace, device: Any
 ) -> Array:
     """``j - (i + shift)`` for every query ``i`` and key ``j``, shape ``(T, S)``, index dtype."""
-    check_int(length_q, "length_q", minimum=0)
-    check_int(length_k, "length_k", minimum=0)
+    length_q = check_int(length_q, "length_q", minimum=0)
+    length_k = check_int(length_k, "length_k", minimum=0)
     check_choice(causal_align, "causal_align", _ALIGNS)
     shift = 0 if causal_align == "top_left" else length_k - length_q
     dtype = index_dtype(xp)
@@ -102,7 +102,7 @@ def relative_position_index(
     >>> mlprims.relative_position_index(3, 3, 1).tolist()
     [[1, 2, 2], [0, 1, 2], [0, 0, 1]]
     """
-    check_int(max_relative_position, "max_relative_position", minimum=0)
+    max_relative_position = check_int(max_relative_position, "max_relative_position", minimum=0)
     xp = create_namespace(backend)
     distance = _distances(length_q, length_k, causal_align, xp=xp, device=device)
     k = max_relative_position
@@ -150,8 +150,8 @@ def init_relative_position_tables(
     >>> table_k.shape, table_v.shape
     ((9, 8), (9, 8))
     """
-    check_int(max_relative_position, "max_relative_position", minimum=0)
-    check_int(head_dim, "head_dim", minimum=1)
+    max_relative_position = check_int(max_relative_position, "max_relative_position", minimum=0)
+    head_dim = check_int(head_dim, "head_dim", minimum=1)
     value_dim = head_dim if value_dim is None else check_int(value_dim, "value_dim", minimum=1)
     rows = 2 * max_relative_position + 1
     keys = random.split(key)  # (2, 2): one key per table
@@ -240,7 +240,7 @@ def relative_attention(
         if a.dtype != q.dtype:
             msg = f"`{name}` must have the dtype of `q` ({q.dtype}), got {a.dtype}"
             raise TypeError(msg)
-    check_int(max_relative_position, "max_relative_position", minimum=0)
+    max_relative_position = check_int(max_relative_position, "max_relative_position", minimum=0)
     rows = 2 * max_relative_position + 1
     if q.ndim < 2 or k.ndim < 2 or v.ndim < 2:
         msg = (
