@@ -5,8 +5,17 @@ A primitive in :mod:`mlprims` is written once against the array API (``xp.matmul
 each exposing the same names (the :class:`Backend` protocol):
 
 =================  ===========================================================================
-``name``           ``"numpy"``, ``"torch"``, ``"jax"`` or ``"array_api_strict"``
+``name``           ``"numpy"``, ``"torch"``, ``"jax"`` or ``"array_api_strict"`` (for messages
+                   and tables: a primitive never branches on it, it asks a capability)
 ``xp``             the array API namespace of the framework
+``fuses``          the framework compiles the program as a whole (XLA), fusing slices and
+                   elementwise passes into the matmuls around them: no need to chunk for the
+                   cache, and a Python loop over chunks would only unroll into the program
+``fast_scatter``   ``segment_sum`` is one fast kernel (NumPy, torch); else a one-hot matmul is
+                   faster (XLA on CPU) or keeps the work blockwise (Dask)
+``uint32_arithmetic``  ``+``, ``*`` and shifts on uint32 (torch has none: words are emulated)
+``blocked``        arrays are split into blocks the backend schedules itself (Dask): a
+                   primitive does not chunk them again
 ``asarray``        create an array of this backend (``dtype`` may be a name such as ``"float32"``)
 ``to_numpy``       copy an array of this backend into a NumPy array
 ``jit``            ``jax.jit`` on JAX, ``torch.compile`` on torch when asked, identity elsewhere
@@ -69,6 +78,10 @@ class Backend(Protocol):
 
     name: str
     xp: Any
+    fuses: bool
+    fast_scatter: bool
+    uint32_arithmetic: bool
+    blocked: bool
 
     def asarray(self, obj: Any, /, dtype: Any = None, device: Any = None) -> Array:
         """An array of this backend from `obj` (an array of any backend, a scalar, nested lists).

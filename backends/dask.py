@@ -31,14 +31,18 @@ from ._common import (
 
 __all__ = [
     "asarray",
+    "blocked",
     "erf",
+    "fast_scatter",
     "fori_loop",
+    "fuses",
     "jit",
     "name",
     "segment_sum",
     "stop_gradient",
     "to_numpy",
     "top_k",
+    "uint32_arithmetic",
     "while_loop",
     "xp",
 ]
@@ -47,6 +51,12 @@ __all__ = [
 xp: Any = array_api_compat.dask.array
 
 name = "dask"
+
+# Capabilities (the Backend protocol): what primitives ask instead of the name.
+fuses = False
+fast_scatter = False  # a one-hot matmul keeps each step blockwise
+uint32_arithmetic = True
+blocked = True  # Dask splits arrays into blocks it schedules
 
 
 def asarray(obj: Any, /, dtype: Any = None, device: Any = None) -> Any:

@@ -25,19 +25,29 @@ from ._common import (
 
 __all__ = [
     "asarray",
+    "blocked",
     "erf",
+    "fast_scatter",
     "fori_loop",
+    "fuses",
     "jit",
     "name",
     "segment_sum",
     "stop_gradient",
     "to_numpy",
     "top_k",
+    "uint32_arithmetic",
     "while_loop",
     "xp",
 ]
 
 name = "jax"
+
+# Capabilities (the Backend protocol): what primitives ask instead of the name.
+fuses = True  # XLA compiles the traced program as a whole
+fast_scatter = False  # XLA's CPU scatter-add is several times slower than a one-hot matmul
+uint32_arithmetic = True
+blocked = False
 
 
 def asarray(obj: Any, /, dtype: Any = None, device: Any = None) -> jax.Array:

@@ -24,14 +24,18 @@ from ._common import (
 
 __all__ = [
     "asarray",
+    "blocked",
     "erf",
+    "fast_scatter",
     "fori_loop",
+    "fuses",
     "jit",
     "name",
     "segment_sum",
     "stop_gradient",
     "to_numpy",
     "top_k",
+    "uint32_arithmetic",
     "while_loop",
     "xp",
 ]
@@ -40,6 +44,12 @@ __all__ = [
 xp: Any = array_api_compat.numpy
 
 name = "numpy"
+
+# Capabilities (the Backend protocol): what primitives ask instead of the name.
+fuses = False
+fast_scatter = True  # np.add.reduceat over sorted ids
+uint32_arithmetic = True
+blocked = False
 
 
 def asarray(obj: Any, /, dtype: Any = None, device: Any = None) -> np.ndarray:

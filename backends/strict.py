@@ -25,19 +25,29 @@ from ._common import (
 
 __all__ = [
     "asarray",
+    "blocked",
     "erf",
+    "fast_scatter",
     "fori_loop",
+    "fuses",
     "jit",
     "name",
     "segment_sum",
     "stop_gradient",
     "to_numpy",
     "top_k",
+    "uint32_arithmetic",
     "while_loop",
     "xp",
 ]
 
 name = "array_api_strict"
+
+# Capabilities (the Backend protocol): what primitives ask instead of the name.
+fuses = False
+fast_scatter = False  # its segment_sum is the generic one-hot sum
+uint32_arithmetic = True
+blocked = False
 
 
 def asarray(obj: Any, /, dtype: Any = None, device: Any = None) -> Any:

@@ -25,14 +25,18 @@ from ._common import (
 
 __all__ = [
     "asarray",
+    "blocked",
     "erf",
+    "fast_scatter",
     "fori_loop",
+    "fuses",
     "jit",
     "name",
     "segment_sum",
     "stop_gradient",
     "to_numpy",
     "top_k",
+    "uint32_arithmetic",
     "while_loop",
     "xp",
 ]
@@ -41,6 +45,12 @@ __all__ = [
 xp: Any = array_api_compat.torch
 
 name = "torch"
+
+# Capabilities (the Backend protocol): what primitives ask instead of the name.
+fuses = False
+fast_scatter = True  # index_add_
+uint32_arithmetic = False  # uint32 has no + or * in torch: words are emulated in int64
+blocked = False
 
 
 def asarray(obj: Any, /, dtype: Any = None, device: Any = None) -> torch.Tensor:

@@ -14,6 +14,12 @@ from mlprims.testing import assert_close
 from mlprims.testing.oracles.special import erf_reference
 
 
+def _installed() -> set[str]:
+    import importlib.util
+
+    return {name for name in ("dask",) if importlib.util.find_spec(name) is not None}
+
+
 class TestRegistry:
     def test_available_backends_are_known_and_loadable(self) -> None:
         assert "numpy" in backends.available()
@@ -21,6 +27,22 @@ class TestRegistry:
             backend = backends.get(name)
             assert backend.name == name
             assert isinstance(backend, backends.Backend)
+
+    def test_capabilities_are_bools_that_say_what_the_framework_can(self) -> None:
+        """What primitives ask instead of the name (tests/test_house.py forbids the name)."""
+        expected = {  # fuses, fast_scatter, uint32_arithmetic, blocked
+            "numpy": (False, True, True, False),
+            "torch": (False, True, False, False),
+            "jax": (True, False, True, False),
+            "array_api_strict": (False, False, True, False),
+            "dask": (False, False, True, True),
+        }
+        names = [*backends.available(), *(["dask"] if "dask" in _installed() else [])]
+        for name in names:
+            backend = backends.get(name)
+            got = (backend.fuses, backend.fast_scatter, backend.uint32_arithmetic, backend.blocked)
+            assert all(type(flag) is bool for flag in got), name
+            assert got == expected[name], name
 
     def test_aliases(self) -> None:
         assert backends.get("np") is backends.get("numpy")

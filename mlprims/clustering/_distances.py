@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from array_api_compat import is_dask_array, is_jax_array
-
+from .. import backends
 from .._array import Array, Namespace
 
 __all__ = [
@@ -29,24 +28,25 @@ __all__ = [
 #: The default size of one chunk's ``(rows, k + d)`` block. On the eager backends a block that
 #: stays in the CPU's cache: with 4 MiB blocks a NumPy fit step is 1.8x faster than with 64 MiB
 #: ones (n=100,000, d=64, k=256, float32: the argmin and the cluster sums read the block while it
-#: is still cached). Under JAX the chunks are unrolled into the traced program, so fewer, larger
-#: blocks: 64 MiB.
-CHUNK_BYTES = {"eager": 4 * 2**20, "jax": 64 * 2**20}
+#: is still cached). Where the backend ``fuses`` (JAX) the chunks are unrolled into the traced
+#: program, so fewer, larger blocks: 64 MiB.
+CHUNK_BYTES = {"eager": 4 * 2**20, "fused": 64 * 2**20}
 
 
 def chunk_rows(x: Array, n_clusters: int, chunk_size: int | None) -> int:
     """Rows per chunk: `chunk_size`, or as many as keep a ``(rows, k + d)`` block near
     :data:`CHUNK_BYTES`.
 
-    A Dask array is one chunk here: Dask already splits it into its own blocks, and each block's
-    distances are computed on the worker that holds it.
+    An array of a ``blocked`` backend (Dask) is one chunk here: the backend already splits it
+    into its own blocks, and each block's distances are computed on the worker that holds it.
     """
     n = int(x.shape[0])
-    if is_dask_array(x):
+    backend = backends.of(x)
+    if backend.blocked:
         return max(n, 1)
     if chunk_size is None:
         itemsize = int(x.dtype.itemsize) if hasattr(x.dtype, "itemsize") else 8
-        block = CHUNK_BYTES["jax" if is_jax_array(x) else "eager"]
+        block = CHUNK_BYTES["fused" if backend.fuses else "eager"]
         chunk_size = block // (itemsize * (n_clusters + int(x.shape[1])))
     return max(1, min(chunk_size, n))
 

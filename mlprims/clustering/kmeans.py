@@ -280,7 +280,7 @@ class _Fit:
         # Cluster sums: a scatter-add where it is one fast kernel (NumPy's sort-and-reduceat,
         # torch's index_add_), a matmul with the one-hot labels where the scatter is slow (XLA
         # on CPU) or where the step must stay blockwise (Dask). See the module docstring.
-        self.scatter = self.backend.name in ("numpy", "torch")
+        self.scatter = self.backend.fast_scatter
 
     def scaled_tol(self, tol: float) -> Array | float:
         """scikit-learn's ``_tolerance``: ``tol * mean(var(x, axis=0))``, 0 when `tol` is 0."""

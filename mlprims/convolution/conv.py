@@ -36,14 +36,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from array_api_compat import is_jax_namespace
-
+from .. import backends
 from .._array import Array, check_choice, check_int, floating_namespace, namespace, shape_str
 from ._geometry import as_tuple, output_size, padding_pairs, zero_pad
 
 __all__ = ["conv1d", "conv2d"]
 
-#: im2col on the eager backends, shift-and-matmul under JAX (module docstring).
+#: im2col on the eager backends, shift-and-matmul where the backend ``fuses`` (JAX).
 IM2COL_WHEN_EAGER = True
 
 #: Eager backends convolve the batch in chunks of about this many bytes of im2col columns.
@@ -100,7 +99,8 @@ def _conv_channels_first(
     taps: list[tuple[int, ...]] = [()]
     for k in kernel:
         taps = [(*t, i) for t in taps for i in range(k)]
-    im2col = IM2COL_WHEN_EAGER and not is_jax_namespace(xp)
+    fuses = backends.of(x).fuses  # XLA: shift-and-matmul on the whole batch (module docstring)
+    im2col = IM2COL_WHEN_EAGER and not fuses
     b = None if bias is None else xp.reshape(bias, (1, o) + (1,) * nd)
 
     def convolve(x: Array) -> Array:  # (M, C, *spatial) -> (M, O, *out)
@@ -126,7 +126,7 @@ def _conv_channels_first(
         out = xp.reshape(out, (m, o, *out_sizes))
         return out if b is None else out + b  # added while the chunk is in cache
 
-    if is_jax_namespace(xp):  # XLA fuses the taps; a batch loop would only unroll
+    if fuses:  # XLA fuses the taps; a batch loop would only unroll
         return convolve(x)
     # Eager: chunks of the batch whose columns (im2col) or slices stay in cache.
     rows = _batch_rows(c * positions * (len(taps) if im2col else 1), x.dtype)

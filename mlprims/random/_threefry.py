@@ -96,8 +96,9 @@ class Words:
 
 
 def words_for(a: Array, xp: Namespace) -> Words:
-    """The word arithmetic for the backend of `a`: emulated only on PyTorch (no uint32 ``+``)."""
-    return Words(xp, emulated=backends.of(a).name == "torch")
+    """The word arithmetic for the backend of `a`: emulated where it has no uint32 arithmetic
+    (PyTorch has no uint32 ``+``)."""
+    return Words(xp, emulated=not backends.of(a).uint32_arithmetic)
 
 
 def threefry2x32(

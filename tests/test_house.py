@@ -1,0 +1,75 @@
+"""The house rules of the package, read from its source (see DEVELOPERS.md, "Where code goes").
+
+- Primitives ask a backend for a capability (``backend.fuses``, ``fast_scatter``, ...), never
+  compare its name: a new backend must not have to edit primitives.
+"""
+
+from __future__ import annotations
+
+import ast
+import pathlib
+import re
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "mlprims"
+#: The layers that may name backends: the tools print tables per backend, the tests' oracles
+#: and cases choose where to run.
+NAMING_ALLOWED = ("tools", "testing")
+BACKEND_NAMES = {"numpy", "torch", "jax", "array_api_strict", "strict", "dask", "cupy"}
+FRAMEWORK_TEST = re.compile(r"^is_(numpy|torch|jax|dask|cupy|array_api_strict|ndonnx)_")
+
+
+def _modules(*, skip: tuple[str, ...] = ()) -> list[pathlib.Path]:
+    return [
+        path
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path.relative_to(PACKAGE).parts[0] not in skip
+    ]
+
+
+def _where(path: pathlib.Path, node: ast.AST) -> str:
+    shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+    return f"{shown}:{getattr(node, 'lineno', '?')}"
+
+
+def _names_a_backend(node: ast.Compare) -> bool:
+    operands = [node.left, *node.comparators]
+    for operand in operands:
+        values = operand.elts if isinstance(operand, (ast.Tuple, ast.List, ast.Set)) else [operand]
+        if any(isinstance(v, ast.Constant) and v.value in BACKEND_NAMES for v in values):
+            return True
+    return False
+
+
+def _branches_on_names(path: pathlib.Path) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Compare) and _names_a_backend(node):
+            found.append(f"{_where(path, node)}: compares with a backend's name")
+        elif isinstance(node, ast.Call):
+            called = node.func.attr if isinstance(node.func, ast.Attribute) else None
+            called = node.func.id if isinstance(node.func, ast.Name) else called
+            if called and FRAMEWORK_TEST.match(called):
+                found.append(f"{_where(path, node)}: {called}() asks which framework")
+        elif isinstance(node, ast.ImportFrom) and node.module == "array_api_compat":
+            tests = [a.name for a in node.names if FRAMEWORK_TEST.match(a.name)]
+            if tests:
+                found.append(f"{_where(path, node)}: imports {', '.join(tests)}")
+    return found
+
+
+def test_primitives_ask_capabilities_not_backend_names() -> None:
+    found = [hit for path in _modules(skip=NAMING_ALLOWED) for hit in _branches_on_names(path)]
+    assert found == []
+
+
+def test_the_name_check_catches_the_old_branches(tmp_path: pathlib.Path) -> None:
+    """What the primitives did before the capabilities: each is caught."""
+    source = tmp_path / "old.py"
+    source.write_text(
+        "from array_api_compat import is_jax_namespace\n"
+        "scatter = backend.name in ('numpy', 'torch')\n"
+        "emulated = backends.of(a).name == 'torch'\n"
+        "fused = is_jax_namespace(xp)\n"
+    )
+    assert len(_branches_on_names(source)) == 4
