@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .. import backends
 from .._array import (
     Array,
     Namespace,
@@ -19,7 +18,6 @@ from .._array import (
     check_broadcasts_to,
     check_choice,
     check_floating,
-    check_in_range,
     check_int,
     check_number,
     shape_str,
@@ -35,7 +33,6 @@ __all__ = [
     "auto_block_size",
     "causal_offset",
     "check_block_size",
-    "check_dropout",
     "check_heads",
     "check_inputs",
     "check_mask_and_bias",
@@ -163,27 +160,6 @@ def causal_offset(is_causal: bool, causal_align: str, dims: Dims) -> int | None:
 def check_scale(scale: Any, h: int) -> float:
     """`scale` as a float; None means 1 / sqrt(H)."""
     return 1.0 / math.sqrt(h) if scale is None else check_number(scale, "scale")
-
-
-def check_dropout(dropout_p: Any, key: Any, q: Array) -> float:
-    """`dropout_p` in [0, 1), and a `key` array of the backend of `q` whenever it is > 0."""
-    p = check_in_range(dropout_p, "dropout_p", 0.0, 1.0, closed=(True, False))
-    if p > 0.0:
-        if key is None:
-            msg = (
-                f"`key` is required when `dropout_p` > 0 (got dropout_p={p}): pass "
-                "key=mlprims.random.key(seed), or dropout_p=0.0 for evaluation"
-            )
-            raise ValueError(msg)
-        check_array(key, "key")
-        want, got = backends.of(q).name, backends.of(key).name
-        if want != got:
-            msg = (
-                f"`key` must live on the backend of the inputs ({want}), got a {got} key: "
-                f"create it with mlprims.random.key(seed, backend={want!r})"
-            )
-            raise TypeError(msg)
-    return p
 
 
 def check_block_size(block_size: Any, dims: Dims) -> tuple[int, int] | None:

@@ -13,7 +13,8 @@ Private; the shape legend is :mod:`mlprims.attention`'s.
 from __future__ import annotations
 
 from .._array import Array, Namespace
-from ._common import NEG_INF, Rules, finite_shift, keep_mask, nonzero, remove_keys
+from ..activations.softmax import softmax_core
+from ._common import NEG_INF, Rules, keep_mask, remove_keys
 
 __all__ = ["dense_attention", "masked_softmax"]
 
@@ -27,9 +28,7 @@ def masked_softmax(scores: Array, allowed: Array | None = None, *, xp: Namespace
     """
     if allowed is not None:
         scores = xp.where(allowed, scores, NEG_INF)
-    row_max = xp.max(scores, axis=-1, keepdims=True)  # (..., T, 1)
-    e = xp.exp(scores - finite_shift(row_max, xp=xp))
-    return e / nonzero(xp.sum(e, axis=-1, keepdims=True), xp=xp)
+    return softmax_core(scores, -1, xp=xp)  # mlprims.softmax's: an all -inf row gives 0
 
 
 def dense_attention(

@@ -25,13 +25,17 @@ from array_api_compat import device as device_of
 from .. import backends
 from .._array import (
     Array,
-    Namespace,
     check_array,
     check_bool,
+    check_dropout,
     check_float_dtype,
     check_floating,
     check_int,
+    creation_target,
+    linear,
+    merge_heads,
     namespace,
+    split_heads,
 )
 from . import _checks as checks
 from .kv_cache import check_cache, write_cache
@@ -130,9 +134,7 @@ def init_multi_head_attention(
         head_dim = d_model // n
     h = check_int(head_dim, "head_dim", minimum=1)
     check_bool(bias, "bias")
-    target = backends.of(key) if backend is None else backends.get(backend)
-    if target.name != backends.of(key).name:  # the bits are identical everywhere: move the key
-        key = target.asarray(backends.of(key).to_numpy(key))
+    key, target = creation_target(key, backend)
     xp = target.xp
     dtype = check_float_dtype(dtype, xp=xp)
 
@@ -256,11 +258,11 @@ def multi_head_attention(
     checks.check_params(params, query, source, n, kv)
     check_bool(is_causal, "is_causal")
     check_bool(return_weights, "return_weights")
-    dropout_p = checks.check_dropout(dropout_p, key, query)
+    dropout_p = check_dropout(dropout_p, key, query)
 
-    q = _split_heads(_linear(query, params["wq"], params.get("bq")), n, xp=xp)  # (B..., N, T, H)
-    k = _split_heads(_linear(source, params["wk"], params.get("bk")), kv, xp=xp)  # (B..., K, S, H)
-    v = _split_heads(_linear(source, params["wv"], params.get("bv")), kv, xp=xp)  # (B..., K, S, Hv)
+    q = split_heads(linear(query, params["wq"], params.get("bq")), n, xp=xp)  # (B..., N, T, H)
+    k = split_heads(linear(source, params["wk"], params.get("bk")), kv, xp=xp)  # (B..., K, S, H)
+    v = split_heads(linear(source, params["wv"], params.get("bv")), kv, xp=xp)  # (B..., K, S, Hv)
 
     key_limit = new_cache = None
     if cache is not None:
@@ -289,7 +291,7 @@ def multi_head_attention(
         block_size=checks.check_block_size(block_size, dims),
         xp=xp,
     )
-    out = _linear(_merge_heads(out, xp=xp), params["wo"], params.get("bo"))  # (B..., T, E)
+    out = linear(merge_heads(out, xp=xp), params["wo"], params.get("bo"))  # (B..., T, E)
     return MultiHeadAttentionOutput(out, weights, new_cache)
 
 
@@ -372,25 +374,3 @@ def self_attention(
         key=key,
         block_size=block_size,
     )
-
-
-def _linear(x: Array, w: Array, b: Array | None) -> Array:
-    """x @ w + b, with w (d_in, d_out)."""
-    y = x @ w
-    return y if b is None else y + b
-
-
-def _split_heads(x: Array, heads: int, *, xp: Namespace) -> Array:
-    """(B..., L, heads*D) -> (B..., heads, L, D)."""
-    *batch, length, width = x.shape
-    x = xp.reshape(x, (*batch, length, heads, width // heads))  # (B..., L, heads, D)
-    nb = len(batch)
-    return xp.permute_dims(x, (*range(nb), nb + 1, nb, nb + 2))  # (B..., heads, L, D)
-
-
-def _merge_heads(x: Array, *, xp: Namespace) -> Array:
-    """(B..., N, T, D) -> (B..., T, N*D)."""
-    *batch, heads, length, width = x.shape
-    nb = len(batch)
-    x = xp.permute_dims(x, (*range(nb), nb + 1, nb, nb + 2))  # (B..., T, N, D)
-    return xp.reshape(x, (*batch, length, heads * width))

@@ -10,7 +10,15 @@ from typing import Any
 from array_api_compat import device as device_of
 
 from .. import backends
-from .._array import Array, Namespace, check_bool, index_dtype, namespace, statistics_dtype
+from .._array import (
+    Array,
+    Namespace,
+    check_bool,
+    check_dropout,
+    index_dtype,
+    namespace,
+    statistics_dtype,
+)
 from . import _checks as checks
 from ._common import Rules, group, ungroup
 from ._dense import dense_attention
@@ -119,7 +127,7 @@ def scaled_dot_product_attention(
     dims = checks.check_inputs(q, k, v, mask, bias, xp=xp)
     causal_offset = checks.causal_offset(is_causal, causal_align, dims)
     scale = checks.check_scale(scale, dims.h)
-    dropout_p = checks.check_dropout(dropout_p, key, q)
+    dropout_p = check_dropout(dropout_p, key, q)
     block = checks.check_block_size(block_size, dims)
     check_bool(return_weights, "return_weights")
     out, weights = attend(

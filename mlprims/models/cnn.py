@@ -43,6 +43,7 @@ from .._array import (
     check_array,
     check_float_dtype,
     check_int,
+    creation_target,
     floating_namespace,
     namespace,
     shape_str,
@@ -143,9 +144,7 @@ def init_cnn(
                 f"nothing is left after block {i + 1}"
             )
             raise ValueError(msg)
-    target = backends.of(key) if backend is None else backends.get(backend)
-    if target.name != backends.of(key).name:  # the bits are identical everywhere: move the key
-        key = target.asarray(backends.of(key).to_numpy(key))
+    key, target = creation_target(key, backend)
     dtype = check_float_dtype(dtype, xp=target.xp)
 
     shapes: list[tuple[str, tuple[int, ...], int]] = []  # (name, shape, fan_in)

@@ -44,9 +44,12 @@ from .._array import (
     check_float_dtype,
     check_int,
     concrete_any,
+    creation_target,
     index_dtype,
+    merge_heads,
     namespace,
     shape_str,
+    split_heads,
 )
 from ..activations import swiglu
 from ..attention import init_kv_cache, scaled_dot_product_attention
@@ -166,9 +169,7 @@ def init_lm(
     """
     _check_config(config)
     check_array(key, "key")
-    target = backends.of(key) if backend is None else backends.get(backend)
-    if target.name != backends.of(key).name:  # the bits are identical everywhere: move the key
-        key = target.asarray(backends.of(key).to_numpy(key))
+    key, target = creation_target(key, backend)
     xp = target.xp
     dtype = check_float_dtype(dtype, xp=xp)
     e, f, h = config.d_model, int(config.d_ff or 0), config.head_dim
@@ -440,9 +441,9 @@ def _block(
     """One pre-norm block: x + attention(norm(x)), then x + swiglu(norm(x))."""
     n, kv, e = config.n_heads, _kv_heads(config), config.d_model
     h = rms_norm(x, e, layer["attn_norm"], eps=config.norm_eps)
-    q = _split_heads(h @ layer["wq"], n, xp=xp)  # (B, N, T, H)
-    k = _split_heads(h @ layer["wk"], kv, xp=xp)  # (B, K, T, H)
-    v = _split_heads(h @ layer["wv"], kv, xp=xp)  # (B, K, T, H)
+    q = split_heads(h @ layer["wq"], n, xp=xp)  # (B, N, T, H)
+    k = split_heads(h @ layer["wk"], kv, xp=xp)  # (B, K, T, H)
+    v = split_heads(h @ layer["wv"], kv, xp=xp)  # (B, K, T, H)
     q = apply_rope(q, offset=start, base=config.rope_base)
     k = apply_rope(k, offset=start, base=config.rope_base)
     new_cache = None
@@ -455,7 +456,7 @@ def _block(
         out = scaled_dot_product_attention(
             q, written["k"], written["v"], mask=_causal_mask(begin, q.shape[-2], config, xp=xp)
         )
-    x = x + _merge_heads(out, xp=xp) @ layer["wo"]
+    x = x + merge_heads(out, xp=xp) @ layer["wo"]
     h = rms_norm(x, e, layer["mlp_norm"], eps=config.norm_eps)
     return x + swiglu(h, layer["w_gate"], layer["w_up"], layer["w_down"]), new_cache
 
@@ -466,19 +467,6 @@ def _causal_mask(begin: Array, length: int, config: LMConfig, *, xp: Namespace) 
     keys = xp.arange(config.max_len, dtype=begin.dtype, device=device)  # (M,)
     queries = begin + xp.arange(length, dtype=begin.dtype, device=device)  # (T,)
     return keys[None, :] <= queries[:, None]
-
-
-def _split_heads(x: Array, heads: int, *, xp: Namespace) -> Array:
-    """(B, T, heads·H) -> (B, heads, T, H)."""
-    batch, length, width = x.shape
-    x = xp.reshape(x, (batch, length, heads, width // heads))  # (B, T, heads, H)
-    return xp.permute_dims(x, (0, 2, 1, 3))
-
-
-def _merge_heads(x: Array, *, xp: Namespace) -> Array:
-    """(B, N, T, H) -> (B, T, N·H)."""
-    batch, heads, length, width = x.shape
-    return xp.reshape(xp.permute_dims(x, (0, 2, 1, 3)), (batch, length, heads * width))
 
 
 def _column(logits: Array, index: Any, *, xp: Namespace) -> Array:

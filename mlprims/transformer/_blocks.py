@@ -12,16 +12,18 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from .. import backends, random
+from .. import random
 from .._array import (
     Array,
     check_array,
     check_bool,
     check_choice,
+    check_dropout,
     check_float_dtype,
     check_floating,
     check_in_range,
     check_int,
+    linear,
     namespace,
     shape_str,
 )
@@ -33,7 +35,6 @@ __all__ = [
     "attention_mask",
     "check_layer_input",
     "check_options",
-    "creation_target",
     "dropout",
     "feed_forward",
     "init_linear",
@@ -42,15 +43,6 @@ __all__ = [
 ]
 
 ACTIVATIONS = ("relu", "gelu")
-
-
-def creation_target(key: Array, backend: str | backends.Backend | None) -> tuple[Array, Any]:
-    """`key` moved to `backend` (default: the key's own backend), and that backend."""
-    check_array(key, "key")
-    target = backends.of(key) if backend is None else backends.get(backend)
-    if target.name != backends.of(key).name:  # the bits are identical everywhere: move the key
-        key = target.asarray(backends.of(key).to_numpy(key))
-    return key, target
 
 
 def init_linear(
@@ -94,23 +86,7 @@ def check_options(
     check_in_range(eps, "eps", 0.0, math.inf)
     check_bool(norm_first, "norm_first")
     check_bool(is_causal, "is_causal")
-    p = check_in_range(dropout_p, "dropout_p", 0.0, 1.0, closed=(True, False))
-    if p > 0.0:
-        if key is None:
-            msg = (
-                f"`key` is required when `dropout_p` > 0 (got dropout_p={p}): pass "
-                "key=mlprims.random.key(seed), or dropout_p=0.0 for evaluation"
-            )
-            raise ValueError(msg)
-        check_array(key, "key")
-        want, got = backends.of(x).name, backends.of(key).name
-        if want != got:
-            msg = (
-                f"`key` must live on the backend of the inputs ({want}), got a {got} key: "
-                f"create it with mlprims.random.key(seed, backend={want!r})"
-            )
-            raise TypeError(msg)
-    return p
+    return check_dropout(dropout_p, key, x)
 
 
 def check_layer_input(
@@ -168,12 +144,6 @@ def dropout(x: Array, p: float, key: Array | None, *, xp: Any) -> Array:
         return x
     keep = random.bernoulli(key, 1.0 - p, tuple(x.shape))
     return xp.where(keep, x / (1.0 - p), xp.zeros_like(x))
-
-
-def linear(x: Array, w: Array, b: Array | None) -> Array:
-    """``x @ w + b``, w (d_in, d_out)."""
-    y = x @ w
-    return y if b is None else y + b
 
 
 def norm(params: Mapping[str, Any], x: Array, eps: float) -> Array:

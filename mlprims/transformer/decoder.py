@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import backends, random
-from .._array import Array, check_array, check_floating, shape_str
+from .._array import Array, check_array, check_floating, creation_target, shape_str
 from ..attention import init_multi_head_attention, multi_head_attention
 from . import _blocks as blocks
 
@@ -74,7 +74,7 @@ def init_transformer_decoder_layer(
     ['b1', 'b2', 'cross_attn', 'norm1', 'norm2', 'norm3', 'self_attn', 'w1', 'w2']
     """
     e, n, f = blocks.check_init(d_model, num_heads, d_ff, bias)
-    key, target = blocks.creation_target(key, backend)
+    key, target = creation_target(key, backend)
     dtype = blocks.float_dtype(dtype, target)
     keys = random.split(key, 4)
     params: dict[str, Any] = {

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import backends, random
-from .._array import Array
+from .._array import Array, creation_target
 from ..attention import init_multi_head_attention, multi_head_attention
 from . import _blocks as blocks
 
@@ -82,7 +82,7 @@ def init_transformer_encoder_layer(
     ((8, 32), (32, 8), ['bk', 'bo'])
     """
     e, n, f = blocks.check_init(d_model, num_heads, d_ff, bias)
-    key, target = blocks.creation_target(key, backend)
+    key, target = creation_target(key, backend)
     dtype = blocks.float_dtype(dtype, target)
     keys = random.split(key, 3)
     params: dict[str, Any] = {
