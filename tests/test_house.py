@@ -2,6 +2,9 @@
 
 - Primitives ask a backend for a capability (``backend.fuses``, ``fast_scatter``, ...), never
   compare its name: a new backend must not have to edit primitives.
+- No module imports another module's underscore name: a helper two modules need is public in
+  its family's ``_common.py`` (or in ``_array.py`` across families). Private *modules*
+  (``from . import _checks``) are how a family shares them.
 """
 
 from __future__ import annotations
@@ -73,3 +76,57 @@ def test_the_name_check_catches_the_old_branches(tmp_path: pathlib.Path) -> None
         "fused = is_jax_namespace(xp)\n"
     )
     assert len(_branches_on_names(source)) == 4
+
+
+def _is_module(package: pathlib.Path, name: str) -> bool:
+    return (package / f"{name}.py").exists() or (package / name / "__init__.py").exists()
+
+
+def _private_imports(path: pathlib.Path) -> list[str]:
+    """``from x import _name`` and ``module._name`` where ``_name`` is not a module."""
+    found = []
+    tree = ast.parse(path.read_text())
+    modules: dict[str, pathlib.Path] = {}  # local name -> folder of the imported module
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ImportFrom) or node.level == 0:
+            continue
+        base = path.parent
+        for _ in range(node.level - 1):
+            base = base.parent
+        folder = base.joinpath(*node.module.split(".")) if node.module else base
+        for alias in node.names:
+            if _is_module(folder, alias.name):
+                modules[alias.asname or alias.name] = folder / alias.name
+            elif alias.name.startswith("_") and not alias.name.startswith("__"):
+                found.append(f"{_where(path, node)}: imports {alias.name}")
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in modules
+            and node.attr.startswith("_")
+            and not node.attr.startswith("__")
+            and not _is_module(modules[node.value.id], node.attr)
+        ):
+            found.append(f"{_where(path, node)}: uses {node.value.id}.{node.attr}")
+    return found
+
+
+def test_no_module_imports_another_modules_private_names() -> None:
+    found = [hit for path in _modules() for hit in _private_imports(path)]
+    assert found == []
+
+
+def test_the_private_import_check_catches_both_spellings(tmp_path: pathlib.Path) -> None:
+    package = tmp_path / "family"
+    package.mkdir()
+    (package / "conv.py").write_text("def _core(): ...\n")
+    (package / "_checks.py").write_text("def check(): ...\n")
+    user = package / "transpose.py"
+    user.write_text(
+        "from .conv import _core\nfrom . import conv, _checks\nconv._core()\n_checks.check()\n"
+    )
+    assert [hit.split(": ", 1)[1] for hit in _private_imports(user)] == [
+        "imports _core",
+        "uses conv._core",
+    ]

@@ -49,7 +49,7 @@ IM2COL_WHEN_EAGER = True
 BATCH_CHUNK_BYTES = 16 * 2**20
 
 
-def _conv_channels_first(
+def conv_channels_first(
     x: Array,
     weight: Array,
     bias: Array | None,
@@ -222,7 +222,7 @@ def conv2d(
     if data_format == "NHWC":
         x = xp.permute_dims(x, (0, 3, 1, 2))
         weight = xp.permute_dims(weight, (3, 2, 0, 1))
-    out = _conv_channels_first(
+    out = conv_channels_first(
         x, weight, bias, stride=stride, padding=padding, dilation=dilation, groups=groups, xp=xp
     )
     if data_format == "NHWC":
@@ -292,7 +292,7 @@ def conv1d(
     if data_format == "NLC":
         x = xp.permute_dims(x, (0, 2, 1))
         weight = xp.permute_dims(weight, (2, 1, 0))
-    out = _conv_channels_first(
+    out = conv_channels_first(
         x, weight, bias, stride=stride, padding=padding, dilation=dilation, groups=groups, xp=xp
     )
     if data_format == "NLC":

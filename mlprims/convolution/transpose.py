@@ -13,7 +13,7 @@ from typing import Any
 
 from .._array import Array, check_int, floating_namespace, namespace, shape_str
 from ._geometry import as_tuple, zero_pad
-from .conv import _conv_channels_first
+from .conv import conv_channels_first
 
 __all__ = ["conv_transpose2d"]
 
@@ -145,6 +145,6 @@ def conv_transpose2d(
     w = xp.reshape(weight, (groups, c // groups, og, *kernel))
     w = xp.permute_dims(w, (0, 2, 1, 3, 4))
     w = xp.flip(xp.reshape(w, (groups * og, c // groups, *kernel)), axis=(2, 3))
-    return _conv_channels_first(
+    return conv_channels_first(
         x, w, bias, stride=1, padding=0, dilation=dilation_t, groups=groups, xp=xp
     )

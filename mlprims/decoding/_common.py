@@ -15,14 +15,18 @@ from .._array import (
     Array,
     Namespace,
     check_dtype,
+    check_in_range,
     check_int,
     concrete_any,
+    floating_namespace,
     index_dtype,
     namespace,
     shape_str,
 )
 
 __all__ = [
+    "check_logits",
+    "check_probability",
     "check_prompt",
     "check_step_logits",
     "check_token_id",
@@ -32,6 +36,23 @@ __all__ = [
 ]
 
 StepFn = Callable[[Array, Any, Any], tuple[Array, Any]]
+
+
+def check_logits(logits: Array) -> Namespace:
+    """The namespace of `logits`: floating, with a non-empty last axis (the vocabulary V)."""
+    xp = floating_namespace(logits, "logits")
+    if logits.ndim == 0 or logits.shape[-1] == 0:
+        msg = (
+            "`logits` must have a non-empty last axis (the vocabulary V), got "
+            f"{shape_str(logits.shape)}"
+        )
+        raise ValueError(msg)
+    return xp
+
+
+def check_probability(p: object, name: str) -> float:
+    """`p` in (0, 1]: 0 would remove every token."""
+    return check_in_range(p, name, 0.0, 1.0, closed=(False, True))
 
 
 def tree_map(fn: Callable[[Array], Array], tree: Any) -> Any:

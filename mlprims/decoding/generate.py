@@ -24,6 +24,7 @@ from .._array import (
 )
 from ._common import (
     StepFn,
+    check_probability,
     check_prompt,
     check_step_logits,
     check_token_id,
@@ -31,7 +32,6 @@ from ._common import (
     write_column,
 )
 from .beam import beam_search
-from .processors import _check_probability
 from .sampling import warp_logits
 
 __all__ = ["generate"]
@@ -130,7 +130,7 @@ def generate(
     if top_k is not None:
         top_k = check_int(top_k, "top_k", minimum=1)
     if top_p is not None:
-        _check_probability(top_p, "top_p")
+        check_probability(top_p, "top_p")
     beams = check_int(num_beams, "num_beams", minimum=1)
     if beams > 1 and strategy != "beam":
         msg = f"`num_beams` > 1 needs strategy='beam', got strategy={strategy!r}"

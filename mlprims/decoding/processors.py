@@ -25,11 +25,11 @@ from .._array import (
     check_in_range,
     check_int,
     check_number,
-    floating_namespace,
     index_dtype,
     shape_str,
 )
 from ..activations.softmax import softmax
+from ._common import check_logits, check_probability
 
 __all__ = [
     "apply_temperature",
@@ -38,22 +38,6 @@ __all__ = [
     "top_k_filter",
     "top_p_filter",
 ]
-
-
-def _check_logits(logits: Array) -> Namespace:
-    xp = floating_namespace(logits, "logits")
-    if logits.ndim == 0 or logits.shape[-1] == 0:
-        msg = (
-            "`logits` must have a non-empty last axis (the vocabulary V), got "
-            f"{shape_str(logits.shape)}"
-        )
-        raise ValueError(msg)
-    return xp
-
-
-def _check_probability(p: object, name: str) -> float:
-    """`p` in (0, 1]: 0 would remove every token."""
-    return check_in_range(p, name, 0.0, 1.0, closed=(False, True))
 
 
 def _fill(logits: Array, remove: Array, fill: float, *, xp: Namespace) -> Array:
@@ -84,7 +68,7 @@ def apply_temperature(logits: Array, temperature: float, /) -> Array:
     >>> mlprims.apply_temperature(np.array([[1.0, 2.0]]), 0.5).tolist()
     [[2.0, 4.0]]
     """
-    xp = _check_logits(logits)
+    xp = check_logits(logits)
     t = check_in_range(temperature, "temperature", 0.0, math.inf, closed=(False, False))
     return logits / xp.asarray(t, dtype=logits.dtype)
 
@@ -116,7 +100,7 @@ def top_k_filter(logits: Array, k: int, /, *, fill: float = -math.inf) -> Array:
     >>> mlprims.top_k_filter(np.array([[3.0, 1.0, 2.0, 2.0]]), 2).tolist()
     [[3.0, -inf, 2.0, 2.0]]
     """
-    xp = _check_logits(logits)
+    xp = check_logits(logits)
     k = check_int(k, "k", minimum=1)
     fill = check_number(fill, "fill")
     k = min(k, logits.shape[-1])
@@ -170,8 +154,8 @@ def top_p_filter(
     >>> mlprims.top_p_filter(logits, 0.7).round(2).tolist()
     [[-0.69, -1.2, -inf, -inf]]
     """
-    xp = _check_logits(logits)
-    p = _check_probability(p, "p")
+    xp = check_logits(logits)
+    p = check_probability(p, "p")
     keep = check_int(min_tokens_to_keep, "min_tokens_to_keep", minimum=1)
     fill = check_number(fill, "fill")
     v = logits.shape[-1]
@@ -216,7 +200,7 @@ def min_p_filter(
     >>> mlprims.min_p_filter(logits, 0.5).round(2).tolist()
     [[-0.69, -1.2, -inf, -inf]]
     """
-    xp = _check_logits(logits)
+    xp = check_logits(logits)
     p = check_in_range(p, "p", 0.0, 1.0)
     keep = check_int(min_tokens_to_keep, "min_tokens_to_keep", minimum=1)
     fill = check_number(fill, "fill")
@@ -259,7 +243,7 @@ def repetition_penalty(logits: Array, tokens: Array, penalty: float, /) -> Array
     >>> mlprims.repetition_penalty(logits, np.array([[0, 1, 1]]), 2.0).tolist()
     [[1.0, -4.0, 1.0]]
     """
-    xp = _check_logits(logits)
+    xp = check_logits(logits)
     check_dtype(tokens, "tokens", "integral", xp=xp)
     if logits.ndim != 2 or tokens.ndim != 2 or tokens.shape[0] != logits.shape[0]:
         msg = (

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from .. import random
 from .._array import Array
-from .processors import _check_logits, apply_temperature, top_k_filter, top_p_filter
+from ._common import check_logits
+from .processors import apply_temperature, top_k_filter, top_p_filter
 
 __all__ = ["sample_next_token", "warp_logits"]
 
@@ -74,6 +75,6 @@ def sample_next_token(
     >>> mlprims.sample_next_token(mlprims.random.key(0), logits, top_k=1).tolist()
     [2, 0]
     """
-    _check_logits(logits)
+    check_logits(logits)
     processed = warp_logits(logits, temperature=temperature, top_k=top_k, top_p=top_p)
     return random.categorical(key, processed, axis=-1)

@@ -6,6 +6,7 @@ rotary (RoPE).
 ``rope``      rope_frequencies, apply_rope, convert_rope_weights
 ``shaw``      Shaw et al. relative attention and its clipped index
 ``bias``      T5's bucketed position bias and ALiBi
+``_common``   the query-key distances that shaw and bias share (private)
 ============  ====================================================================
 """
 

@@ -26,7 +26,7 @@ from .._array import (
     namespace,
     shape_str,
 )
-from .shaw import _distances
+from ._common import relative_distances
 
 __all__: list[str] = [
     "alibi_bias",
@@ -168,7 +168,9 @@ def t5_position_bias(
     elif check_int(num_buckets, "num_buckets") != table.shape[0]:
         msg = f"`num_buckets` = {num_buckets} must equal the rows of `table`, got {table.shape[0]}"
         raise ValueError(msg)
-    distance = _distances(length_q, length_k, causal_align, xp=xp, device=array_device(table))
+    distance = relative_distances(
+        length_q, length_k, causal_align, xp=xp, device=array_device(table)
+    )
     buckets = t5_relative_position_bucket(
         distance, bidirectional=bidirectional, num_buckets=num_buckets, max_distance=max_distance
     )
@@ -286,6 +288,6 @@ def alibi_bias(
     num_heads = check_int(num_heads, "num_heads", minimum=1)
     xp = create_namespace(backend)
     dtype = check_float_dtype(dtype, xp=xp)
-    distance = _distances(length_q, length_k, causal_align, xp=xp, device=device)
+    distance = relative_distances(length_q, length_k, causal_align, xp=xp, device=device)
     slopes = alibi_slopes(num_heads, dtype=dtype, backend=backend, device=device)
     return slopes[:, None, None] * xp.astype(-xp.abs(distance), dtype)[None, :, :]  # (N, T, S)

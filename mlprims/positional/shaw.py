@@ -22,43 +22,24 @@ from array_api_compat import device as array_device
 from .. import random
 from .._array import (
     Array,
-    Namespace,
     broadcast_shapes,
     check_broadcasts_to,
-    check_choice,
     check_floating,
     check_int,
     check_number,
     create_namespace,
-    index_dtype,
     namespace,
     shape_str,
     statistics_dtype,
 )
 from ..attention import scaled_dot_product_attention
+from ._common import relative_distances
 
 __all__: list[str] = [
     "init_relative_position_tables",
     "relative_attention",
     "relative_position_index",
 ]
-
-_ALIGNS = ("top_left", "bottom_right")
-
-
-def _distances(
-    length_q: int, length_k: int, causal_align: str, *, xp: Namespace, device: Any
-) -> Array:
-    """``j - (i + shift)`` for every query ``i`` and key ``j``, shape ``(T, S)``, index dtype."""
-    length_q = check_int(length_q, "length_q", minimum=0)
-    length_k = check_int(length_k, "length_k", minimum=0)
-    check_choice(causal_align, "causal_align", _ALIGNS)
-    shift = 0 if causal_align == "top_left" else length_k - length_q
-    dtype = index_dtype(xp)
-    query = xp.arange(length_q, dtype=dtype, device=device) + shift
-    key = xp.arange(length_k, dtype=dtype, device=device)
-    return key[None, :] - query[:, None]
-
 
 # --- Shaw et al. (2018) -------------------------------------------------------------------------
 
@@ -104,7 +85,7 @@ def relative_position_index(
     """
     max_relative_position = check_int(max_relative_position, "max_relative_position", minimum=0)
     xp = create_namespace(backend)
-    distance = _distances(length_q, length_k, causal_align, xp=xp, device=device)
+    distance = relative_distances(length_q, length_k, causal_align, xp=xp, device=device)
     k = max_relative_position
     return xp.clip(distance, -k, k) + k
 
@@ -276,7 +257,7 @@ def relative_attention(
             mask.shape, (*lead, length_q, length_k), "mask", target_name="(..., T, S)"
         )
 
-    distance = _distances(length_q, length_k, causal_align, xp=xp, device=array_device(q))
+    distance = relative_distances(length_q, length_k, causal_align, xp=xp, device=array_device(q))
     index = xp.clip(distance, -max_relative_position, max_relative_position) + max_relative_position
 
     # 16-bit inputs are computed in float32 throughout, like scaled_dot_product_attention
