@@ -27,7 +27,6 @@ __all__ = [
     "check_bool",
     "check_broadcasts_to",
     "check_choice",
-    "check_dropout",
     "check_dtype",
     "check_float_dtype",
     "check_floating",
@@ -38,17 +37,13 @@ __all__ = [
     "check_shape",
     "concrete_any",
     "create_namespace",
-    "creation_target",
     "finfo_eps",
     "floating_namespace",
     "index_dtype",
-    "linear",
-    "merge_heads",
     "namespace",
     "python_int",
     "resolve_dtype",
     "shape_str",
-    "split_heads",
     "statistics_dtype",
 ]
 
@@ -160,39 +155,6 @@ def check_int(value: Any, name: str, *, minimum: int | None = None) -> int:
         msg = f"`{name}` must be >= {minimum}, got {value}"
         raise ValueError(msg)
     return value
-
-
-def check_dropout(dropout_p: Any, key: Any, x: Array) -> float:
-    """`dropout_p` in [0, 1), and a `key` array of the backend of `x` whenever it is > 0."""
-    p = check_in_range(dropout_p, "dropout_p", 0.0, 1.0, closed=(True, False))
-    if p > 0.0:
-        if key is None:
-            msg = (
-                f"`key` is required when `dropout_p` > 0 (got dropout_p={p}): pass "
-                "key=mlprims.random.key(seed), or dropout_p=0.0 for evaluation"
-            )
-            raise ValueError(msg)
-        check_array(key, "key")
-        want, got = backends.of(x).name, backends.of(key).name
-        if want != got:
-            msg = (
-                f"`key` must live on the backend of the inputs ({want}), got a {got} key: "
-                f"create it with mlprims.random.key(seed, backend={want!r})"
-            )
-            raise TypeError(msg)
-    return p
-
-
-def creation_target(key: Array, backend: str | Any | None) -> tuple[Array, Any]:
-    """`key` (an :mod:`mlprims.random` key) moved to `backend` (default: the key's own), and
-    that backend: where ``init_*`` functions create their parameters. The key's bits are the
-    same on every backend, so moving it changes no draw."""
-    check_array(key, "key")
-    own = backends.of(key)
-    target = own if backend is None else backends.get(backend)
-    if target is not own:
-        key = target.asarray(own.to_numpy(key))
-    return key, target
 
 
 def python_int(value: Any) -> Any:
@@ -419,25 +381,3 @@ def concrete_any(condition: Array, *, xp: Namespace) -> bool | None:
         if is_lazy_array(condition):
             return None
         raise
-
-
-def linear(x: Array, w: Array, b: Array | None) -> Array:
-    """x @ w + b, with w (d_in, d_out)."""
-    y = x @ w
-    return y if b is None else y + b
-
-
-def split_heads(x: Array, heads: int, *, xp: Namespace) -> Array:
-    """(B..., L, heads*D) -> (B..., heads, L, D)."""
-    *batch, length, width = x.shape
-    x = xp.reshape(x, (*batch, length, heads, width // heads))  # (B..., L, heads, D)
-    nb = len(batch)
-    return xp.permute_dims(x, (*range(nb), nb + 1, nb, nb + 2))  # (B..., heads, L, D)
-
-
-def merge_heads(x: Array, *, xp: Namespace) -> Array:
-    """(B..., N, T, D) -> (B..., T, N*D)."""
-    *batch, heads, length, width = x.shape
-    nb = len(batch)
-    x = xp.permute_dims(x, (*range(nb), nb + 1, nb, nb + 2))  # (B..., T, N, D)
-    return xp.reshape(x, (*batch, length, heads * width))

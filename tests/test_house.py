@@ -5,6 +5,8 @@
 - No module imports another module's underscore name: a helper two modules need is public in
   its family's ``_common.py`` (or in ``_array.py`` across families). Private *modules*
   (``from . import _checks``) are how a family shares them.
+- No module over about 400 lines (:data:`MAX_LINES`), and an ``__init__.py`` only re-exports:
+  a docstring, imports and ``__all__``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ PACKAGE = ROOT / "mlprims"
 #: The layers that may name backends: the tools print tables per backend, the tests' oracles
 #: and cases choose where to run.
 NAMING_ALLOWED = ("tools", "testing")
+#: "About 400 lines": a module longer than this is split by concern (models/lm.py was 581).
+MAX_LINES = 420
 BACKEND_NAMES = {"numpy", "torch", "jax", "array_api_strict", "strict", "dask", "cupy"}
 FRAMEWORK_TEST = re.compile(r"^is_(numpy|torch|jax|dask|cupy|array_api_strict|ndonnx)_")
 
@@ -130,3 +134,41 @@ def test_the_private_import_check_catches_both_spellings(tmp_path: pathlib.Path)
         "imports _core",
         "uses conv._core",
     ]
+
+
+def test_no_module_is_over_about_400_lines() -> None:
+    long = {
+        str(path.relative_to(ROOT)): n
+        for path in [*_modules(), *sorted((ROOT / "backends").glob("*.py"))]
+        if (n := len(path.read_text().splitlines())) > MAX_LINES
+    }
+    assert long == {}
+
+
+def _re_exports(node: ast.stmt) -> bool:
+    """``__all__``, ``__version__``, or a list that concatenates submodules' lists
+    (``CASES = [*activations.CASES, ...]``)."""
+    if not isinstance(node, (ast.Assign, ast.AnnAssign)):
+        return False
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    names = {t.id for t in targets if isinstance(t, ast.Name)}
+    if names & {"__all__", "__version__"}:
+        return True
+    value = node.value
+    return isinstance(value, ast.List) and all(
+        isinstance(e, ast.Starred) and isinstance(e.value, ast.Attribute) for e in value.elts
+    )
+
+
+def test_an_init_only_re_exports() -> None:
+    allowed = (ast.Import, ast.ImportFrom)
+    code = {}
+    for path in [*PACKAGE.rglob("__init__.py"), ROOT / "backends" / "__init__.py"]:
+        if path.parent.name == "backends":
+            continue  # the Backend protocol and get/use/of: the package's one API, by design
+        body = ast.parse(path.read_text()).body
+        for node in body[1:] if isinstance(body[0], ast.Expr) else body:
+            if not (isinstance(node, allowed) or _re_exports(node)):
+                code[str(path.relative_to(ROOT))] = getattr(node, "lineno", 0)
+                break
+    assert code == {}

@@ -27,16 +27,12 @@ from .._array import (
     Array,
     check_array,
     check_bool,
-    check_dropout,
     check_float_dtype,
     check_floating,
     check_int,
-    creation_target,
-    linear,
-    merge_heads,
     namespace,
-    split_heads,
 )
+from .._layers import check_dropout, creation_target, linear, merge_heads, split_heads
 from . import _checks as checks
 from .kv_cache import check_cache, write_cache
 from .sdpa import attend

@@ -14,11 +14,11 @@ from .._array import (
     Array,
     Namespace,
     check_bool,
-    check_dropout,
     index_dtype,
     namespace,
     statistics_dtype,
 )
+from .._layers import check_dropout
 from . import _checks as checks
 from ._common import Rules, group, ungroup
 from ._dense import dense_attention

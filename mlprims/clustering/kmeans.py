@@ -15,11 +15,11 @@ Distances use the matmul form in row chunks (:mod:`._distances`), so memory is
 ``O(chunk * (k + d))``; the iteration is the backend's ``while_loop``, so the whole fit
 compiles under ``jax.jit``; on a Dask array each step is one pass over its blocks.
 
-The cluster sums are the backend's ``segment_sum`` on NumPy (sort and ``np.add.reduceat``) and
-torch (``index_add_``), a matmul with the one-hot labels on JAX and Dask. n=100,000 points,
-d=64, k=256, float32, 2 threads, 4 MiB chunks, ms per step: one-hot matmul 37 (NumPy), 56
-(torch); scatter 19 (NumPy), 13 (torch); XLA's CPU scatter-add was several times slower than
-its matmul.
+The cluster sums are the backend's ``segment_sum`` where it has a ``fast_scatter`` (NumPy's
+sort and ``np.add.reduceat``, torch's ``index_add_``: about 2x and 4x faster than the one-hot
+matmul there), and a matmul with the one-hot labels elsewhere (XLA's CPU scatter-add was several
+times slower than its matmul; on Dask it keeps each step blockwise). Figures:
+``benchmarks/RESULTS.md`` ("Design measurements", and the ``bench_kmeans`` section).
 
 Distances are computed on centred data, as scikit-learn's ``KMeans.fit`` (``X -= X_mean``):
 ``|x|^2 - 2 x.c + |c|^2`` loses the digits that tell the centres apart when the points sit far

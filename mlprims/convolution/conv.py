@@ -7,29 +7,15 @@ and the kH*kW products are summed. im2col: the same kH*kW views stacked into one
 (C_in*kH*kW, oH*oW) matrix ("columns"), one matmul.
 
 Eager backends (NumPy, torch, array_api_strict) use im2col over the batch in chunks whose
-columns hold about :data:`BATCH_CHUNK_BYTES` (16 MiB; each chunk is padded on its own), so the
-kH*kW-times larger copy stays bounded and in cache: one matmul with a long inner dimension
-(C_in*kH*kW) instead of kH*kW short ones and kH*kW - 1 full-size additions. Under JAX the batch
-stays whole and shift-and-matmul is used: XLA fuses each tap's slice into its matmul, where the
-stacked copy would only cost (and a batch loop would only unroll into the traced program).
-
-Measured with float32, bias, padding 1, torch 2 threads, 2 shared cores, ratio to
-``F.conv2d`` (medians of 25 interleaved calls):
-
-=============================  =====================  ===============  ================
-N, C_in -> C_out, HxW, 3x3     shift, 4 MiB chunks    im2col, 8 MiB    im2col, 16 MiB
-=============================  =====================  ===============  ================
-32, 64 -> 64, 56x56            2.65x                  1.82x            1.66x
-32, 256 -> 256, 14x14          2.91x                  1.76x            1.85x
-=============================  =====================  ===============  ================
-
-The whole batch at once was worse (the ResNet layer, shift-and-matmul: 4.7x): the slices,
-products and running sum fall out of cache. Under torch.compile the chunks are unrolled
-into the graph: the ResNet layer compiles in 14 s whole (3.15x the compiled F.conv2d), 26 s in
-16 MiB chunks (1.42x), 46 s in 8 MiB chunks (1.44x), cold caches. With few channels each tap's
-matmul is tiny and eager backends pay a kernel launch per tap (the CNN's first layer, 1 -> 10
-channels, 5x5, on torch: 24.6 ms shift-and-matmul, 1.0 ms im2col; F.conv2d 0.5 ms). The views
-are stacked directly, in one copy (reshaping each first copied it twice: 1.44 -> 1.05 ms).
+columns hold about :data:`BATCH_CHUNK_BYTES` (16 MiB; each chunk is padded on its own): one
+matmul with a long inner dimension (C_in*kH*kW) instead of kH*kW short ones and kH*kW - 1
+full-size additions, on a copy that stays bounded and in cache (on a ResNet layer, 1.7x
+``F.conv2d`` against 2.7x for shift-and-matmul and 4.7x for the whole batch at once). Where the
+backend ``fuses`` (JAX) the batch stays whole and shift-and-matmul is used: XLA fuses each
+tap's slice into its matmul, where the stacked copy would only cost and a batch loop would only
+unroll into the traced program. The measurements behind these choices are in
+``benchmarks/RESULTS.md`` ("Design measurements"); the current figures in its
+``bench_convolution`` section.
 """
 
 from __future__ import annotations

@@ -1,12 +1,18 @@
 """Small models built from the primitives: parameters as a plain dict of arrays, one function.
 
-=======  ==================================================================
-``cnn``  init_cnn, cnn: the classic two-block CNN of the PyTorch MNIST example
-=======  ==================================================================
+=================  ========================================================================
+``cnn``            init_cnn, cnn: the classic two-block CNN of the PyTorch MNIST example
+``lm``             lm, lm_step_fn: a tiny Llama-style language model, and its decoding step
+``lm_config``      LMConfig: its sizes, checked once
+``lm_init``        init_lm, init_lm_cache: its parameters (GPT-2's init) and KV cache
+``_lm_checks``     the checks of its tokens, cache and index (private)
+=================  ========================================================================
 """
 
 from .cnn import cnn, init_cnn
-from .lm import LMConfig, init_lm, init_lm_cache, lm, lm_step_fn
+from .lm import lm, lm_step_fn
+from .lm_config import LMConfig
+from .lm_init import init_lm, init_lm_cache
 
 __all__: list[str] = [
     "LMConfig",

@@ -43,11 +43,11 @@ from .._array import (
     check_array,
     check_float_dtype,
     check_int,
-    creation_target,
     floating_namespace,
     namespace,
     shape_str,
 )
+from .._layers import creation_target
 from ..activations import relu
 from ..convolution import conv2d, max_pool2d
 

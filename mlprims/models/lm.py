@@ -27,228 +27,29 @@ The KV cache (:func:`init_lm_cache`) holds every layer's keys and values, (B, K,
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from array_api_compat import device as device_of
 
-from .. import backends, random
+from .. import backends
 from .._array import (
     Array,
     Namespace,
-    check_array,
     check_bool,
-    check_dtype,
-    check_float_dtype,
-    check_int,
-    concrete_any,
-    creation_target,
     index_dtype,
-    merge_heads,
-    namespace,
-    shape_str,
-    split_heads,
 )
+from .._layers import merge_heads, split_heads
 from ..activations import swiglu
-from ..attention import init_kv_cache, scaled_dot_product_attention
+from ..attention import scaled_dot_product_attention
 from ..attention.kv_cache import write_cache
 from ..normalization import rms_norm
 from ..positional import apply_rope
+from ._lm_checks import check_cache, check_index, check_tokens, concrete_int
+from .lm_config import LMConfig, check_config, kv_heads
+from .lm_init import init_lm_cache
 
-__all__ = ["LMConfig", "init_lm", "init_lm_cache", "lm", "lm_step_fn"]
-
-
-@dataclass(frozen=True)
-class LMConfig:
-    """The sizes of a :func:`lm` model (hashable: a static argument under ``jax.jit``).
-
-    Parameters
-    ----------
-    vocab : int
-        V, the number of token ids.
-    d_model : int
-        E, the width of the residual stream; divisible by `n_heads`, with an even head size
-        ``d_model // n_heads`` (RoPE rotates pairs).
-    n_layers : int
-        L, the number of blocks.
-    n_heads : int
-        N query heads.
-    n_kv_heads : int, optional
-        K key/value heads, a divisor of N (default N; K < N is grouped-query attention).
-    d_ff : int, optional
-        F, the hidden width of SwiGLU; default Llama's ``8/3 · d_model`` rounded up to a
-        multiple of 8.
-    max_len : int
-        M, the longest sequence: the KV cache's capacity and the largest T.
-    rope_base : float
-        RoPE's ``base`` (``rope_theta``).
-    norm_eps : float
-        The RMSNorms' epsilon.
-    """
-
-    vocab: int
-    d_model: int = 64
-    n_layers: int = 2
-    n_heads: int = 4
-    n_kv_heads: int | None = None
-    d_ff: int | None = None
-    max_len: int = 128
-    rope_base: float = 10000.0
-    norm_eps: float = 1e-5
-
-    def __post_init__(self) -> None:
-        for name in ("vocab", "d_model", "n_layers", "n_heads", "max_len"):  # Python ints
-            object.__setattr__(self, name, check_int(getattr(self, name), name, minimum=1))
-        if self.d_model % self.n_heads or (self.d_model // self.n_heads) % 2:
-            msg = (
-                f"`d_model` ({self.d_model}) must be divisible by `n_heads` ({self.n_heads}) "
-                "into an even head size (RoPE rotates pairs of features)"
-            )
-            raise ValueError(msg)
-        kv = self.n_heads if self.n_kv_heads is None else self.n_kv_heads
-        kv = check_int(kv, "n_kv_heads", minimum=1)
-        if self.n_heads % kv:
-            msg = f"`n_kv_heads` ({kv}) must divide `n_heads` ({self.n_heads})"
-            raise ValueError(msg)
-        object.__setattr__(self, "n_kv_heads", kv)  # resolved defaults: equal configs compare equal
-        if self.d_ff is None:
-            object.__setattr__(self, "d_ff", 8 * math.ceil(8 * self.d_model / 3 / 8))
-        object.__setattr__(self, "d_ff", check_int(self.d_ff, "d_ff", minimum=1))
-        if not (isinstance(self.rope_base, (int, float)) and self.rope_base > 0):
-            msg = f"`rope_base` must be a positive number, got {self.rope_base!r}"
-            raise ValueError(msg)
-        if not (isinstance(self.norm_eps, (int, float)) and self.norm_eps >= 0):
-            msg = f"`norm_eps` must be a number >= 0, got {self.norm_eps!r}"
-            raise ValueError(msg)
-
-    @property
-    def head_dim(self) -> int:
-        """H = d_model // n_heads."""
-        return self.d_model // self.n_heads
-
-
-def init_lm(
-    key: Array,
-    config: LMConfig,
-    *,
-    dtype: Any = "float32",
-    backend: str | backends.Backend | None = None,
-) -> dict[str, Any]:
-    """Parameters of :func:`lm`, initialised as GPT-2.
-
-    Parameters
-    ----------
-    key : mlprims.random key
-        Same key, same parameters on every backend.
-    config : LMConfig
-        The sizes.
-    dtype : str or dtype
-        Floating dtype of the parameters.
-    backend : str or Backend, optional
-        Where to create them; default the backend of `key`.
-
-    Returns
-    -------
-    dict
-        ``embed``, ``layers`` (a list of dicts), ``norm`` (see the module docstring).
-
-    Notes
-    -----
-    Every matrix from N(0, 0.02²), the two that write into the residual stream (``wo``,
-    ``w_down``) scaled by ``1 / sqrt(2 L)`` (GPT-2, Radford et al. 2019); RMSNorm weights ones.
-
-    Examples
-    --------
-    >>> import mlprims
-    >>> config = mlprims.LMConfig(vocab=50, d_model=16, n_heads=4, n_kv_heads=2)
-    >>> p = mlprims.init_lm(mlprims.random.key(0), config)
-    >>> p["embed"].shape, p["layers"][0]["wk"].shape, len(p["layers"])
-    ((50, 16), (16, 8), 2)
-    """
-    _check_config(config)
-    check_array(key, "key")
-    key, target = creation_target(key, backend)
-    xp = target.xp
-    dtype = check_float_dtype(dtype, xp=xp)
-    e, f, h = config.d_model, int(config.d_ff or 0), config.head_dim
-    n, kv = config.n_heads, _kv_heads(config)
-    shapes = {
-        "wq": (e, n * h),
-        "wk": (e, kv * h),
-        "wv": (e, kv * h),
-        "wo": (n * h, e),
-        "w_gate": (e, f),
-        "w_up": (e, f),
-        "w_down": (f, e),
-    }
-    residual = 1.0 / math.sqrt(2 * config.n_layers)
-    keys = random.split(key, config.n_layers + 1)
-
-    def normal(k: Array, shape: tuple[int, ...], scale: float = 1.0) -> Array:
-        return random.normal(k, shape, dtype=dtype) * (0.02 * scale)
-
-    layers = []
-    for i in range(config.n_layers):
-        layer_keys = random.split(keys[i + 1, :], len(shapes))
-        layer = {
-            name: normal(layer_keys[j, :], s, residual if name in ("wo", "w_down") else 1.0)
-            for j, (name, s) in enumerate(shapes.items())
-        }
-        device = device_of(layer["wq"])
-        layer["attn_norm"] = xp.ones((e,), dtype=dtype, device=device)
-        layer["mlp_norm"] = xp.ones((e,), dtype=dtype, device=device)
-        layers.append(layer)
-    embed = normal(keys[0, :], (config.vocab, e))
-    return {"embed": embed, "layers": layers, "norm": xp.ones((e,), dtype=dtype)}
-
-
-def init_lm_cache(
-    config: LMConfig,
-    batch: int,
-    *,
-    dtype: Any = "float32",
-    backend: str | backends.Backend | None = None,
-) -> dict[str, Any]:
-    """An empty KV cache for :func:`lm` and :func:`lm_step_fn`.
-
-    Parameters
-    ----------
-    config : LMConfig
-        The sizes.
-    batch : int
-        B, the rows decoded together.
-    dtype : str or dtype
-        The parameters' dtype.
-    backend : str or Backend, optional
-        Where to create it (default: see :func:`mlprims.use`).
-
-    Returns
-    -------
-    dict
-        ``layers``: one ``{"k", "v"}`` per block, each (B, K, M, H) zeros; ``length``: (B,)
-        zeros, the tokens held.
-
-    Examples
-    --------
-    >>> import mlprims
-    >>> config = mlprims.LMConfig(vocab=50, d_model=16, n_heads=4, max_len=32)
-    >>> cache = mlprims.init_lm_cache(config, 3)
-    >>> cache["layers"][0]["k"].shape, cache["length"].tolist()
-    ((3, 4, 32, 4), [0, 0, 0])
-    """
-    _check_config(config)
-    b = check_int(batch, "batch", minimum=1)
-    layers = []
-    for _ in range(config.n_layers):
-        kv = init_kv_cache(
-            b, _kv_heads(config), config.max_len, config.head_dim, dtype=dtype, backend=backend
-        )
-        layers.append({"k": kv["k"], "v": kv["v"]})
-    xp = namespace(layers[0]["k"])
-    length = xp.zeros((b,), dtype=index_dtype(xp), device=device_of(layers[0]["k"]))
-    return {"layers": layers, "length": length}
+__all__ = ["lm", "lm_step_fn"]
 
 
 def lm(
@@ -305,14 +106,14 @@ def lm(
     >>> full.shape, bool(np.allclose(full[:, 3], last[:, 0], atol=1e-6)), cache["length"].tolist()
     ((1, 4, 10), True, [4])
     """
-    _check_config(config)
-    xp = _check_tokens(params, tokens, config)
+    check_config(config)
+    xp = check_tokens(params, tokens, config)
     batch, length = tokens.shape
     if cache is not None:
-        _check_cache(cache, config, batch, params["embed"].dtype, xp=xp)
+        check_cache(cache, config, batch, params["embed"].dtype, xp=xp)
         if index is None:
             index = cache["length"][0]
-    start = _check_index(0 if index is None else index, length, config, xp=xp)
+    start = check_index(0 if index is None else index, length, config, xp=xp)
 
     flat = xp.reshape(tokens, (batch * length,))
     x = xp.reshape(xp.take(params["embed"], flat, axis=0), (batch, length, config.d_model))
@@ -375,11 +176,11 @@ def lm_step_fn(
     >>> logits.shape, cache["length"].tolist()
     ((1, 10), [3])
     """
-    _check_config(config)
+    check_config(config)
     check_bool(cached, "cached")
 
     def step_fn(tokens: Array, cache: Any, index: Any) -> tuple[Array, Any]:
-        xp = _check_tokens(params, tokens, config)
+        xp = check_tokens(params, tokens, config)
         if not cached:
             logits, _ = lm(params, tokens, config=config)  # (B, L, V), causal: pads unseen
             return _column(logits, index, xp=xp), cache
@@ -389,8 +190,8 @@ def lm_step_fn(
             cache = init_lm_cache(config, tokens.shape[0], dtype=embed.dtype, backend=backend)
             start: int | None = 0
         else:
-            start = _concrete_int(cache["length"][0])
-        stop = _concrete_int(index)
+            start = concrete_int(cache["length"][0])
+        stop = concrete_int(index)
         if start is None or stop is None:  # traced (jax.jit): a loop over the new tokens
             return _one_at_a_time(params, tokens, cache, index, config, xp=xp)
         if not 0 <= start < stop:
@@ -439,7 +240,7 @@ def _block(
     xp: Namespace,
 ) -> tuple[Array, dict[str, Array] | None]:
     """One pre-norm block: x + attention(norm(x)), then x + swiglu(norm(x))."""
-    n, kv, e = config.n_heads, _kv_heads(config), config.d_model
+    n, kv, e = config.n_heads, kv_heads(config), config.d_model
     h = rms_norm(x, e, layer["attn_norm"], eps=config.norm_eps)
     q = split_heads(h @ layer["wq"], n, xp=xp)  # (B, N, T, H)
     k = split_heads(h @ layer["wk"], kv, xp=xp)  # (B, K, T, H)
@@ -480,91 +281,3 @@ def _as_index(value: Any, *, xp: Namespace, like: Array) -> Array:
     if isinstance(value, int):
         return xp.asarray(value, dtype=index_dtype(xp), device=device_of(like))
     return xp.astype(value, index_dtype(xp))
-
-
-def _concrete_int(value: Any) -> int | None:
-    """`value` as a Python int, or None while it is traced (``jax.jit``)."""
-    if isinstance(value, int):
-        return value
-    try:
-        return int(value)
-    except TypeError:  # jax's ConcretizationTypeError and TracerIntegerConversionError
-        return None
-
-
-def _kv_heads(config: LMConfig) -> int:
-    """K (``n_kv_heads``, resolved to N by LMConfig when not given)."""
-    return config.n_kv_heads or config.n_heads
-
-
-def _check_config(config: Any) -> None:
-    if not isinstance(config, LMConfig):
-        msg = f"`config` must be an LMConfig, got {type(config).__name__}"
-        raise TypeError(msg)
-
-
-def _check_tokens(params: Any, tokens: Array, config: LMConfig) -> Namespace:
-    """`tokens` (B, T) integer ids of a known vocabulary; `params` of this config."""
-    if not isinstance(params, Mapping) or any(p not in params for p in ("embed", "layers")):
-        msg = "`params` must be a dict with 'embed', 'layers' and 'norm' (see init_lm)"
-        raise TypeError(msg)
-    check_array(tokens, "tokens")
-    xp = namespace(tokens, params["embed"], names=("tokens", "params['embed']"))
-    check_dtype(tokens, "tokens", ("integral",), xp=xp)
-    if tokens.ndim != 2:
-        msg = f"`tokens` must have shape (B, T), got {shape_str(tokens.shape)}"
-        raise ValueError(msg)
-    want = (config.vocab, config.d_model)
-    if tuple(params["embed"].shape) != want or len(params["layers"]) != config.n_layers:
-        msg = (
-            f"`params` must hold embed {shape_str(want)} and {config.n_layers} layers for this "
-            f"config, got embed {shape_str(params['embed'].shape)} and "
-            f"{len(params['layers'])} layers"
-        )
-        raise ValueError(msg)
-    if tokens.shape[1] > config.max_len:
-        msg = f"`tokens` has T = {tokens.shape[1]} tokens, over max_len = {config.max_len}"
-        raise ValueError(msg)
-    if concrete_any((tokens < 0) | (tokens >= config.vocab), xp=xp):
-        msg = f"`tokens` must be ids in [0, {config.vocab}) (the vocabulary), got one outside"
-        raise ValueError(msg)
-    return xp
-
-
-def _check_index(index: Any, length: int, config: LMConfig, *, xp: Namespace) -> int | Array:
-    """`index` an int or a 0-d integer array with ``index + T <= max_len`` when readable."""
-    if isinstance(index, bool) or not (
-        isinstance(index, int) or (hasattr(index, "ndim") and index.ndim == 0)
-    ):
-        msg = f"`index` must be an int or a 0-d integer array, got {index!r}"
-        raise TypeError(msg)
-    if not isinstance(index, int) and not xp.isdtype(index.dtype, "integral"):
-        msg = f"`index` must be an integer, got dtype {index.dtype}"
-        raise TypeError(msg)
-    value = _concrete_int(index)
-    if value is not None and not 0 <= value <= config.max_len - length:
-        msg = (
-            f"`index` + T = {value} + {length} must lie in [0, max_len = {config.max_len}]: "
-            "the sequence is longer than the model (and its cache) holds"
-        )
-        raise ValueError(msg)
-    return index
-
-
-def _check_cache(cache: Any, config: LMConfig, batch: int, dtype: Any, *, xp: Namespace) -> None:
-    if not isinstance(cache, Mapping) or "layers" not in cache or "length" not in cache:
-        msg = "`cache` must be a dict with 'layers' and 'length' (see init_lm_cache)"
-        raise TypeError(msg)
-    want = (batch, config.n_kv_heads, config.max_len, config.head_dim)
-    for i, layer in enumerate(cache["layers"]):
-        for name in ("k", "v"):
-            got = layer[name]
-            if tuple(got.shape) != want or got.dtype != dtype:
-                msg = (
-                    f"`cache['layers'][{i}]['{name}']` must be {shape_str(want)} {dtype} "
-                    f"(B, K, M, H), got {shape_str(got.shape)} {got.dtype}"
-                )
-                raise ValueError(msg)
-    if len(cache["layers"]) != config.n_layers:
-        msg = f"`cache` must hold {config.n_layers} layers, got {len(cache['layers'])}"
-        raise ValueError(msg)

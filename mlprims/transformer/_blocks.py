@@ -18,15 +18,14 @@ from .._array import (
     check_array,
     check_bool,
     check_choice,
-    check_dropout,
     check_float_dtype,
     check_floating,
     check_in_range,
     check_int,
-    linear,
     namespace,
     shape_str,
 )
+from .._layers import check_dropout, linear
 from ..activations import gelu, relu
 from ..normalization import init_layer_norm, layer_norm
 

@@ -18,7 +18,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import backends, random
-from .._array import Array, check_array, check_floating, creation_target, shape_str
+from .._array import Array, check_array, check_floating, shape_str
+from .._layers import creation_target
 from ..attention import init_multi_head_attention, multi_head_attention
 from . import _blocks as blocks
 

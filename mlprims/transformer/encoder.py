@@ -23,7 +23,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import backends, random
-from .._array import Array, creation_target
+from .._array import Array
+from .._layers import creation_target
 from ..attention import init_multi_head_attention, multi_head_attention
 from . import _blocks as blocks
 

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ... import backends
-from ...models.lm import LMConfig, init_lm_cache, lm
+from ...models import LMConfig, init_lm_cache, lm
 from ...testing import Case
 from ...testing.oracles.transformer import (
     decoder_layer_reference,

@@ -1,0 +1,92 @@
+"""The sizes of the tiny language model (:class:`LMConfig`), checked once when made."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from .._array import check_int
+
+__all__ = ["LMConfig", "check_config", "kv_heads"]
+
+
+@dataclass(frozen=True)
+class LMConfig:
+    """The sizes of a :func:`lm` model (hashable: a static argument under ``jax.jit``).
+
+    Parameters
+    ----------
+    vocab : int
+        V, the number of token ids.
+    d_model : int
+        E, the width of the residual stream; divisible by `n_heads`, with an even head size
+        ``d_model // n_heads`` (RoPE rotates pairs).
+    n_layers : int
+        L, the number of blocks.
+    n_heads : int
+        N query heads.
+    n_kv_heads : int, optional
+        K key/value heads, a divisor of N (default N; K < N is grouped-query attention).
+    d_ff : int, optional
+        F, the hidden width of SwiGLU; default Llama's ``8/3 · d_model`` rounded up to a
+        multiple of 8.
+    max_len : int
+        M, the longest sequence: the KV cache's capacity and the largest T.
+    rope_base : float
+        RoPE's ``base`` (``rope_theta``).
+    norm_eps : float
+        The RMSNorms' epsilon.
+    """
+
+    vocab: int
+    d_model: int = 64
+    n_layers: int = 2
+    n_heads: int = 4
+    n_kv_heads: int | None = None
+    d_ff: int | None = None
+    max_len: int = 128
+    rope_base: float = 10000.0
+    norm_eps: float = 1e-5
+
+    def __post_init__(self) -> None:
+        for name in ("vocab", "d_model", "n_layers", "n_heads", "max_len"):  # Python ints
+            object.__setattr__(self, name, check_int(getattr(self, name), name, minimum=1))
+        if self.d_model % self.n_heads or (self.d_model // self.n_heads) % 2:
+            msg = (
+                f"`d_model` ({self.d_model}) must be divisible by `n_heads` ({self.n_heads}) "
+                "into an even head size (RoPE rotates pairs of features)"
+            )
+            raise ValueError(msg)
+        kv = self.n_heads if self.n_kv_heads is None else self.n_kv_heads
+        kv = check_int(kv, "n_kv_heads", minimum=1)
+        if self.n_heads % kv:
+            msg = f"`n_kv_heads` ({kv}) must divide `n_heads` ({self.n_heads})"
+            raise ValueError(msg)
+        object.__setattr__(self, "n_kv_heads", kv)  # resolved defaults: equal configs compare equal
+        if self.d_ff is None:
+            object.__setattr__(self, "d_ff", 8 * math.ceil(8 * self.d_model / 3 / 8))
+        object.__setattr__(self, "d_ff", check_int(self.d_ff, "d_ff", minimum=1))
+        if not (isinstance(self.rope_base, (int, float)) and self.rope_base > 0):
+            msg = f"`rope_base` must be a positive number, got {self.rope_base!r}"
+            raise ValueError(msg)
+        if not (isinstance(self.norm_eps, (int, float)) and self.norm_eps >= 0):
+            msg = f"`norm_eps` must be a number >= 0, got {self.norm_eps!r}"
+            raise ValueError(msg)
+
+    @property
+    def head_dim(self) -> int:
+        """H = d_model // n_heads."""
+        return self.d_model // self.n_heads
+
+
+def kv_heads(config: LMConfig) -> int:
+    """K (``n_kv_heads``, resolved to N by LMConfig when not given)."""
+    return config.n_kv_heads or config.n_heads
+
+
+def check_config(config: Any) -> None:
+    """TypeError unless `config` is an :class:`LMConfig`."""
+    if not isinstance(config, LMConfig):
+        msg = f"`config` must be an LMConfig, got {type(config).__name__}"
+        raise TypeError(msg)
