@@ -21,12 +21,12 @@ torch or JAX): under ``CI`` its skip is a failure.
 ``jax_jit`` needs nothing from the test: while a test that takes ``xb`` (or ``xb_half``) runs in
 that mode, every public function of ``mlprims`` and ``mlprims.random`` is replaced, in those
 namespaces and in the test module's globals (``from mlprims import softmax``), by a wrapper that
-calls it under ``jax.jit`` (see :func:`_under_jit`): JAX arrays traced, everything else
-constant; a creation function making JAX arrays (``backend="jax"``) is traced with everything
-constant. A call with NumPy, torch or strict arrays has nothing to trace and runs directly; so
-does a primitive called by another one (only the test's own call is traced, as a whole).
-A test module lists private helpers to trace the same way in ``TRACED_IN_JIT_MODE``;
-``xb.run(fn, ...)`` traces any other callable (a lambda) the same way. A test
+calls it under ``jax.jit``: JAX arrays traced, everything else constant. This is
+array-api-extra's ``lazy_xp_function`` (every public function is tagged below) and
+``patch_lazy_xp_functions`` (run for every test, with ``mlprims`` and ``mlprims.random`` as
+its ``lazy_xp_modules``). A test module tags private helpers to trace the same way with
+``lazy_xp_function(helper)``; ``xb.run(fn, ...)`` traces any other callable (a lambda) with
+:func:`mlprims.testing.jit.autojit`, the one piece array-api-extra keeps private. A test
 of what only eager arrays can do (errors that read array values) is marked
 ``@pytest.mark.eager_only(reason=...)``: nothing is wrapped for it, and it still runs.
 A test that one backend covers for the others (eager JAX running the code ``jax_jit`` compiles,
@@ -51,7 +51,6 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
-import pickle
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -61,12 +60,13 @@ from typing import Any
 
 import numpy as np
 import pytest
-from array_api_compat import is_array_api_obj
+from array_api_extra.testing import lazy_xp_function, patch_lazy_xp_functions
 from hypothesis import HealthCheck, settings
 
 import mlprims
 import mlprims.backends
 from mlprims.testing import to_numpy
+from mlprims.testing.jit import autojit
 
 ALL_BACKENDS = ("numpy", "numpy_readonly", "array_api_strict", "torch", "jax", "jax_jit")
 JAX_CACHE = "MLPRIMS_TEST_JAX_CACHE"  # the run's persistent compilation cache (a folder)
@@ -226,10 +226,11 @@ class BackendUnderTest:
         return to_numpy(tree)
 
     def traced(self, fn: Callable[..., Any]) -> Callable[..., Any]:
-        """`fn` as this mode runs it: under ``jax.jit`` on ``jax_jit`` (see :func:`_under_jit`)."""
-        if not self.is_jit or hasattr(fn, "traces"):
+        """`fn` as this mode runs it: under ``jax.jit`` on ``jax_jit`` (:func:`autojit`: JAX
+        arrays traced, everything else constant), as it is elsewhere."""
+        if not self.is_jit or hasattr(fn, "__wrapped__"):  # already a wrapper
             return fn
-        return _public_wrappers().get(fn) or _under_jit(fn)  # keep the compiled ones
+        return autojit(fn)
 
     def run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Call ``fn(*args, **kwargs)``; on ``jax_jit`` the arrays are traced, the rest constant.
@@ -317,163 +318,34 @@ PUBLIC_FUNCTIONS: dict[tuple[ModuleType, str], FunctionType] = {
     for name in namespace.__all__
     if isinstance(getattr(namespace, name), FunctionType) and name not in NOT_TRACED
 }
+for _function in PUBLIC_FUNCTIONS.values():
+    lazy_xp_function(_function)  # a tag: patch_lazy_xp_functions wraps what carries it
 
 
 @pytest.fixture(autouse=True)
-def _trace_primitives_in_jit_mode(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """In ``jax_jit`` mode, replace every public function by its :func:`_under_jit` wrapper.
-
-    Patched: the ``mlprims`` and ``mlprims.random`` namespaces, which tests call through, and
-    the test module's globals. Not patched: the family modules the library calls internally.
-    A test module may list more of its globals (private helpers) in ``TRACED_IN_JIT_MODE``.
-    """
+def _trace_primitives_in_jit_mode(request: pytest.FixtureRequest) -> Iterator[None]:
+    """In ``jax_jit`` mode, array-api-extra's ``patch_lazy_xp_functions`` replaces every tagged
+    function by a ``jax.jit`` wrapper for the test's duration: the public functions (tagged
+    above) in the ``mlprims`` and ``mlprims.random`` namespaces (the ``lazy_xp_modules`` set
+    here for every test module) and in the test module's globals, and the module's own
+    helpers that it tags with ``lazy_xp_function``."""
     fixtures = [name for name in ("xb", "xb_half") if name in request.fixturenames]
-    if not fixtures or request.node.get_closest_marker("eager_only") is not None:
+    jit = bool(fixtures) and request.getfixturevalue(fixtures[0]).is_jit
+    if not jit or request.node.get_closest_marker("eager_only") is not None:
+        yield
         return
-    if not request.getfixturevalue(fixtures[0]).is_jit:
-        return
-    wrappers = _public_wrappers()
-    for (namespace, name), fn in PUBLIC_FUNCTIONS.items():
-        monkeypatch.setattr(namespace, name, wrappers[fn])
-    extra = getattr(request.module, "TRACED_IN_JIT_MODE", ())
-    for name, value in vars(request.module).items():
-        if isinstance(value, FunctionType) and value in wrappers:
-            monkeypatch.setattr(request.module, name, wrappers[value])
-        elif isinstance(value, FunctionType) and value in extra:
-            monkeypatch.setattr(request.module, name, _under_jit(value))
-
-
-@functools.cache
-def _public_wrappers() -> dict[FunctionType, Callable[..., Any]]:
-    """One wrapper per public function for the session, so jax.jit's cache is kept."""
-    return {fn: _under_jit(fn) for fn in PUBLIC_FUNCTIONS.values()}
-
-
-_inside = False  # True during a wrapped call: the calls it makes to wrapped functions run directly
-
-
-def _under_jit(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """`fn` called under ``jax.jit``: JAX arrays among its (nested) arguments traced, the rest
-    (options, Python numbers, None, NumPy arrays) constant; results come back as `fn` gave them.
-
-    Traced: a call with a JAX array among its arguments, and a call with no array at all that
-    creates JAX arrays (``backend="jax"``, or JAX the default backend): everything is constant
-    there, as in a user's jitted model. Run directly: a call with NumPy, torch or strict arrays
-    (nothing to trace; their results must not be kept by jax.jit's cache), and a call made by a
-    wrapped function (``init_multi_head_attention`` calling ``mlprims.random.split``): only the
-    test's own call is traced, as a whole. jax.jit compiles once per array shapes and
-    constants; the wrapper keeps that cache across calls.
-    """
-
-    @jax.jit
-    def trace(inputs: _Split) -> _Split:
-        args, kwargs = inputs.rebuild()
-        return _Split((fn(*args, **kwargs),))
-
-    @functools.wraps(fn)
-    def call(*args: Any, **kwargs: Any) -> Any:
-        global _inside
-        if _inside:
-            return fn(*args, **kwargs)
-        inputs = _Split((args, kwargs))
-        if not inputs.arrays:
-            others = inputs.constants.others
-            if any(map(is_array_api_obj, others)) or not _creates_jax_arrays(kwargs):
-                return fn(*args, **kwargs)
-        _inside = True
-        try:
-            (result,) = trace(inputs).rebuild()
-        finally:
-            _inside = False
-        return result
-
-    call.traces = fn  # type: ignore[attr-defined]  # marks a wrapper (tests/test_harness.py)
-    return call
-
-
-def _creates_jax_arrays(kwargs: dict[str, Any]) -> bool:
-    """Whether a creation function called with these options makes JAX arrays."""
+    module = request.module
+    had = "lazy_xp_modules" in vars(module)
+    saved = getattr(module, "lazy_xp_modules", [])
+    module.lazy_xp_modules = [*saved, mlprims, mlprims.random]
     try:
-        backend = mlprims.backends.get(kwargs.get("backend") or mlprims.get_backend())
-    except (ValueError, TypeError, ImportError):  # a bad `backend`: the function says so
-        return False
-    return bool(backend.name == "jax")
-
-
-class _Split:
-    """An object taken apart for jax.jit: its JAX arrays (traced) and everything else.
-
-    It is a JAX pytree whose children are the arrays; the rest travels in the pytree structure
-    (:class:`_Constants`), where jax.jit keys its cache on it, as it does for static arguments.
-    """
-
-    def __init__(self, obj: Any) -> None:
-        leaves, tree = jax.tree_util.tree_flatten(obj)
-        where = tuple(isinstance(leaf, jax.Array) for leaf in leaves)
-        self.arrays = [leaf for leaf in leaves if isinstance(leaf, jax.Array)]
-        others = [leaf for leaf in leaves if not isinstance(leaf, jax.Array)]
-        self.constants = _Constants(tree, where, others)
-
-    def rebuild(self) -> Any:
-        arrays, others = iter(self.arrays), iter(self.constants.others)
-        leaves = [next(arrays) if is_array else next(others) for is_array in self.constants.where]
-        return jax.tree_util.tree_unflatten(self.constants.tree, leaves)
-
-    @classmethod
-    def _unflatten(cls, constants: _Constants, arrays: Any) -> _Split:
-        split = cls.__new__(cls)
-        split.arrays, split.constants = list(arrays), constants
-        return split
-
-
-class _Constants:
-    """The structure and non-array leaves of a :class:`_Split`, compared by pickled value.
-
-    Pickling tells apart what ``==`` does not (``0.0``, ``-0.0``, ``0``, ``False``), so a call
-    never reuses a trace made for another constant; what cannot be pickled (a module, a lambda)
-    equals only itself.
-    """
-
-    def __init__(self, tree: Any, where: tuple[bool, ...], others: list[Any]) -> None:
-        self.tree, self.where, self.others = tree, where, others
-
-    @functools.cached_property
-    def _key(self) -> tuple[Any, ...]:
-        return (self.tree, self.where, *map(_value_key, self.others))
-
-    def __hash__(self) -> int:
-        return hash(self._key)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Constants) and self._key == other._key
-
-
-class _Itself:
-    """Equal only to a wrapper of the same object."""
-
-    def __init__(self, obj: Any) -> None:
-        self.obj = obj
-
-    def __hash__(self) -> int:
-        return id(self.obj)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Itself) and other.obj is self.obj
-
-
-def _value_key(obj: Any) -> Any:
-    try:
-        return type(obj), pickle.dumps(obj)
-    except Exception:  # pickle fails in many ways (modules, lambdas, local functions)
-        return _Itself(obj)
-
-
-if importlib.util.find_spec("jax") is not None:
-    jax.tree_util.register_pytree_node(
-        _Split, lambda split: (split.arrays, split.constants), _Split._unflatten
-    )
+        with patch_lazy_xp_functions(request, xp=jax.numpy):
+            yield
+    finally:
+        if had:
+            module.lazy_xp_modules = saved
+        else:
+            del module.lazy_xp_modules
 
 
 # ---------------------------------------------------------- CI: a missing framework is a failure
