@@ -171,11 +171,11 @@ def _compare_array(a: np.ndarray, e: np.ndarray, *, rtol: float, atol: float) ->
     if e.dtype.kind in "biu":
         if np.array_equal(a, e):
             return _EQUAL
-        return _differ(f"values differ from the reference at {_count(a != e, e.size)}")
+        return _differ(f"values differ from the reference in {_count(a != e, e.size)}")
     a64, e64 = a.astype(np.float64), e.astype(np.float64)
     nan = np.isnan(a64) & ~np.isnan(e64)
     if np.any(nan):
-        return _differ(f"NaN where the reference is finite at {_count(nan, e.size)}")
+        return _differ(f"NaN where the reference is finite in {_count(nan, e.size)}")
     same = (a64 == e64) | (np.isnan(a64) & np.isnan(e64))
     if np.any(~same & ~np.isfinite(e64)) or np.any(~same & ~np.isfinite(a64)):
         return _differ("an infinity or NaN where the reference has another value")
@@ -191,7 +191,7 @@ def _compare_array(a: np.ndarray, e: np.ndarray, *, rtol: float, atol: float) ->
     if ratio <= 1.0:
         return Comparison(True, ratio, error, limit)
     at = f" at index {tuple(int(i) for i in where)}" if e.ndim else ""
-    values = f" ({a[where]!r} where {e[where]!r} is expected)"
+    values = f": got {float(a[where]):.7g}, expected {float(e[where]):.7g}"
     message = f"max error {error:.3g} > tolerance {limit:.2g}{at}{values}"
     return Comparison(False, ratio, error, limit, message)
 

@@ -46,7 +46,7 @@ def test_nan_and_infinities() -> None:
     assert compare(e.copy(), e).passed
     nan = compare(np.array([np.nan, np.inf, -np.inf, np.nan]), e)
     assert not nan.passed and nan.ratio == np.inf
-    assert nan.message == "NaN where the reference is finite at 1 of 4 elements"
+    assert nan.message == "NaN where the reference is finite in 1 of 4 elements"
     flipped = compare(np.array([np.nan, -np.inf, -np.inf, 1.0]), e)
     assert not flipped.passed and "infinity" in flipped.message
 

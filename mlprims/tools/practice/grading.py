@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import importlib.util
+import math
 import sys
 import traceback
 import uuid
@@ -205,8 +206,11 @@ def _compare(
         dtype = have.dtype.name if have.dtype.kind == "f" else "float64"
         verdict = compare(have, want, dtype, scale=SCALE * scale)
         if not verdict.passed:
-            where = f" ({dtype})" if verdict.message.startswith("max error") else ""
-            return Failure(case, expected, got, label + verdict.message + where, verdict.error)
+            message = verdict.message  # a shape, a NaN, exact values that differ
+            if math.isfinite(verdict.ratio):  # the counterexample shows the values: short
+                message = f"max error {verdict.error:.3g} > tolerance {verdict.allowed:.2g}"
+                message += f" ({dtype})"
+            return Failure(case, expected, got, label + message, verdict.error)
     for name, want in expected.items():  # the values agree: now the dtypes, on their own
         have = got.get(name)
         if want is None or have is None or case.dtype is None or want.dtype.kind != "f":
