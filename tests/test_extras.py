@@ -10,6 +10,7 @@ of what is installed here, as pip would resolve them.
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import pathlib
 import subprocess
 import sys
@@ -171,3 +172,54 @@ def test_the_test_extra_runs_the_pytest_configuration(tmp_path: pathlib.Path) ->
     args = ("-m", "pytest", "-c", str(ROOT / "pyproject.toml"), "--rootdir", str(ROOT), "-q")
     out = _run_with(("test",), tmp_path, *args, "-n", "2", "-p", "no:cacheprovider", *paths)
     assert " passed" in out
+
+
+def test_hf_extra_loads_a_checkpoint(tmp_path: pathlib.Path) -> None:
+    """from_pretrained with only the hf extra: safetensors' NumPy API, no torch."""
+    import numpy as np
+
+    folder = tmp_path / "ckpt"
+    folder.mkdir()
+    config = {
+        "model_type": "llama",
+        "vocab_size": 5,
+        "hidden_size": 4,
+        "intermediate_size": 6,
+        "num_hidden_layers": 1,
+        "num_attention_heads": 1,
+        "tie_word_embeddings": True,
+    }
+    (folder / "config.json").write_text(json.dumps(config))
+    shapes = {
+        "model.embed_tokens.weight": (5, 4),
+        "model.norm.weight": (4,),
+        "model.layers.0.input_layernorm.weight": (4,),
+        "model.layers.0.post_attention_layernorm.weight": (4,),
+        "model.layers.0.self_attn.q_proj.weight": (4, 4),
+        "model.layers.0.self_attn.k_proj.weight": (4, 4),
+        "model.layers.0.self_attn.v_proj.weight": (4, 4),
+        "model.layers.0.self_attn.o_proj.weight": (4, 4),
+        "model.layers.0.mlp.gate_proj.weight": (6, 4),
+        "model.layers.0.mlp.up_proj.weight": (6, 4),
+        "model.layers.0.mlp.down_proj.weight": (4, 6),
+    }
+    from safetensors.numpy import save_file
+
+    save_file({k: np.ones(v, np.float32) for k, v in shapes.items()}, folder / "model.safetensors")
+    code = (
+        "import numpy as np, sys\n"
+        "from mlprims.models import from_pretrained\n"
+        f"model = from_pretrained({str(folder)!r})\n"
+        "print(model(np.array([[1, 2]])).shape, 'torch' in sys.modules)\n"
+    )
+    out = _run_with(("hf",), tmp_path, "-c", code)
+    assert out.strip().endswith("(1, 2, 5) False"), out
+
+
+def test_from_pretrained_without_the_hf_extra_names_it(tmp_path: pathlib.Path) -> None:
+    config = {"model_type": "llama", "vocab_size": 5, "hidden_size": 4, "intermediate_size": 6}
+    config |= {"num_hidden_layers": 1, "num_attention_heads": 1}
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    code = f"from mlprims.models import from_pretrained; from_pretrained({str(tmp_path)!r})"
+    result = _child((), tmp_path, "-c", code)
+    assert result.returncode == 1 and "pip install 'mlprims[hf]'" in result.stderr

@@ -6,6 +6,7 @@
 ``lm_config``      LMConfig: its sizes, checked once
 ``lm_init``        init_lm, init_lm_cache: its parameters (GPT-2's init) and KV cache
 ``_lm_checks``     the checks of its tokens, cache and index (private)
+``pretrained``     from_pretrained, from_transformers, CausalLM: Hugging Face checkpoints
 =================  ========================================================================
 """
 
@@ -13,10 +14,14 @@ from .cnn import cnn, init_cnn
 from .lm import lm, lm_step_fn
 from .lm_config import LMConfig
 from .lm_init import init_lm, init_lm_cache
+from .pretrained import CausalLM, from_pretrained, from_transformers
 
 __all__: list[str] = [
+    "CausalLM",
     "LMConfig",
     "cnn",
+    "from_pretrained",
+    "from_transformers",
     "init_cnn",
     "init_lm",
     "init_lm_cache",

@@ -40,6 +40,9 @@ def check_tokens(params: Any, tokens: Array, config: LMConfig) -> Namespace:
             f"{len(params['layers'])} layers"
         )
         raise ValueError(msg)
+    if not config.tie_embeddings and tuple(getattr(params.get("head"), "shape", ())) != want[::-1]:
+        msg = f"`params` must hold its own head {shape_str(want[::-1])} (tie_embeddings=False)"
+        raise ValueError(msg)
     if tokens.shape[1] > config.max_len:
         msg = f"`tokens` has T = {tokens.shape[1]} tokens, over max_len = {config.max_len}"
         raise ValueError(msg)

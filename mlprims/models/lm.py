@@ -39,7 +39,7 @@ from .._array import (
     check_bool,
     index_dtype,
 )
-from .._layers import merge_heads, split_heads
+from .._layers import linear, merge_heads, split_heads
 from ..activations import swiglu
 from ..attention import scaled_dot_product_attention
 from ..attention.kv_cache import write_cache
@@ -123,7 +123,8 @@ def lm(
         x, layer_cache = _block(layer, x, layer_cache, start, config, xp=xp)
         new_layers.append(layer_cache)
     x = rms_norm(x, config.d_model, params["norm"], eps=config.norm_eps)
-    logits = x @ xp.matrix_transpose(params["embed"])  # (B, T, V): the tied output head
+    head = xp.matrix_transpose(params["embed"]) if config.tie_embeddings else params["head"]
+    logits = x @ head  # (B, T, V)
     if cache is None:
         return logits, None
     filled = _as_index(start, xp=xp, like=tokens) + length
@@ -242,11 +243,12 @@ def _block(
     """One pre-norm block: x + attention(norm(x)), then x + swiglu(norm(x))."""
     n, kv, e = config.n_heads, kv_heads(config), config.d_model
     h = rms_norm(x, e, layer["attn_norm"], eps=config.norm_eps)
-    q = split_heads(h @ layer["wq"], n, xp=xp)  # (B, N, T, H)
-    k = split_heads(h @ layer["wk"], kv, xp=xp)  # (B, K, T, H)
-    v = split_heads(h @ layer["wv"], kv, xp=xp)  # (B, K, T, H)
-    q = apply_rope(q, offset=start, base=config.rope_base)
-    k = apply_rope(k, offset=start, base=config.rope_base)
+    q = split_heads(linear(h, layer["wq"], layer.get("bq")), n, xp=xp)  # (B, N, T, H)
+    k = split_heads(linear(h, layer["wk"], layer.get("bk")), kv, xp=xp)  # (B, K, T, H)
+    v = split_heads(linear(h, layer["wv"], layer.get("bv")), kv, xp=xp)  # (B, K, T, H)
+    base, scaling = config.rope_base, config.scaling
+    q = apply_rope(q, offset=start, base=base, scaling=scaling)
+    k = apply_rope(k, offset=start, base=base, scaling=scaling)
     new_cache = None
     if cache is None:
         out = scaled_dot_product_attention(q, k, v, is_causal=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +38,13 @@ class LMConfig:
         RoPE's ``base`` (``rope_theta``).
     norm_eps : float
         The RMSNorms' epsilon.
+    tie_embeddings : bool
+        The output head is the transposed embedding (default, as GPT-2 and small Llamas);
+        False: the parameters hold their own ``head`` (E, V) (Hugging Face's ``lm_head``).
+    rope_scaling : mapping, optional
+        RoPE's frequency scaling, as :func:`mlprims.apply_rope`'s ``scaling`` (Hugging Face's
+        ``rope_scaling``: ``{"rope_type": "llama3", "factor": ..., ...}``); kept as a sorted
+        tuple of items so the config stays hashable.
     """
 
     vocab: int
@@ -48,6 +56,8 @@ class LMConfig:
     max_len: int = 128
     rope_base: float = 10000.0
     norm_eps: float = 1e-5
+    tie_embeddings: bool = True
+    rope_scaling: Any = None
 
     def __post_init__(self) -> None:
         for name in ("vocab", "d_model", "n_layers", "n_heads", "max_len"):  # Python ints
@@ -70,9 +80,22 @@ class LMConfig:
         if not (isinstance(self.rope_base, (int, float)) and self.rope_base > 0):
             msg = f"`rope_base` must be a positive number, got {self.rope_base!r}"
             raise ValueError(msg)
+        if not isinstance(self.tie_embeddings, bool):
+            msg = f"`tie_embeddings` must be True or False, got {self.tie_embeddings!r}"
+            raise TypeError(msg)
+        if isinstance(self.rope_scaling, Mapping):  # hashable: a static argument of jax.jit
+            object.__setattr__(self, "rope_scaling", tuple(sorted(self.rope_scaling.items())))
+        elif self.rope_scaling is not None and not isinstance(self.rope_scaling, tuple):
+            msg = f"`rope_scaling` must be a mapping or None, got {self.rope_scaling!r}"
+            raise TypeError(msg)
         if not (isinstance(self.norm_eps, (int, float)) and self.norm_eps >= 0):
             msg = f"`norm_eps` must be a number >= 0, got {self.norm_eps!r}"
             raise ValueError(msg)
+
+    @property
+    def scaling(self) -> dict[str, Any] | None:
+        """`rope_scaling` as the mapping :func:`mlprims.apply_rope` takes."""
+        return None if self.rope_scaling is None else dict(self.rope_scaling)
 
     @property
     def head_dim(self) -> int:

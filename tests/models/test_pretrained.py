@@ -1,0 +1,182 @@
+"""Hugging Face checkpoints (mlprims/models/pretrained.py): random tiny models built from
+configs, saved with ``save_pretrained`` into a temporary folder (nothing is downloaded), loaded
+on every backend and compared with ``transformers``' own forward."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+from typing import Any
+
+import numpy as np
+import pytest
+
+import mlprims
+from mlprims.models import from_pretrained, from_transformers
+from mlprims.testing import assert_close
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+safetensors_numpy = pytest.importorskip("safetensors.numpy")
+
+SIZES = {
+    "vocab_size": 50,
+    "hidden_size": 16,
+    "intermediate_size": 40,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 2,
+    "max_position_embeddings": 64,
+    "rms_norm_eps": 1e-6,
+}
+TOKENS = np.random.default_rng(0).integers(0, 50, (2, 7))
+
+
+def _model(kind: str, **options: Any) -> Any:
+    configs = {
+        "llama": (transformers.LlamaConfig, transformers.LlamaForCausalLM),
+        "qwen2": (transformers.Qwen2Config, transformers.Qwen2ForCausalLM),
+    }
+    config_class, model_class = configs[kind]
+    torch.manual_seed(0)
+    settings = {**SIZES, "rope_theta": 500.0, "tie_word_embeddings": False, **options}
+    return model_class(config_class(**settings)).eval()
+
+
+def _logits(model: Any) -> np.ndarray:
+    with torch.no_grad():
+        return model(torch.as_tensor(TOKENS)).logits.numpy()
+
+
+@pytest.fixture(scope="module", params=["llama", "qwen2"])
+def saved(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """(folder, the transformers model, its logits) for each architecture."""
+    model = _model(request.param)
+    folder = tmp_path_factory.mktemp(request.param)
+    model.save_pretrained(folder)
+    return folder, model, _logits(model)
+
+
+def test_logits_equal_transformers_on_every_backend(xb, saved) -> None:
+    folder, _, expected = saved
+    model = from_pretrained(folder, backend=xb.backend)
+    logits = xb.run(lambda ids: model(ids), xb.asarray(TOKENS))
+    assert_close(xb.to_numpy(logits), expected, atol=1e-5, rtol=1e-5)
+
+
+def test_from_transformers_equals_from_pretrained(saved) -> None:
+    folder, hf_model, expected = saved
+    loaded = from_transformers(hf_model)
+    assert loaded.config == from_pretrained(folder).config
+    assert_close(loaded(TOKENS), expected, atol=1e-5, rtol=1e-5)
+    assert loaded.model_type == hf_model.config.model_type
+
+
+def test_the_config(saved) -> None:
+    folder, _, _ = saved
+    config = from_pretrained(folder).config
+    assert (config.vocab, config.d_model, config.n_layers) == (50, 16, 2)
+    assert (config.n_heads, config.n_kv_heads, config.d_ff) == (4, 2, 40)
+    assert (config.rope_base, config.norm_eps, config.tie_embeddings) == (500.0, 1e-6, False)
+
+
+def test_a_tied_head_and_llama3_rope_scaling(tmp_path: pathlib.Path) -> None:
+    scaling = {
+        "rope_type": "llama3",
+        "factor": 8.0,
+        "low_freq_factor": 1.0,
+        "high_freq_factor": 4.0,
+        "original_max_position_embeddings": 8,
+    }
+    hf_model = _model("llama", tie_word_embeddings=True, rope_scaling=scaling)
+    hf_model.save_pretrained(tmp_path)
+    model = from_pretrained(tmp_path)
+    assert model.config.tie_embeddings and model.config.scaling["rope_type"] == "llama3"
+    assert "head" not in model.params
+    assert_close(model(TOKENS), _logits(hf_model), atol=1e-5, rtol=1e-5)
+
+
+def test_both_config_layouts(tmp_path: pathlib.Path, saved) -> None:
+    """transformers 5 writes rope_parameters; checkpoints on the Hub have rope_theta."""
+    folder, _, expected = saved
+    hub = tmp_path / "hub"
+    hub.mkdir()
+    config = json.loads((folder / "config.json").read_text())
+    theta = config.pop("rope_parameters")["rope_theta"]
+    (hub / "config.json").write_text(json.dumps({**config, "rope_theta": theta}))
+    (hub / "model.safetensors").write_bytes((folder / "model.safetensors").read_bytes())
+    assert_close(from_pretrained(hub)(TOKENS), expected, atol=1e-5, rtol=1e-5)
+
+
+def test_sharded_checkpoints_and_names_without_the_prefix(tmp_path: pathlib.Path) -> None:
+    hf_model = _model("llama")
+    hf_model.save_pretrained(tmp_path / "sharded", max_shard_size="20KB")
+    assert (tmp_path / "sharded" / "model.safetensors.index.json").is_file()
+    assert_close(from_pretrained(tmp_path / "sharded")(TOKENS), _logits(hf_model), atol=1e-5)
+    bare = tmp_path / "bare"  # a LlamaModel's names, and the head at the top level
+    bare.mkdir()
+    (bare / "config.json").write_text(json.dumps(hf_model.config.to_dict()))
+    tensors = {k.removeprefix("model."): v.numpy() for k, v in hf_model.state_dict().items()}
+    safetensors_numpy.save_file(tensors, bare / "model.safetensors")
+    assert_close(from_pretrained(bare)(TOKENS), _logits(hf_model), atol=1e-5)
+
+
+def test_dtype_and_backend_choices(saved) -> None:
+    folder, _, expected = saved
+    model = from_pretrained(folder, dtype="float64")
+    assert model.params["embed"].dtype == np.float64
+    assert_close(model(TOKENS), expected, atol=1e-5, rtol=1e-5)
+    with mlprims.use("torch"):
+        assert isinstance(from_pretrained(folder).params["norm"], torch.Tensor)
+
+
+def test_a_config_without_a_size_names_it(tmp_path: pathlib.Path) -> None:
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "qwen2", "vocab_size": 5}))
+    missing = r"config\.json of a qwen2 model has no 'num_attention_heads'"
+    with pytest.raises(ValueError, match=missing):
+        from_pretrained(tmp_path)
+
+
+class TestBadCheckpoints:
+    def _copy(self, saved: Any, tmp_path: pathlib.Path) -> tuple[pathlib.Path, dict[str, Any]]:
+        folder = saved[0]
+        tensors = safetensors_numpy.load_file(folder / "model.safetensors")
+        (tmp_path / "config.json").write_text((folder / "config.json").read_text())
+        return tmp_path, tensors
+
+    def test_a_missing_folder_or_file(self, tmp_path: pathlib.Path, saved) -> None:
+        with pytest.raises(ValueError, match=r"config\.json: no such file"):
+            from_pretrained(tmp_path / "nowhere")
+        folder, _ = self._copy(saved, tmp_path)
+        with pytest.raises(ValueError, match=r"model\.safetensors: no such file"):
+            from_pretrained(folder)
+
+    def test_an_unknown_model_type(self, tmp_path: pathlib.Path, saved) -> None:
+        folder, tensors = self._copy(saved, tmp_path)
+        config = json.loads((folder / "config.json").read_text())
+        (folder / "config.json").write_text(json.dumps({**config, "model_type": "mamba"}))
+        safetensors_numpy.save_file(tensors, folder / "model.safetensors")
+        with pytest.raises(ValueError, match="model_type 'mamba' is not supported; supported: "):
+            from_pretrained(folder)
+
+    @pytest.mark.parametrize(
+        ("edit", "message"),
+        [
+            ("missing", "the checkpoint has no tensor 'layers.1.mlp.up_proj.weight'"),
+            ("unexpected", "tensors the model does not use: layers.0.extra.weight"),
+            ("misshaped", r"tensor 'norm.weight' has shape \(15,\), expected \(16,\)"),
+        ],
+    )
+    def test_a_tensor_missing_left_over_or_misshaped(
+        self, tmp_path: pathlib.Path, saved, edit: str, message: str
+    ) -> None:
+        folder, tensors = self._copy(saved, tmp_path)
+        if edit == "missing":
+            del tensors["model.layers.1.mlp.up_proj.weight"]
+        elif edit == "unexpected":
+            tensors["model.layers.0.extra.weight"] = np.zeros(3, np.float32)
+        else:
+            tensors["model.norm.weight"] = np.ones(15, np.float32)
+        safetensors_numpy.save_file(tensors, folder / "model.safetensors")
+        with pytest.raises(ValueError, match=message):
+            from_pretrained(folder)
