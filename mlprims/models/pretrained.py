@@ -23,7 +23,8 @@ import numpy as np
 
 from .. import backends
 from .._array import Array
-from .lm import lm
+from ..decoding.generate import generate as decode
+from .lm import lm, lm_step_fn
 from .lm_config import LMConfig, kv_heads
 
 __all__ = ["CausalLM", "from_pretrained", "from_transformers"]
@@ -69,6 +70,45 @@ class CausalLM:
         logits, _ = lm(self.params, input_ids, config=self.config)
         return logits
 
+    def generate(self, input_ids: Array, max_new_tokens: int, **options: Any) -> Array:
+        """Extend every row of `input_ids` by `max_new_tokens`: ``transformers``' generate.
+
+        Decoding runs with the KV cache through :func:`mlprims.generate` (greedy by default;
+        ``strategy="sample"`` or ``num_beams``, as its options). ``eos_token_id`` and
+        ``pad_token_id`` default to the checkpoint's generation config, a missing pad to the
+        end-of-sequence id, as ``transformers`` does; a row that ends is padded, and the result
+        always has P + N columns (``transformers`` stops when every row has ended: the same
+        tokens, then padding).
+
+        Parameters
+        ----------
+        input_ids : integer array, shape (B, P)
+            Prompts without padding (positions ``0 .. P - 1``).
+        max_new_tokens : int
+            N; P + N must not exceed ``config.max_len``.
+        **options
+            Passed to :func:`mlprims.generate`.
+
+        Returns
+        -------
+        integer array, shape (B, P + N)
+        """
+        eos = options.pop("eos_token_id", _first(self.hf_config.get("eos_token_id")))
+        pad = options.pop("pad_token_id", _first(self.hf_config.get("pad_token_id")))
+        pad = (eos if eos is not None else 0) if pad is None else pad
+        if options.get("num_beams", 1) > 1:  # transformers: beams mean beam search
+            options.setdefault("strategy", "beam")
+        step = lm_step_fn(self.params, self.config)
+        return decode(
+            step, input_ids, max_new_tokens, eos_token_id=eos, pad_token_id=pad, **options
+        )
+
+
+def _first(token_id: Any) -> int | None:
+    """A token id of a config: the first of a list (transformers stops at any of them; here
+    the first)."""
+    return token_id[0] if isinstance(token_id, list) and token_id else token_id
+
 
 def from_pretrained(
     path: str | Path, *, backend: str | backends.Backend | None = None, dtype: Any = None
@@ -101,6 +141,13 @@ def from_pretrained(
         msg = f"{config_file}: no such file (a checkpoint directory holds config.json)"
         raise ValueError(msg)
     hf_config = json.loads(config_file.read_text())
+    generation = folder / "generation_config.json"  # its token ids win, as in transformers
+    if generation.is_file():
+        hf_config |= {
+            k: v
+            for k, v in json.loads(generation.read_text()).items()
+            if k in ("bos_token_id", "eos_token_id", "pad_token_id") and v is not None
+        }
     _architecture(hf_config)  # an unknown model_type or a bad config before reading weights
     return _build(hf_config, _read_tensors(folder), backend=backend, dtype=dtype)
 

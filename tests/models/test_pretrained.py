@@ -137,6 +137,25 @@ def test_a_config_without_a_size_names_it(tmp_path: pathlib.Path) -> None:
         from_pretrained(tmp_path)
 
 
+@pytest.mark.backends(
+    exclude=("jax",), reason="eager JAX compiles each step's operations anew (16 s); jax_jit runs"
+)
+@pytest.mark.parametrize("beams", [1, 3])
+def test_generate_equals_transformers_generate(xb, saved, beams: int) -> None:
+    """Greedy and beam search, a batch of two, the generation config's EOS (a finished row is
+    padded: transformers stops when both have, so its output may be shorter)."""
+    folder, hf_model, _ = saved
+    prompt = np.random.default_rng(1).integers(3, 50, (2, 5))
+    with torch.no_grad():
+        options = {"do_sample": False, "num_beams": beams, "pad_token_id": 2}
+        expected = hf_model.generate(torch.as_tensor(prompt), max_new_tokens=10, **options)
+    model = from_pretrained(folder, backend=xb.backend)
+    tokens = xb.to_numpy(model.generate(xb.asarray(prompt), 10, num_beams=beams))
+    assert tokens.shape == (2, 15)
+    np.testing.assert_array_equal(tokens[:, : expected.shape[1]], expected.numpy())
+    assert (tokens[:, expected.shape[1] :] == 2).all()  # padded with EOS, as transformers pads
+
+
 class TestBadCheckpoints:
     def _copy(self, saved: Any, tmp_path: pathlib.Path) -> tuple[pathlib.Path, dict[str, Any]]:
         folder = saved[0]
