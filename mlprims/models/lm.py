@@ -33,12 +33,7 @@ from typing import Any
 from array_api_compat import device as device_of
 
 from .. import backends
-from .._array import (
-    Array,
-    Namespace,
-    check_bool,
-    index_dtype,
-)
+from .._array import Array, Namespace, check_array, check_bool, index_dtype, shape_str
 from .._layers import linear, merge_heads, split_heads
 from ..activations import swiglu
 from ..attention import scaled_dot_product_attention
@@ -60,6 +55,7 @@ def lm(
     config: LMConfig,
     cache: Mapping[str, Any] | None = None,
     index: int | Array | None = None,
+    attention_mask: Array | None = None,
 ) -> tuple[Array, dict[str, Any] | None]:
     """The language model's logits for every token of `tokens`, with or without a KV cache.
 
@@ -78,6 +74,9 @@ def lm(
     index : int or 0-d integer array, optional
         The position of ``tokens[:, 0]``; with a `cache`, default ``cache["length"][0]``.
         ``index + T`` must not exceed ``max_len`` (checked when readable).
+    attention_mask : boolean or 0/1 integer array, shape (B, T), optional
+        The tokens that count as keys (False or 0: padding), as Hugging Face's forward takes
+        it; positions stay ``index .. index + T - 1`` (as its forward). Without a cache only.
 
     Returns
     -------
@@ -114,13 +113,14 @@ def lm(
         if index is None:
             index = cache["length"][0]
     start = check_index(0 if index is None else index, length, config, xp=xp)
+    keys = None if attention_mask is None else _key_mask(attention_mask, tokens, cache, xp=xp)
 
     flat = xp.reshape(tokens, (batch * length,))
     x = xp.reshape(xp.take(params["embed"], flat, axis=0), (batch, length, config.d_model))
     new_layers = []
     for i, layer in enumerate(params["layers"]):
         layer_cache = None if cache is None else cache["layers"][i]
-        x, layer_cache = _block(layer, x, layer_cache, start, config, xp=xp)
+        x, layer_cache = _block(layer, x, layer_cache, start, config, keys=keys, xp=xp)
         new_layers.append(layer_cache)
     x = rms_norm(x, config.d_model, params["norm"], eps=config.norm_eps)
     head = xp.matrix_transpose(params["embed"]) if config.tie_embeddings else params["head"]
@@ -238,9 +238,11 @@ def _block(
     start: int | Array,
     config: LMConfig,
     *,
+    keys: Array | None = None,
     xp: Namespace,
 ) -> tuple[Array, dict[str, Array] | None]:
-    """One pre-norm block: x + attention(norm(x)), then x + swiglu(norm(x))."""
+    """One pre-norm block: x + attention(norm(x)), then x + swiglu(norm(x)); `keys` (B, T)
+    the keys that count (None: all)."""
     n, kv, e = config.n_heads, kv_heads(config), config.d_model
     h = rms_norm(x, e, layer["attn_norm"], eps=config.norm_eps)
     q = split_heads(linear(h, layer["wq"], layer.get("bq")), n, xp=xp)  # (B, N, T, H)
@@ -250,9 +252,14 @@ def _block(
     q = apply_rope(q, offset=start, base=base, scaling=scaling)
     k = apply_rope(k, offset=start, base=base, scaling=scaling)
     new_cache = None
-    if cache is None:
+    if cache is None and keys is None:
         out = scaled_dot_product_attention(q, k, v, is_causal=True)
+    elif cache is None and keys is not None:  # causal, and no padding among the keys
+        length = q.shape[-2]
+        causal = xp.tril(xp.ones((length, length), dtype=xp.bool, device=device_of(x)))
+        out = scaled_dot_product_attention(q, k, v, mask=causal & keys[:, None, None, :])
     else:
+        assert cache is not None  # lm refuses a mask with a cache
         begin = _as_index(start, xp=xp, like=x)
         written = write_cache({"k": cache["k"], "v": cache["v"], "index": begin}, k, v, xp=xp)
         new_cache = {"k": written["k"], "v": written["v"]}  # (B, K, M, H)
@@ -262,6 +269,21 @@ def _block(
     x = x + merge_heads(out, xp=xp) @ layer["wo"]
     h = rms_norm(x, e, layer["mlp_norm"], eps=config.norm_eps)
     return x + swiglu(h, layer["w_gate"], layer["w_up"], layer["w_down"]), new_cache
+
+
+def _key_mask(mask: Any, tokens: Array, cache: Any, *, xp: Namespace) -> Array:
+    """`mask` checked: (B, T) booleans or integers, without a cache; as booleans."""
+    if cache is not None:
+        msg = "`attention_mask` with a `cache` is not supported yet: pass one or the other"
+        raise ValueError(msg)
+    check_array(mask, "attention_mask")
+    if tuple(mask.shape) != tuple(tokens.shape):
+        msg = (
+            f"`attention_mask` must have the shape of `tokens` {shape_str(tokens.shape)}, got "
+            f"{shape_str(mask.shape)}"
+        )
+        raise ValueError(msg)
+    return mask if mask.dtype == xp.bool else mask != 0
 
 
 def _causal_mask(begin: Array, length: int, config: LMConfig, *, xp: Namespace) -> Array:

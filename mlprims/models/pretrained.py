@@ -55,19 +55,24 @@ class CausalLM:
     model_type: str
     hf_config: Mapping[str, Any] = field(default_factory=dict)
 
-    def __call__(self, input_ids: Array) -> Array:
-        """The logits of every position: ``model(input_ids).logits`` of ``transformers``.
+    def __call__(self, input_ids: Array, attention_mask: Array | None = None) -> Array:
+        """The logits of every position: ``model(input_ids, attention_mask).logits`` of
+        ``transformers``.
 
         Parameters
         ----------
         input_ids : integer array, shape (B, T)
-            On the backend of the parameters; positions are ``0 .. T - 1``.
+            On the backend of the parameters; positions are ``0 .. T - 1`` (as transformers'
+            forward, padding or not).
+        attention_mask : boolean or 0/1 integer array, shape (B, T), optional
+            The tokens that count as keys (0: padding). The logits of a padding position
+            are meaningless (transformers' differ).
 
         Returns
         -------
         array, shape (B, T, V)
         """
-        logits, _ = lm(self.params, input_ids, config=self.config)
+        logits, _ = lm(self.params, input_ids, config=self.config, attention_mask=attention_mask)
         return logits
 
     def generate(self, input_ids: Array, max_new_tokens: int, **options: Any) -> Array:

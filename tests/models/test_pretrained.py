@@ -64,6 +64,22 @@ def test_logits_equal_transformers_on_every_backend(xb, saved) -> None:
     assert_close(xb.to_numpy(logits), expected, atol=1e-5, rtol=1e-5)
 
 
+def test_a_left_padded_batch_with_its_attention_mask(xb, saved) -> None:
+    """Padding keys are left out; positions stay 0 .. T-1 (transformers' forward)."""
+    folder, hf_model, _ = saved
+    mask = np.ones(TOKENS.shape, np.int64)
+    mask[0, :3] = 0
+    with torch.no_grad():
+        ids, hf_mask = torch.as_tensor(TOKENS), torch.as_tensor(mask)
+        expected = hf_model(ids, attention_mask=hf_mask).logits.numpy()
+    model = from_pretrained(folder, backend=xb.backend)
+    logits = xb.run(lambda i, m: model(i, m), xb.asarray(TOKENS), xb.asarray(mask))
+    kept = mask == 1
+    assert_close(xb.to_numpy(logits)[kept], expected[kept], atol=1e-5, rtol=1e-5)
+    boolean = xb.to_numpy(xb.run(lambda i, m: model(i, m), xb.asarray(TOKENS), xb.asarray(kept)))
+    assert_close(boolean[kept], expected[kept], atol=1e-5, rtol=1e-5)
+
+
 def test_from_transformers_equals_from_pretrained(saved) -> None:
     folder, hf_model, expected = saved
     loaded = from_transformers(hf_model)
@@ -164,6 +180,15 @@ def test_greedy_generate_equals_transformers(xb, saved) -> None:
 )
 def test_beam_generate_equals_transformers(xb, saved) -> None:
     _generate_both(xb, saved, beams=3)
+
+
+def test_a_mask_of_another_shape_or_with_a_cache(saved) -> None:
+    model = from_pretrained(saved[0])
+    with pytest.raises(ValueError, match=r"`attention_mask` must have the shape of `tokens`"):
+        model(TOKENS, np.ones((2, 6)))
+    cache = mlprims.init_lm_cache(model.config, 2)
+    with pytest.raises(ValueError, match="with a `cache` is not supported yet"):
+        mlprims.lm(model.params, TOKENS, config=model.config, cache=cache, attention_mask=TOKENS)
 
 
 class TestBadCheckpoints:
