@@ -33,7 +33,15 @@ from typing import Any
 from array_api_compat import device as device_of
 
 from .. import backends
-from .._array import Array, Namespace, check_array, check_bool, index_dtype, shape_str
+from .._array import (
+    Array,
+    Namespace,
+    check_array,
+    check_bool,
+    index_dtype,
+    namespace,
+    shape_str,
+)
 from .._layers import linear, merge_heads, split_heads
 from ..activations import swiglu
 from ..attention import scaled_dot_product_attention
@@ -56,6 +64,7 @@ def lm(
     cache: Mapping[str, Any] | None = None,
     index: int | Array | None = None,
     attention_mask: Array | None = None,
+    positions: Array | None = None,
 ) -> tuple[Array, dict[str, Any] | None]:
     """The language model's logits for every token of `tokens`, with or without a KV cache.
 
@@ -74,9 +83,14 @@ def lm(
     index : int or 0-d integer array, optional
         The position of ``tokens[:, 0]``; with a `cache`, default ``cache["length"][0]``.
         ``index + T`` must not exceed ``max_len`` (checked when readable).
-    attention_mask : boolean or 0/1 integer array, shape (B, T), optional
-        The tokens that count as keys (False or 0: padding), as Hugging Face's forward takes
-        it; positions stay ``index .. index + T - 1`` (as its forward). Without a cache only.
+    attention_mask : boolean or 0/1 integer array, optional
+        The tokens that count as keys (False or 0: padding), as Hugging Face takes it: (B, T)
+        without a cache; with one, (B, S) for the cache positions ``0 .. S - 1`` (S <=
+        ``max_len``, covering ``index + T``; later positions are unseen anyway).
+    positions : integer array, shape (B, T), optional
+        RoPE positions of the tokens (default ``index .. index + T - 1``, also with a mask, as
+        Hugging Face's forward); a left-padded row's positions start after its padding, as
+        Hugging Face's generate computes them (see :func:`lm_step_fn`).
 
     Returns
     -------
@@ -113,14 +127,19 @@ def lm(
         if index is None:
             index = cache["length"][0]
     start = check_index(0 if index is None else index, length, config, xp=xp)
-    keys = None if attention_mask is None else _key_mask(attention_mask, tokens, cache, xp=xp)
+    keys = None if attention_mask is None else _key_mask(attention_mask, tokens, cache, config)
+    if positions is not None and tuple(positions.shape) != (batch, length):
+        msg = f"`positions` must have shape {shape_str((batch, length))}, got {positions.shape}"
+        raise ValueError(msg)
 
     flat = xp.reshape(tokens, (batch * length,))
     x = xp.reshape(xp.take(params["embed"], flat, axis=0), (batch, length, config.d_model))
     new_layers = []
     for i, layer in enumerate(params["layers"]):
         layer_cache = None if cache is None else cache["layers"][i]
-        x, layer_cache = _block(layer, x, layer_cache, start, config, keys=keys, xp=xp)
+        x, layer_cache = _block(
+            layer, x, layer_cache, start, config, keys=keys, positions=positions, xp=xp
+        )
         new_layers.append(layer_cache)
     x = rms_norm(x, config.d_model, params["norm"], eps=config.norm_eps)
     head = xp.matrix_transpose(params["embed"]) if config.tie_embeddings else params["head"]
@@ -132,7 +151,11 @@ def lm(
 
 
 def lm_step_fn(
-    params: Mapping[str, Any], config: LMConfig, *, cached: bool = True
+    params: Mapping[str, Any],
+    config: LMConfig,
+    *,
+    cached: bool = True,
+    attention_mask: Array | None = None,
 ) -> Callable[[Array, Any, Any], tuple[Array, Any]]:
     """A step function of :func:`lm` for :func:`mlprims.generate`.
 
@@ -145,6 +168,11 @@ def lm_step_fn(
     cached : bool
         Decode with a KV cache (default); False recomputes the whole buffer at every step
         (the reference the cache must equal, and what a model without a cache does).
+    attention_mask : boolean or 0/1 integer array, shape (B, P), optional
+        The prompt's padding (0: a pad, on the left): as Hugging Face's generate, padding is
+        never attended to and a row's positions count its tokens only
+        (``cumsum(mask) - 1``); the generated tokens all count. With beam search the step
+        sees B * num_beams rows: each row's mask is repeated for its beams.
 
     Returns
     -------
@@ -182,8 +210,9 @@ def lm_step_fn(
 
     def step_fn(tokens: Array, cache: Any, index: Any) -> tuple[Array, Any]:
         xp = check_tokens(params, tokens, config)
+        padding = _padding(attention_mask, tokens, xp=xp)  # {} or mask and positions (B, L)
         if not cached:
-            logits, _ = lm(params, tokens, config=config)  # (B, L, V), causal: pads unseen
+            logits, _ = lm(params, tokens, config=config, **padding)  # causal: pads unseen
             return _column(logits, index, xp=xp), cache
         if cache is None:
             embed = params["embed"]
@@ -194,11 +223,14 @@ def lm_step_fn(
             start = concrete_int(cache["length"][0])
         stop = concrete_int(index)
         if start is None or stop is None:  # traced (jax.jit): a loop over the new tokens
-            return _one_at_a_time(params, tokens, cache, index, config, xp=xp)
+            return _one_at_a_time(params, tokens, cache, index, config, padding, xp=xp)
         if not 0 <= start < stop:
             msg = f"`index` ({stop}) must exceed the tokens in the cache ({start})"
             raise ValueError(msg)
-        logits, cache = lm(params, tokens[:, start:stop], config=config, cache=cache, index=start)
+        if padding:
+            padding["positions"] = padding["positions"][:, start:stop]
+        chunk = tokens[:, start:stop]
+        logits, cache = lm(params, chunk, config=config, cache=cache, index=start, **padding)
         return logits[:, -1, :], cache
 
     return step_fn
@@ -210,6 +242,7 @@ def _one_at_a_time(
     cache: Any,
     index: Any,
     config: LMConfig,
+    padding: dict[str, Array],
     *,
     xp: Namespace,
 ) -> tuple[Array, Any]:
@@ -218,8 +251,12 @@ def _one_at_a_time(
     def body(i: Any, carry: tuple[Any, Array]) -> tuple[Any, Array]:
         cache, _ = carry
         position = _as_index(i, xp=xp, like=tokens)
-        token = xp.take(tokens, xp.reshape(position, (1,)), axis=1)  # (B, 1)
-        logits, cache = lm(params, token, config=config, cache=cache, index=position)
+        at = xp.reshape(position, (1,))
+        token = xp.take(tokens, at, axis=1)  # (B, 1)
+        pads = dict(padding)
+        if pads:
+            pads["positions"] = xp.take(pads["positions"], at, axis=1)
+        logits, cache = lm(params, token, config=config, cache=cache, index=position, **pads)
         return cache, logits[:, 0, :]
 
     batch = tokens.shape[0]
@@ -239,18 +276,23 @@ def _block(
     config: LMConfig,
     *,
     keys: Array | None = None,
+    positions: Array | None = None,
     xp: Namespace,
 ) -> tuple[Array, dict[str, Array] | None]:
-    """One pre-norm block: x + attention(norm(x)), then x + swiglu(norm(x)); `keys` (B, T)
-    the keys that count (None: all)."""
+    """One pre-norm block: x + attention(norm(x)), then x + swiglu(norm(x)); `keys` the keys
+    that count ((B, T), or (B, M) with a cache; None: all), `positions` (B, T) RoPE's."""
     n, kv, e = config.n_heads, kv_heads(config), config.d_model
     h = rms_norm(x, e, layer["attn_norm"], eps=config.norm_eps)
     q = split_heads(linear(h, layer["wq"], layer.get("bq")), n, xp=xp)  # (B, N, T, H)
     k = split_heads(linear(h, layer["wk"], layer.get("bk")), kv, xp=xp)  # (B, K, T, H)
     v = split_heads(linear(h, layer["wv"], layer.get("bv")), kv, xp=xp)  # (B, K, T, H)
     base, scaling = config.rope_base, config.scaling
-    q = apply_rope(q, offset=start, base=base, scaling=scaling)
-    k = apply_rope(k, offset=start, base=base, scaling=scaling)
+    if positions is None:
+        q = apply_rope(q, offset=start, base=base, scaling=scaling)
+        k = apply_rope(k, offset=start, base=base, scaling=scaling)
+    else:  # (B, 1, T): one row of positions for every head
+        q = apply_rope(q, positions[:, None, :], base=base, scaling=scaling)
+        k = apply_rope(k, positions[:, None, :], base=base, scaling=scaling)
     new_cache = None
     if cache is None and keys is None:
         out = scaled_dot_product_attention(q, k, v, is_causal=True)
@@ -259,31 +301,61 @@ def _block(
         causal = xp.tril(xp.ones((length, length), dtype=xp.bool, device=device_of(x)))
         out = scaled_dot_product_attention(q, k, v, mask=causal & keys[:, None, None, :])
     else:
-        assert cache is not None  # lm refuses a mask with a cache
+        assert cache is not None
         begin = _as_index(start, xp=xp, like=x)
         written = write_cache({"k": cache["k"], "v": cache["v"], "index": begin}, k, v, xp=xp)
         new_cache = {"k": written["k"], "v": written["v"]}  # (B, K, M, H)
-        out = scaled_dot_product_attention(
-            q, written["k"], written["v"], mask=_causal_mask(begin, q.shape[-2], config, xp=xp)
-        )
+        mask = _causal_mask(begin, q.shape[-2], config, xp=xp)  # (T, M)
+        if keys is not None:
+            mask = mask & keys[:, None, None, :]  # (B, 1, T, M)
+        out = scaled_dot_product_attention(q, written["k"], written["v"], mask=mask)
     x = x + merge_heads(out, xp=xp) @ layer["wo"]
     h = rms_norm(x, e, layer["mlp_norm"], eps=config.norm_eps)
     return x + swiglu(h, layer["w_gate"], layer["w_up"], layer["w_down"]), new_cache
 
 
-def _key_mask(mask: Any, tokens: Array, cache: Any, *, xp: Namespace) -> Array:
-    """`mask` checked: (B, T) booleans or integers, without a cache; as booleans."""
-    if cache is not None:
-        msg = "`attention_mask` with a `cache` is not supported yet: pass one or the other"
-        raise ValueError(msg)
-    check_array(mask, "attention_mask")
-    if tuple(mask.shape) != tuple(tokens.shape):
+def _padding(prompt_mask: Any, tokens: Array, *, xp: Namespace) -> dict[str, Array]:
+    """For a buffer `tokens` (B, L) whose prompt has `prompt_mask` (B0, P), B = B0 * beams:
+    the keys that count (B, L) and Hugging Face generate's positions, ``cumsum(mask) - 1``
+    with 1 at the pads (``position_ids.masked_fill_(attention_mask == 0, 1)``)."""
+    if prompt_mask is None:
+        return {}
+    check_array(prompt_mask, "attention_mask")
+    batch, length = tokens.shape
+    rows, prompt = prompt_mask.shape if prompt_mask.ndim == 2 else (0, 0)
+    if prompt_mask.ndim != 2 or rows == 0 or batch % rows or prompt > length:
         msg = (
-            f"`attention_mask` must have the shape of `tokens` {shape_str(tokens.shape)}, got "
-            f"{shape_str(mask.shape)}"
+            f"`attention_mask` must be the prompt's (B, P), for a buffer {shape_str(tokens.shape)}"
+            f", got {shape_str(prompt_mask.shape)}"
         )
         raise ValueError(msg)
-    return mask if mask.dtype == xp.bool else mask != 0
+    keys = prompt_mask if prompt_mask.dtype == xp.bool else prompt_mask != 0
+    if batch != rows:  # beam j of row b is row b * beams + j
+        keys = xp.repeat(keys, batch // rows, axis=0)
+    generated = xp.ones((batch, length - prompt), dtype=xp.bool, device=device_of(tokens))
+    keys = xp.concat([keys, generated], axis=1)
+    counts = xp.cumulative_sum(xp.astype(keys, index_dtype(xp)), axis=1) - 1
+    positions = xp.where(keys, counts, xp.ones_like(counts))
+    return {"attention_mask": keys, "positions": positions}
+
+
+def _key_mask(mask: Any, tokens: Array, cache: Any, config: LMConfig) -> Array:
+    """`mask` checked and as booleans: (B, T) without a cache; with one, (B, S <= M) padded
+    with False to (B, M), the cache's positions."""
+    check_array(mask, "attention_mask")
+    xp = namespace(mask, tokens, names=("attention_mask", "tokens"))
+    batch, length = tokens.shape
+    width = mask.shape[-1] if mask.ndim == 2 else -1
+    fits = width == length if cache is None else length <= width <= config.max_len
+    if mask.ndim != 2 or mask.shape[0] != batch or not fits:
+        want = f"(B, T) = {shape_str(tokens.shape)}" if cache is None else "(B, S), S <= M"
+        msg = f"`attention_mask` must have shape {want}, got {shape_str(mask.shape)}"
+        raise ValueError(msg)
+    keys = mask if mask.dtype == xp.bool else mask != 0
+    if cache is None or width == config.max_len:
+        return keys
+    rest = xp.zeros((batch, config.max_len - width), dtype=xp.bool, device=device_of(mask))
+    return xp.concat([keys, rest], axis=1)
 
 
 def _causal_mask(begin: Array, length: int, config: LMConfig, *, xp: Namespace) -> Array:

@@ -75,7 +75,14 @@ class CausalLM:
         logits, _ = lm(self.params, input_ids, config=self.config, attention_mask=attention_mask)
         return logits
 
-    def generate(self, input_ids: Array, max_new_tokens: int, **options: Any) -> Array:
+    def generate(
+        self,
+        input_ids: Array,
+        max_new_tokens: int,
+        *,
+        attention_mask: Array | None = None,
+        **options: Any,
+    ) -> Array:
         """Extend every row of `input_ids` by `max_new_tokens`: ``transformers``' generate.
 
         Decoding runs with the KV cache through :func:`mlprims.generate` (greedy by default;
@@ -88,9 +95,12 @@ class CausalLM:
         Parameters
         ----------
         input_ids : integer array, shape (B, P)
-            Prompts without padding (positions ``0 .. P - 1``).
+            Prompts, left-padded to one length when `attention_mask` says so.
         max_new_tokens : int
             N; P + N must not exceed ``config.max_len``.
+        attention_mask : boolean or 0/1 integer array, shape (B, P), optional
+            0 at the padding: never attended to, and each row's positions count its own
+            tokens only, as transformers' generate (:func:`mlprims.lm_step_fn`).
         **options
             Passed to :func:`mlprims.generate`.
 
@@ -103,7 +113,7 @@ class CausalLM:
         pad = (eos if eos is not None else 0) if pad is None else pad
         if options.get("num_beams", 1) > 1:  # transformers: beams mean beam search
             options.setdefault("strategy", "beam")
-        step = lm_step_fn(self.params, self.config)
+        step = lm_step_fn(self.params, self.config, attention_mask=attention_mask)
         return decode(
             step, input_ids, max_new_tokens, eos_token_id=eos, pad_token_id=pad, **options
         )
