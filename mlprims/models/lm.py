@@ -294,18 +294,19 @@ def _block(
         q = apply_rope(q, positions[:, None, :], base=base, scaling=scaling)
         k = apply_rope(k, positions[:, None, :], base=base, scaling=scaling)
     new_cache = None
-    if cache is None and keys is None:
+    length = q.shape[-2]
+    if cache is None and keys is None and config.sliding_window is None:
         out = scaled_dot_product_attention(q, k, v, is_causal=True)
-    elif cache is None and keys is not None:  # causal, and no padding among the keys
-        length = q.shape[-2]
-        causal = xp.tril(xp.ones((length, length), dtype=xp.bool, device=device_of(x)))
-        out = scaled_dot_product_attention(q, k, v, mask=causal & keys[:, None, None, :])
+    elif cache is None:  # the T tokens see each other: causal, window, no padding keys
+        mask = _visible(_as_index(0, xp=xp, like=x), length, length, config, xp=xp)
+        if keys is not None:
+            mask = mask & keys[:, None, None, :]  # (B, 1, T, T)
+        out = scaled_dot_product_attention(q, k, v, mask=mask)
     else:
-        assert cache is not None
         begin = _as_index(start, xp=xp, like=x)
         written = write_cache({"k": cache["k"], "v": cache["v"], "index": begin}, k, v, xp=xp)
         new_cache = {"k": written["k"], "v": written["v"]}  # (B, K, M, H)
-        mask = _causal_mask(begin, q.shape[-2], config, xp=xp)  # (T, M)
+        mask = _visible(begin, length, config.max_len, config, xp=xp)  # (T, M)
         if keys is not None:
             mask = mask & keys[:, None, None, :]  # (B, 1, T, M)
         out = scaled_dot_product_attention(q, written["k"], written["v"], mask=mask)
@@ -358,12 +359,16 @@ def _key_mask(mask: Any, tokens: Array, cache: Any, config: LMConfig) -> Array:
     return xp.concat([keys, rest], axis=1)
 
 
-def _causal_mask(begin: Array, length: int, config: LMConfig, *, xp: Namespace) -> Array:
-    """(T, M): query i, at position begin + i, sees the cache positions <= begin + i."""
+def _visible(begin: Array, length: int, width: int, config: LMConfig, *, xp: Namespace) -> Array:
+    """(T, width): query i, in slot begin + i, sees the slots j <= begin + i, and with a
+    sliding window W only j > begin + i - W (Mistral; Hugging Face's sliding_window_overlay)."""
     device = device_of(begin)
-    keys = xp.arange(config.max_len, dtype=begin.dtype, device=device)  # (M,)
-    queries = begin + xp.arange(length, dtype=begin.dtype, device=device)  # (T,)
-    return keys[None, :] <= queries[:, None]
+    keys = xp.arange(width, dtype=begin.dtype, device=device)[None, :]  # (1, width)
+    queries = (begin + xp.arange(length, dtype=begin.dtype, device=device))[:, None]  # (T, 1)
+    seen = keys <= queries
+    if config.sliding_window is not None:
+        seen = seen & (keys > queries - config.sliding_window)
+    return seen
 
 
 def _column(logits: Array, index: Any, *, xp: Namespace) -> Array:

@@ -41,6 +41,8 @@ class LMConfig:
     tie_embeddings : bool
         The output head is the transposed embedding (default, as GPT-2 and small Llamas);
         False: the parameters hold their own ``head`` (E, V) (Hugging Face's ``lm_head``).
+    sliding_window : int, optional
+        W: a token sees only the W latest positions, itself included (Mistral); None: all.
     rope_scaling : mapping, optional
         RoPE's frequency scaling, as :func:`mlprims.apply_rope`'s ``scaling`` (Hugging Face's
         ``rope_scaling``: ``{"rope_type": "llama3", "factor": ..., ...}``); kept as a sorted
@@ -58,6 +60,7 @@ class LMConfig:
     norm_eps: float = 1e-5
     tie_embeddings: bool = True
     rope_scaling: Any = None
+    sliding_window: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("vocab", "d_model", "n_layers", "n_heads", "max_len"):  # Python ints
@@ -80,6 +83,9 @@ class LMConfig:
         if not (isinstance(self.rope_base, (int, float)) and self.rope_base > 0):
             msg = f"`rope_base` must be a positive number, got {self.rope_base!r}"
             raise ValueError(msg)
+        if self.sliding_window is not None:
+            window = check_int(self.sliding_window, "sliding_window", minimum=1)
+            object.__setattr__(self, "sliding_window", window)
         if not isinstance(self.tie_embeddings, bool):
             msg = f"`tie_embeddings` must be True or False, got {self.tie_embeddings!r}"
             raise TypeError(msg)

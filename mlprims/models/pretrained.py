@@ -4,8 +4,9 @@ A checkpoint directory as ``save_pretrained`` writes it (``config.json`` and
 ``model.safetensors``, or shards listed in ``model.safetensors.index.json``) is read with the
 ``safetensors`` package's NumPy API (no torch needed), its ``model_type`` chooses the
 architecture, and every tensor is renamed to mlprims' parameter dict and transposed to its
-``x @ w`` layout; then the arrays move to the chosen backend. Architectures so far: ``llama``
-and ``qwen2`` (Llama with biases on q, k and v), on :func:`mlprims.lm`.
+``x @ w`` layout; then the arrays move to the chosen backend. Architectures so far, all on
+:func:`mlprims.lm`: ``llama``, ``qwen2`` (biases on q, k and v) and ``mistral`` (a sliding
+attention window).
 
 Loading is all or nothing: a missing file, an unknown ``model_type``, a tensor missing, left
 over or of the wrong shape is a ``ValueError`` naming it, before any array is made.
@@ -272,6 +273,10 @@ def _llama_config(hf: Mapping[str, Any]) -> tuple[LMConfig, Callable[..., dict[s
     if scaling.get("rope_type", scaling.get("type", "default")) == "default":
         scaling = None
     heads = hf["num_attention_heads"]
+    window = hf.get("sliding_window") if hf["model_type"] == "mistral" else None
+    if hf.get("use_sliding_window") or "sliding_attention" in (hf.get("layer_types") or ()):
+        msg = "sliding-window layers in a qwen2 model are not supported yet"
+        raise ValueError(msg)
     head_dim = hf.get("head_dim") or hf["hidden_size"] // heads
     if head_dim * heads != hf["hidden_size"]:
         msg = (
@@ -291,6 +296,7 @@ def _llama_config(hf: Mapping[str, Any]) -> tuple[LMConfig, Callable[..., dict[s
         norm_eps=float(hf.get("rms_norm_eps", 1e-6)),
         tie_embeddings=bool(hf.get("tie_word_embeddings", False)),
         rope_scaling=scaling,
+        sliding_window=window,
     )
     return config, _llama_params
 
@@ -346,4 +352,5 @@ def _llama_params(tensors: Mapping[str, np.ndarray], config: LMConfig) -> dict[s
 _ARCHITECTURES: dict[str, Callable[[Mapping[str, Any]], tuple[LMConfig, Callable[..., Any]]]] = {
     "llama": _llama_config,
     "qwen2": _llama_config,
+    "mistral": _llama_config,
 }

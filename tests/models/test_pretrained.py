@@ -4,6 +4,7 @@ on every backend and compared with ``transformers``' own forward."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import pathlib
 from typing import Any
@@ -36,10 +37,13 @@ def _model(kind: str, **options: Any) -> Any:
     configs = {
         "llama": (transformers.LlamaConfig, transformers.LlamaForCausalLM),
         "qwen2": (transformers.Qwen2Config, transformers.Qwen2ForCausalLM),
+        "mistral": (transformers.MistralConfig, transformers.MistralForCausalLM),
     }
     config_class, model_class = configs[kind]
     torch.manual_seed(0)
     settings = {**SIZES, "rope_theta": 500.0, "tie_word_embeddings": False, **options}
+    if kind == "mistral":
+        settings.setdefault("sliding_window", 3)  # shorter than the tests' sequences
     return model_class(config_class(**settings)).eval()
 
 
@@ -48,7 +52,7 @@ def _logits(model: Any) -> np.ndarray:
         return model(torch.as_tensor(TOKENS)).logits.numpy()
 
 
-@pytest.fixture(scope="module", params=["llama", "qwen2"])
+@pytest.fixture(scope="module", params=["llama", "qwen2", "mistral"])
 def saved(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """(folder, the transformers model, its logits) for each architecture."""
     model = _model(request.param)
@@ -89,8 +93,10 @@ def test_from_transformers_equals_from_pretrained(saved) -> None:
 
 
 def test_the_config(saved) -> None:
-    folder, _, _ = saved
+    folder, hf_model, _ = saved
     config = from_pretrained(folder).config
+    window = 3 if hf_model.config.model_type == "mistral" else None
+    assert config.sliding_window == window
     assert (config.vocab, config.d_model, config.n_layers) == (50, 16, 2)
     assert (config.n_heads, config.n_kv_heads, config.d_ff) == (4, 2, 40)
     assert (config.rope_base, config.norm_eps, config.tie_embeddings) == (500.0, 1e-6, False)
@@ -208,6 +214,25 @@ def test_a_mask_of_another_shape(saved) -> None:
     too_long = np.ones((2, 65))  # more than max_len = 64 cache positions
     with pytest.raises(ValueError, match=r"must have shape \(B, S\), S <= M, got \(2, 65\)"):
         mlprims.lm(model.params, TOKENS, config=model.config, cache=cache, attention_mask=too_long)
+
+
+def test_the_window_matters() -> None:
+    """Mistral's window of 3 changes the logits from the fourth token on."""
+    hf_model = _model("mistral")
+    model = from_transformers(hf_model)
+    expected = _logits(hf_model)
+    wide = dataclasses.replace(model, config=dataclasses.replace(model.config, sliding_window=None))
+    full = wide(TOKENS)
+    assert_close(model(TOKENS), expected, atol=1e-5, rtol=1e-5)
+    assert_close(full[:, :3], expected[:, :3], atol=1e-5, rtol=1e-5)
+    assert np.abs(full[:, 3:] - expected[:, 3:]).max() > 1e-3
+
+
+def test_qwen2_sliding_layers_are_refused(tmp_path: pathlib.Path) -> None:
+    hf_model = _model("qwen2", use_sliding_window=True, sliding_window=3, max_window_layers=0)
+    hf_model.save_pretrained(tmp_path)
+    with pytest.raises(ValueError, match="sliding-window layers in a qwen2 model"):
+        from_pretrained(tmp_path)
 
 
 class TestBadCheckpoints:
