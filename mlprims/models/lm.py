@@ -48,6 +48,7 @@ from ..attention import scaled_dot_product_attention
 from ..attention.kv_cache import write_cache
 from ..normalization import rms_norm
 from ..positional import apply_rope
+from ._common import prompt_padding
 from ._lm_checks import check_cache, check_index, check_tokens, concrete_int
 from .lm_config import LMConfig, check_config, kv_heads
 from .lm_init import init_lm_cache
@@ -316,27 +317,10 @@ def _block(
 
 
 def _padding(prompt_mask: Any, tokens: Array, *, xp: Namespace) -> dict[str, Array]:
-    """For a buffer `tokens` (B, L) whose prompt has `prompt_mask` (B0, P), B = B0 * beams:
-    the keys that count (B, L) and Hugging Face generate's positions, ``cumsum(mask) - 1``
-    with 1 at the pads (``position_ids.masked_fill_(attention_mask == 0, 1)``)."""
+    """:func:`._common.prompt_padding` as lm's keyword arguments ({} without a mask)."""
     if prompt_mask is None:
         return {}
-    check_array(prompt_mask, "attention_mask")
-    batch, length = tokens.shape
-    rows, prompt = prompt_mask.shape if prompt_mask.ndim == 2 else (0, 0)
-    if prompt_mask.ndim != 2 or rows == 0 or batch % rows or prompt > length:
-        msg = (
-            f"`attention_mask` must be the prompt's (B, P), for a buffer {shape_str(tokens.shape)}"
-            f", got {shape_str(prompt_mask.shape)}"
-        )
-        raise ValueError(msg)
-    keys = prompt_mask if prompt_mask.dtype == xp.bool else prompt_mask != 0
-    if batch != rows:  # beam j of row b is row b * beams + j
-        keys = xp.repeat(keys, batch // rows, axis=0)
-    generated = xp.ones((batch, length - prompt), dtype=xp.bool, device=device_of(tokens))
-    keys = xp.concat([keys, generated], axis=1)
-    counts = xp.cumulative_sum(xp.astype(keys, index_dtype(xp)), axis=1) - 1
-    positions = xp.where(keys, counts, xp.ones_like(counts))
+    keys, positions = prompt_padding(prompt_mask, tokens, xp=xp)
     return {"attention_mask": keys, "positions": positions}
 
 

@@ -34,13 +34,17 @@ TOKENS = np.random.default_rng(0).integers(0, 50, (2, 7))
 
 
 def _model(kind: str, **options: Any) -> Any:
+    torch.manual_seed(0)
+    if kind == "gpt2":
+        sizes = {"vocab_size": 50, "n_embd": 16, "n_layer": 2, "n_head": 4, "n_positions": 64}
+        config = transformers.GPT2Config(**sizes, bos_token_id=1, eos_token_id=2, **options)
+        return transformers.GPT2LMHeadModel(config).eval()
     configs = {
         "llama": (transformers.LlamaConfig, transformers.LlamaForCausalLM),
         "qwen2": (transformers.Qwen2Config, transformers.Qwen2ForCausalLM),
         "mistral": (transformers.MistralConfig, transformers.MistralForCausalLM),
     }
     config_class, model_class = configs[kind]
-    torch.manual_seed(0)
     settings = {**SIZES, "rope_theta": 500.0, "tie_word_embeddings": False, **options}
     if kind == "mistral":
         settings.setdefault("sliding_window", 3)  # shorter than the tests' sequences
@@ -52,13 +56,23 @@ def _logits(model: Any) -> np.ndarray:
         return model(torch.as_tensor(TOKENS)).logits.numpy()
 
 
-@pytest.fixture(scope="module", params=["llama", "qwen2", "mistral"])
-def saved(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """(folder, the transformers model, its logits) for each architecture."""
-    model = _model(request.param)
-    folder = tmp_path_factory.mktemp(request.param)
+def _save(kind: str, factory: pytest.TempPathFactory) -> tuple[pathlib.Path, Any, np.ndarray]:
+    model = _model(kind)
+    folder = factory.mktemp(kind)
     model.save_pretrained(folder)
     return folder, model, _logits(model)
+
+
+@pytest.fixture(scope="module", params=["llama", "qwen2", "mistral", "gpt2"])
+def saved(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """(folder, the transformers model, its logits) for each architecture."""
+    return _save(request.param, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def llama(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The same for Llama alone: what the loader does whatever the architecture."""
+    return _save("llama", tmp_path_factory)
 
 
 def test_logits_equal_transformers_on_every_backend(xb, saved) -> None:
@@ -87,16 +101,14 @@ def test_a_left_padded_batch_with_its_attention_mask(xb, saved) -> None:
 def test_from_transformers_equals_from_pretrained(saved) -> None:
     folder, hf_model, expected = saved
     loaded = from_transformers(hf_model)
-    assert loaded.config == from_pretrained(folder).config
+    assert loaded.config == from_pretrained(folder).config  # the generation config may differ
     assert_close(loaded(TOKENS), expected, atol=1e-5, rtol=1e-5)
     assert loaded.model_type == hf_model.config.model_type
 
 
-def test_the_config(saved) -> None:
-    folder, hf_model, _ = saved
-    config = from_pretrained(folder).config
-    window = 3 if hf_model.config.model_type == "mistral" else None
-    assert config.sliding_window == window
+def test_the_config(llama) -> None:
+    config = from_pretrained(llama[0]).config
+    assert config.sliding_window is None
     assert (config.vocab, config.d_model, config.n_layers) == (50, 16, 2)
     assert (config.n_heads, config.n_kv_heads, config.d_ff) == (4, 2, 40)
     assert (config.rope_base, config.norm_eps, config.tie_embeddings) == (500.0, 1e-6, False)
@@ -118,9 +130,18 @@ def test_a_tied_head_and_llama3_rope_scaling(tmp_path: pathlib.Path) -> None:
     assert_close(model(TOKENS), _logits(hf_model), atol=1e-5, rtol=1e-5)
 
 
-def test_both_config_layouts(tmp_path: pathlib.Path, saved) -> None:
+def test_gpt2_config() -> None:
+    model = from_transformers(_model("gpt2"))
+    config = model.config
+    assert (config.vocab, config.d_model, config.n_layers, config.n_heads) == (50, 16, 2, 4)
+    assert (config.max_len, config.d_ff, config.norm_eps) == (64, 64, 1e-5)
+    assert model.params["wte"].shape == (50, 16)
+    assert model.params["layers"][0]["c_attn_w"].shape == (16, 48)  # Conv1D: (in, out) as is
+
+
+def test_both_config_layouts(tmp_path: pathlib.Path, llama) -> None:
     """transformers 5 writes rope_parameters; checkpoints on the Hub have rope_theta."""
-    folder, _, expected = saved
+    folder, _, expected = llama
     hub = tmp_path / "hub"
     hub.mkdir()
     config = json.loads((folder / "config.json").read_text())
@@ -143,8 +164,8 @@ def test_sharded_checkpoints_and_names_without_the_prefix(tmp_path: pathlib.Path
     assert_close(from_pretrained(bare)(TOKENS), _logits(hf_model), atol=1e-5)
 
 
-def test_dtype_and_backend_choices(saved) -> None:
-    folder, _, expected = saved
+def test_dtype_and_backend_choices(llama) -> None:
+    folder, _, expected = llama
     model = from_pretrained(folder, dtype="float64")
     assert model.params["embed"].dtype == np.float64
     assert_close(model(TOKENS), expected, atol=1e-5, rtol=1e-5)
@@ -206,8 +227,8 @@ def test_beam_generate_equals_transformers(xb, saved) -> None:
     _generate_both(xb, saved, beams=3, padded=True)
 
 
-def test_a_mask_of_another_shape(saved) -> None:
-    model = from_pretrained(saved[0])
+def test_a_mask_of_another_shape(llama) -> None:
+    model = from_pretrained(llama[0])
     with pytest.raises(ValueError, match=r"must have shape \(B, T\) = \(2, 7\), got \(2, 6\)"):
         model(TOKENS, np.ones((2, 6)))
     cache = mlprims.init_lm_cache(model.config, 2)
@@ -236,21 +257,21 @@ def test_qwen2_sliding_layers_are_refused(tmp_path: pathlib.Path) -> None:
 
 
 class TestBadCheckpoints:
-    def _copy(self, saved: Any, tmp_path: pathlib.Path) -> tuple[pathlib.Path, dict[str, Any]]:
-        folder = saved[0]
+    def _copy(self, llama: Any, tmp_path: pathlib.Path) -> tuple[pathlib.Path, dict[str, Any]]:
+        folder = llama[0]
         tensors = safetensors_numpy.load_file(folder / "model.safetensors")
         (tmp_path / "config.json").write_text((folder / "config.json").read_text())
         return tmp_path, tensors
 
-    def test_a_missing_folder_or_file(self, tmp_path: pathlib.Path, saved) -> None:
+    def test_a_missing_folder_or_file(self, tmp_path: pathlib.Path, llama) -> None:
         with pytest.raises(ValueError, match=r"config\.json: no such file"):
             from_pretrained(tmp_path / "nowhere")
-        folder, _ = self._copy(saved, tmp_path)
+        folder, _ = self._copy(llama, tmp_path)
         with pytest.raises(ValueError, match=r"model\.safetensors: no such file"):
             from_pretrained(folder)
 
-    def test_an_unknown_model_type(self, tmp_path: pathlib.Path, saved) -> None:
-        folder, tensors = self._copy(saved, tmp_path)
+    def test_an_unknown_model_type(self, tmp_path: pathlib.Path, llama) -> None:
+        folder, tensors = self._copy(llama, tmp_path)
         config = json.loads((folder / "config.json").read_text())
         (folder / "config.json").write_text(json.dumps({**config, "model_type": "mamba"}))
         safetensors_numpy.save_file(tensors, folder / "model.safetensors")
@@ -266,9 +287,9 @@ class TestBadCheckpoints:
         ],
     )
     def test_a_tensor_missing_left_over_or_misshaped(
-        self, tmp_path: pathlib.Path, saved, edit: str, message: str
+        self, tmp_path: pathlib.Path, llama, edit: str, message: str
     ) -> None:
-        folder, tensors = self._copy(saved, tmp_path)
+        folder, tensors = self._copy(llama, tmp_path)
         if edit == "missing":
             del tensors["model.layers.1.mlp.up_proj.weight"]
         elif edit == "unexpected":

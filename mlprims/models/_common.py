@@ -1,0 +1,33 @@
+"""What the language models share: the prompt padding of batched generation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from array_api_compat import device as device_of
+
+from .._array import Array, Namespace, check_array, index_dtype, shape_str
+
+__all__ = ["prompt_padding"]
+
+
+def prompt_padding(prompt_mask: Any, tokens: Array, *, xp: Namespace) -> tuple[Array, Array]:
+    """For a buffer `tokens` (B, L) whose prompt has `prompt_mask` (B0, P), B = B0 * beams:
+    the keys that count (B, L) and Hugging Face generate's positions, ``cumsum(mask) - 1``
+    with 1 at the pads (``position_ids.masked_fill_(attention_mask == 0, 1)``)."""
+    check_array(prompt_mask, "attention_mask")
+    batch, length = tokens.shape
+    rows, prompt = prompt_mask.shape if prompt_mask.ndim == 2 else (0, 0)
+    if prompt_mask.ndim != 2 or rows == 0 or batch % rows or prompt > length:
+        msg = (
+            f"`attention_mask` must be the prompt's (B, P), for a buffer {shape_str(tokens.shape)}"
+            f", got {shape_str(prompt_mask.shape)}"
+        )
+        raise ValueError(msg)
+    keys = prompt_mask if prompt_mask.dtype == xp.bool else prompt_mask != 0
+    if batch != rows:  # beam j of row b is row b * beams + j
+        keys = xp.repeat(keys, batch // rows, axis=0)
+    generated = xp.ones((batch, length - prompt), dtype=xp.bool, device=device_of(tokens))
+    keys = xp.concat([keys, generated], axis=1)
+    counts = xp.cumulative_sum(xp.astype(keys, index_dtype(xp)), axis=1) - 1
+    return keys, xp.where(keys, counts, xp.ones_like(counts))

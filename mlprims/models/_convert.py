@@ -1,0 +1,184 @@
+"""Hugging Face checkpoints -> mlprims' parameters, one converter per ``model_type``.
+
+Each architecture is a function of ``config.json`` returning mlprims' config and the tensor
+converter; a converter takes every tensor by its name (the ``model.``/``transformer.`` prefix
+removed), checks its shape, transposes ``nn.Linear`` weights to the ``x @ w`` layout, and fails
+on a tensor it does not use (:class:`_Taker`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from .gpt2 import GPT2Config
+from .lm_config import LMConfig, kv_heads
+
+__all__ = ["ARCHITECTURES"]
+
+
+# ------------------------------------------------------------------------------ Llama, Qwen2
+
+
+def _llama_config(hf: Mapping[str, Any]) -> tuple[LMConfig, Callable[..., dict[str, Any]]]:
+    rope = dict(hf.get("rope_parameters") or {})  # transformers 5
+    theta = rope.pop("rope_theta", hf.get("rope_theta", 10000.0))
+    scaling = hf.get("rope_scaling") or rope  # what is left of rope_parameters: its scaling
+    if scaling.get("rope_type", scaling.get("type", "default")) == "default":
+        scaling = None
+    heads = hf["num_attention_heads"]
+    window = hf.get("sliding_window") if hf["model_type"] == "mistral" else None
+    if hf.get("use_sliding_window") or "sliding_attention" in (hf.get("layer_types") or ()):
+        msg = "sliding-window layers in a qwen2 model are not supported yet"
+        raise ValueError(msg)
+    head_dim = hf.get("head_dim") or hf["hidden_size"] // heads
+    if head_dim * heads != hf["hidden_size"]:
+        msg = (
+            f"head_dim {head_dim} x {heads} heads != hidden_size {hf['hidden_size']}: "
+            "not supported yet"
+        )
+        raise ValueError(msg)
+    config = LMConfig(
+        vocab=hf["vocab_size"],
+        d_model=hf["hidden_size"],
+        n_layers=hf["num_hidden_layers"],
+        n_heads=heads,
+        n_kv_heads=hf.get("num_key_value_heads") or heads,
+        d_ff=hf["intermediate_size"],
+        max_len=hf.get("max_position_embeddings", 2048),
+        rope_base=float(theta),
+        norm_eps=float(hf.get("rms_norm_eps", 1e-6)),
+        tie_embeddings=bool(hf.get("tie_word_embeddings", False)),
+        rope_scaling=scaling,
+        sliding_window=window,
+    )
+    return config, _llama_params
+
+
+def _llama_params(tensors: Mapping[str, np.ndarray], config: LMConfig) -> dict[str, Any]:
+    """Hugging Face Llama/Qwen2 names -> mlprims.lm's dict, weights transposed to (in, out)."""
+    take = _Taker(tensors)
+    assert config.d_ff is not None  # resolved by LMConfig
+    e, v, f = config.d_model, config.vocab, config.d_ff
+    q_width, kv_width = config.n_heads * config.head_dim, kv_heads(config) * config.head_dim
+
+    params: dict[str, Any] = {"embed": take("embed_tokens.weight", (v, e)), "layers": []}
+    for i in range(config.n_layers):
+        at = f"layers.{i}."
+        layer = {
+            "attn_norm": take(at + "input_layernorm.weight", (e,)),
+            "wq": take(at + "self_attn.q_proj.weight", (e, q_width), transpose=True),
+            "wk": take(at + "self_attn.k_proj.weight", (e, kv_width), transpose=True),
+            "wv": take(at + "self_attn.v_proj.weight", (e, kv_width), transpose=True),
+            "wo": take(at + "self_attn.o_proj.weight", (q_width, e), transpose=True),
+            "mlp_norm": take(at + "post_attention_layernorm.weight", (e,)),
+            "w_gate": take(at + "mlp.gate_proj.weight", (e, f), transpose=True),
+            "w_up": take(at + "mlp.up_proj.weight", (e, f), transpose=True),
+            "w_down": take(at + "mlp.down_proj.weight", (f, e), transpose=True),
+        }
+        for proj, width in (("q", q_width), ("k", kv_width), ("v", kv_width)):
+            name = f"{at}self_attn.{proj}_proj.bias"
+            if take.has(name):  # Qwen2
+                layer[f"b{proj}"] = take(name, (width,))
+        params["layers"].append(layer)
+    params["norm"] = take("norm.weight", (e,))
+    if not config.tie_embeddings:
+        params["head"] = take("lm_head.weight", (e, v), transpose=True)
+    take.done(optional=("lm_head.weight",))  # a tied checkpoint may store the copy
+    return params
+
+
+# -------------------------------------------------------------------------------------- GPT-2
+
+
+def _gpt2_config(hf: Mapping[str, Any]) -> tuple[GPT2Config, Callable[..., dict[str, Any]]]:
+    e = hf["n_embd"]
+    config = GPT2Config(
+        vocab=hf["vocab_size"],
+        d_model=e,
+        n_layers=hf["n_layer"],
+        n_heads=hf["n_head"],
+        max_len=hf["n_positions"],
+        d_ff=hf.get("n_inner") or 4 * e,
+        norm_eps=float(hf.get("layer_norm_epsilon", 1e-5)),
+    )
+    if hf.get("activation_function", "gelu_new") not in ("gelu_new", "gelu_pytorch_tanh"):
+        msg = f"GPT-2 with activation {hf['activation_function']!r} is not supported yet"
+        raise ValueError(msg)
+    return config, _gpt2_params
+
+
+def _gpt2_params(tensors: Mapping[str, np.ndarray], config: GPT2Config) -> dict[str, Any]:
+    """Hugging Face GPT-2 names -> :func:`mlprims.models.gpt2.gpt2`'s dict (Conv1D weights are
+    (in, out) already: nothing is transposed)."""
+    take = _Taker(tensors)
+    e, f = config.d_model, config.d_ff
+
+    def norm(name: str) -> dict[str, np.ndarray]:
+        return {"weight": take(name + ".weight", (e,)), "bias": take(name + ".bias", (e,))}
+
+    params: dict[str, Any] = {
+        "wte": take("wte.weight", (config.vocab, e)),
+        "wpe": take("wpe.weight", (config.max_len, e)),
+        "layers": [],
+    }
+    for i in range(config.n_layers):
+        at = f"h.{i}."
+        params["layers"].append(
+            {
+                "ln_1": norm(at + "ln_1"),
+                "c_attn_w": take(at + "attn.c_attn.weight", (e, 3 * e)),
+                "c_attn_b": take(at + "attn.c_attn.bias", (3 * e,)),
+                "c_proj_w": take(at + "attn.c_proj.weight", (e, e)),
+                "c_proj_b": take(at + "attn.c_proj.bias", (e,)),
+                "ln_2": norm(at + "ln_2"),
+                "c_fc_w": take(at + "mlp.c_fc.weight", (e, f)),
+                "c_fc_b": take(at + "mlp.c_fc.bias", (f,)),
+                "mlp_proj_w": take(at + "mlp.c_proj.weight", (f, e)),
+                "mlp_proj_b": take(at + "mlp.c_proj.bias", (e,)),
+            }
+        )
+    params["ln_f"] = norm("ln_f")
+    take.done(optional=("lm_head.weight",))  # the tied head, when a checkpoint stores it
+    return params
+
+
+ARCHITECTURES: dict[str, Callable[[Mapping[str, Any]], tuple[Any, Callable[..., Any]]]] = {
+    "llama": _llama_config,
+    "qwen2": _llama_config,
+    "mistral": _llama_config,
+    "gpt2": _gpt2_config,
+}
+
+
+class _Taker:
+    """Takes tensors out of a checkpoint by name, checking each shape; :meth:`done` fails on
+    what is left over."""
+
+    def __init__(self, tensors: Mapping[str, np.ndarray]) -> None:
+        self.remaining = dict(tensors)
+
+    def __call__(self, name: str, shape: tuple[int, ...], *, transpose: bool = False) -> Any:
+        if name not in self.remaining:
+            msg = f"the checkpoint has no tensor {name!r}"
+            raise ValueError(msg)
+        array = self.remaining.pop(name)
+        want = shape[::-1] if transpose else shape
+        if tuple(array.shape) != want:
+            msg = f"tensor {name!r} has shape {tuple(array.shape)}, expected {want}"
+            raise ValueError(msg)
+        return np.ascontiguousarray(array.T) if transpose else array
+
+    def has(self, name: str) -> bool:
+        return name in self.remaining
+
+    def done(self, *, optional: tuple[str, ...] = ()) -> None:
+        for name in optional:
+            self.remaining.pop(name, None)
+        if self.remaining:
+            names = sorted(self.remaining)
+            msg = "the checkpoint has tensors the model does not use: "
+            msg += ", ".join(names[:5]) + (" ..." if len(names) > 5 else "")
+            raise ValueError(msg)
