@@ -41,12 +41,12 @@ class LMConfig:
     tie_embeddings : bool
         The output head is the transposed embedding (default, as GPT-2 and small Llamas);
         False: the parameters hold their own ``head`` (E, V) (Hugging Face's ``lm_head``).
-    sliding_window : int, optional
-        W: a token sees only the W latest positions, itself included (Mistral); None: all.
     rope_scaling : mapping, optional
         RoPE's frequency scaling, as :func:`mlprims.apply_rope`'s ``scaling`` (Hugging Face's
         ``rope_scaling``: ``{"rope_type": "llama3", "factor": ..., ...}``); kept as a sorted
         tuple of items so the config stays hashable.
+    sliding_window : int, optional
+        W: a token sees only the W latest positions, itself included (Mistral); None: all.
     """
 
     vocab: int
