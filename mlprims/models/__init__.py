@@ -7,23 +7,29 @@
 ``lm_init``        init_lm, init_lm_cache: its parameters (GPT-2's init) and KV cache
 ``_lm_checks``     the checks of its tokens, cache and index (private)
 ``gpt2``           GPT2Config, gpt2, gpt2_step_fn: GPT-2 in Hugging Face's layout
-``pretrained``     from_pretrained, from_transformers, CausalLM: Hugging Face checkpoints
+``bert``           BertConfig, bert: BERT's encoder and pooler
+``pretrained``     from_pretrained, from_transformers, CausalLM, Encoder: Hugging Face
+                   checkpoints
 ``_common``        the prompt padding of batched generation (private)
 ``_convert``       a checkpoint's tensors to mlprims' parameters, per model_type (private)
 =================  ========================================================================
 """
 
+from .bert import BertConfig, bert
 from .cnn import cnn, init_cnn
 from .gpt2 import GPT2Config, gpt2, gpt2_step_fn
 from .lm import lm, lm_step_fn
 from .lm_config import LMConfig
 from .lm_init import init_lm, init_lm_cache
-from .pretrained import CausalLM, from_pretrained, from_transformers
+from .pretrained import CausalLM, Encoder, from_pretrained, from_transformers
 
 __all__: list[str] = [
+    "BertConfig",
     "CausalLM",
+    "Encoder",
     "GPT2Config",
     "LMConfig",
+    "bert",
     "cnn",
     "from_pretrained",
     "from_transformers",

@@ -1,4 +1,4 @@
-"""What the language models share: the prompt padding of batched generation."""
+"""What the models share: embedding lookups and the prompt padding of batched generation."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from array_api_compat import device as device_of
 
 from .._array import Array, Namespace, check_array, index_dtype, shape_str
 
-__all__ = ["prompt_padding"]
+__all__ = ["embed_rows", "prompt_padding"]
 
 
 def prompt_padding(prompt_mask: Any, tokens: Array, *, xp: Namespace) -> tuple[Array, Array]:
@@ -31,3 +31,10 @@ def prompt_padding(prompt_mask: Any, tokens: Array, *, xp: Namespace) -> tuple[A
     keys = xp.concat([keys, generated], axis=1)
     counts = xp.cumulative_sum(xp.astype(keys, index_dtype(xp)), axis=1) - 1
     return keys, xp.where(keys, counts, xp.ones_like(counts))
+
+
+def embed_rows(table: Array, ids: Array, *, xp: Namespace) -> Array:
+    """``table[ids]`` for integer ids (B, T): rows of an embedding table, (B, T, E)."""
+    batch, length = ids.shape
+    flat = xp.take(table, xp.reshape(ids, (batch * length,)), axis=0)
+    return xp.reshape(flat, (batch, length, table.shape[-1]))

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .bert import BertConfig
 from .gpt2 import GPT2Config
 from .lm_config import LMConfig, kv_heads
 
@@ -145,11 +146,81 @@ def _gpt2_params(tensors: Mapping[str, np.ndarray], config: GPT2Config) -> dict[
     return params
 
 
+# --------------------------------------------------------------------------------------- BERT
+
+
+def _bert_config(hf: Mapping[str, Any]) -> tuple[BertConfig, Callable[..., dict[str, Any]]]:
+    if hf.get("hidden_act", "gelu") != "gelu":
+        msg = f"BERT with hidden_act {hf['hidden_act']!r} is not supported yet (only 'gelu')"
+        raise ValueError(msg)
+    if hf.get("position_embedding_type", "absolute") != "absolute":
+        msg = "BERT with relative position embeddings is not supported yet"
+        raise ValueError(msg)
+    config = BertConfig(
+        vocab=hf["vocab_size"],
+        d_model=hf["hidden_size"],
+        n_layers=hf["num_hidden_layers"],
+        n_heads=hf["num_attention_heads"],
+        d_ff=hf["intermediate_size"],
+        max_len=hf["max_position_embeddings"],
+        type_vocab=hf.get("type_vocab_size", 2),
+        norm_eps=float(hf.get("layer_norm_eps", 1e-12)),
+    )
+    return config, _bert_params
+
+
+def _bert_params(tensors: Mapping[str, np.ndarray], config: BertConfig) -> dict[str, Any]:
+    """Hugging Face BERT names -> :func:`mlprims.models.bert.bert`'s dict; each layer as
+    :func:`mlprims.transformer_encoder_layer` takes it (weights transposed to (in, out)). The
+    heads of other tasks (``cls.*``) and the ``position_ids`` buffer are left out."""
+    take = _Taker({k: v for k, v in tensors.items() if not k.startswith("cls.")})
+    e, f = config.d_model, config.d_ff
+
+    def norm(name: str) -> dict[str, np.ndarray]:
+        return {"weight": take(name + ".weight", (e,)), "bias": take(name + ".bias", (e,))}
+
+    def dense(name: str, d_in: int, d_out: int) -> tuple[np.ndarray, np.ndarray]:
+        return take(name + ".weight", (d_in, d_out), transpose=True), take(name + ".bias", (d_out,))
+
+    params: dict[str, Any] = {
+        "word": take("embeddings.word_embeddings.weight", (config.vocab, e)),
+        "position": take("embeddings.position_embeddings.weight", (config.max_len, e)),
+        "token_type": take("embeddings.token_type_embeddings.weight", (config.type_vocab, e)),
+        "embed_norm": norm("embeddings.LayerNorm"),
+        "layers": [],
+    }
+    for i in range(config.n_layers):
+        at = f"encoder.layer.{i}."
+        attention = {}
+        for ours, theirs in (("q", "query"), ("k", "key"), ("v", "value")):
+            w, b = dense(f"{at}attention.self.{theirs}", e, e)
+            attention[f"w{ours}"], attention[f"b{ours}"] = w, b
+        attention["wo"], attention["bo"] = dense(at + "attention.output.dense", e, e)
+        w1, b1 = dense(at + "intermediate.dense", e, f)
+        w2, b2 = dense(at + "output.dense", f, e)
+        params["layers"].append(
+            {
+                "self_attn": attention,
+                "norm1": norm(at + "attention.output.LayerNorm"),
+                "w1": w1,
+                "b1": b1,
+                "w2": w2,
+                "b2": b2,
+                "norm2": norm(at + "output.LayerNorm"),
+            }
+        )
+    if take.has("pooler.dense.weight"):  # BertForMaskedLM and the like have none
+        params["pooler_w"], params["pooler_b"] = dense("pooler.dense", e, e)
+    take.done(optional=("embeddings.position_ids",))
+    return params
+
+
 ARCHITECTURES: dict[str, Callable[[Mapping[str, Any]], tuple[Any, Callable[..., Any]]]] = {
     "llama": _llama_config,
     "qwen2": _llama_config,
     "mistral": _llama_config,
     "gpt2": _gpt2_config,
+    "bert": _bert_config,
 }
 
 

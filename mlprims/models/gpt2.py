@@ -22,12 +22,12 @@ from typing import Any
 
 from array_api_compat import device as device_of
 
-from .._array import Array, Namespace, check_array, check_int, index_dtype, namespace, shape_str
+from .._array import Array, check_array, check_int, index_dtype, namespace, shape_str
 from .._layers import linear, merge_heads, split_heads
 from ..activations import gelu
 from ..attention import scaled_dot_product_attention
 from ..normalization import layer_norm
-from ._common import prompt_padding
+from ._common import embed_rows, prompt_padding
 
 __all__ = ["GPT2Config", "gpt2", "gpt2_step_fn"]
 
@@ -113,7 +113,7 @@ def gpt2(
             xp.arange(length, dtype=index_dtype(xp), device=device)[None, :], (batch, length)
         )
     e = config.d_model
-    x = _rows(params["wte"], tokens, xp=xp) + _rows(params["wpe"], positions, xp=xp)
+    x = embed_rows(params["wte"], tokens, xp=xp) + embed_rows(params["wpe"], positions, xp=xp)
     mask = xp.tril(xp.ones((length, length), dtype=xp.bool, device=device))  # causal (T, T)
     if attention_mask is not None:
         if tuple(attention_mask.shape) != (batch, length):
@@ -172,10 +172,3 @@ def gpt2_step_fn(
         return xp.take(logits, at, axis=1)[:, 0, :], cache
 
     return step_fn
-
-
-def _rows(table: Array, ids: Array, *, xp: Namespace) -> Array:
-    """``table[ids]`` for ids (B, T): (B, T, E)."""
-    batch, length = ids.shape
-    flat = xp.take(table, xp.reshape(ids, (batch * length,)), axis=0)
-    return xp.reshape(flat, (batch, length, table.shape[-1]))

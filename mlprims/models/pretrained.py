@@ -26,11 +26,12 @@ from .. import backends
 from .._array import Array
 from ..decoding.generate import generate as decode
 from ._convert import ARCHITECTURES
+from .bert import BertConfig, bert
 from .gpt2 import GPT2Config, gpt2, gpt2_step_fn
 from .lm import lm, lm_step_fn
 from .lm_config import LMConfig
 
-__all__ = ["CausalLM", "from_pretrained", "from_transformers"]
+__all__ = ["CausalLM", "Encoder", "from_pretrained", "from_transformers"]
 
 #: Tensors a checkpoint may hold that the model does not use: rotary caches of old Llama
 #: checkpoints.
@@ -133,9 +134,61 @@ def _first(token_id: Any) -> int | None:
     return token_id[0] if isinstance(token_id, list) and token_id else token_id
 
 
+@dataclass(frozen=True)
+class Encoder:
+    """An encoder loaded from a checkpoint (BERT).
+
+    Attributes
+    ----------
+    config : BertConfig
+        The sizes, from ``config.json``.
+    params : dict
+        The parameters, as :func:`mlprims.models.bert.bert` takes them.
+    model_type : str
+        ``"bert"``.
+    hf_config : dict
+        ``config.json`` as read.
+    """
+
+    config: BertConfig
+    params: dict[str, Any]
+    model_type: str
+    hf_config: Mapping[str, Any] = field(default_factory=dict)
+
+    def __call__(
+        self,
+        input_ids: Array,
+        attention_mask: Array | None = None,
+        token_type_ids: Array | None = None,
+    ) -> tuple[Array, Array | None]:
+        """``BertModel(input_ids, attention_mask, token_type_ids)``'s two outputs.
+
+        Parameters
+        ----------
+        input_ids : integer array, shape (B, T)
+        attention_mask : boolean or 0/1 integer array, shape (B, T), optional
+            0 at padding.
+        token_type_ids : integer array, shape (B, T), optional
+            Default all 0.
+
+        Returns
+        -------
+        last_hidden_state : array, shape (B, T, E)
+        pooler_output : array, shape (B, E), or None
+            None for a checkpoint without a pooler.
+        """
+        return bert(
+            self.params,
+            input_ids,
+            config=self.config,
+            attention_mask=attention_mask,
+            token_type_ids=token_type_ids,
+        )
+
+
 def from_pretrained(
     path: str | Path, *, backend: str | backends.Backend | None = None, dtype: Any = None
-) -> CausalLM:
+) -> CausalLM | Encoder:
     """A model from a directory written by ``transformers``' ``save_pretrained``.
 
     Parameters
@@ -150,7 +203,8 @@ def from_pretrained(
 
     Returns
     -------
-    CausalLM
+    CausalLM or Encoder
+        An :class:`Encoder` for ``bert``, a :class:`CausalLM` for the language models.
 
     Raises
     ------
@@ -177,13 +231,13 @@ def from_pretrained(
 
 def from_transformers(
     model: Any, *, backend: str | backends.Backend | None = None, dtype: Any = None
-) -> CausalLM:
+) -> CausalLM | Encoder:
     """A model from an in-memory ``transformers`` model (its config and ``state_dict``).
 
     Parameters
     ----------
     model : transformers.PreTrainedModel
-        E.g. a ``LlamaForCausalLM``.
+        E.g. a ``LlamaForCausalLM`` or a ``BertModel``.
     backend : str or Backend, optional
         Where the parameters go (default: see :func:`mlprims.use`).
     dtype : str, optional
@@ -191,7 +245,7 @@ def from_transformers(
 
     Returns
     -------
-    CausalLM
+    CausalLM or Encoder
     """
     tensors = {
         name: tensor.detach().cpu().float().numpy()
@@ -230,13 +284,15 @@ def _build(
     *,
     backend: str | backends.Backend | None,
     dtype: Any,
-) -> CausalLM:
+) -> CausalLM | Encoder:
     config, convert = _architecture(hf_config)
     params = convert(_without_prefix(tensors), config)
     target = backends.resolve(backend)
-    chosen = dtype or str(params["wte" if "wte" in params else "embed"].dtype)
+    first = next(iter(params.values()))  # an embedding table
+    chosen = dtype or str(first.dtype)
     on_backend = _tree_map(lambda a: target.asarray(a, dtype=chosen), params)
-    return CausalLM(config, on_backend, str(hf_config["model_type"]), dict(hf_config))
+    kind = Encoder if isinstance(config, BertConfig) else CausalLM
+    return kind(config, on_backend, str(hf_config["model_type"]), dict(hf_config))
 
 
 def _architecture(hf_config: Mapping[str, Any]) -> tuple[Any, Callable[..., Any]]:
@@ -254,10 +310,10 @@ def _architecture(hf_config: Mapping[str, Any]) -> tuple[Any, Callable[..., Any]
 
 
 def _without_prefix(tensors: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Names without the ``model.`` or ``transformer.`` of a ``*ForCausalLM`` or
-    ``GPT2LMHeadModel`` (a bare ``*Model`` has none)."""
+    """Names without the ``model.``, ``transformer.`` or ``bert.`` of a ``*ForCausalLM``,
+    ``GPT2LMHeadModel`` or ``BertFor*`` (a bare ``*Model`` has none)."""
     return {
-        name.removeprefix("model.").removeprefix("transformer."): array
+        name.removeprefix("model.").removeprefix("transformer.").removeprefix("bert."): array
         for name, array in tensors.items()
         if not name.endswith(_IGNORED)
     }

@@ -299,3 +299,62 @@ class TestBadCheckpoints:
         safetensors_numpy.save_file(tensors, folder / "model.safetensors")
         with pytest.raises(ValueError, match=message):
             from_pretrained(folder)
+
+
+# ------------------------------------------------------------------------------------- BERT
+
+BERT_SIZES = {
+    "vocab_size": 50,
+    "hidden_size": 16,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "intermediate_size": 32,
+    "max_position_embeddings": 64,
+}
+
+
+@pytest.fixture(scope="module")
+def bert_saved(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    torch.manual_seed(0)
+    model = transformers.BertModel(transformers.BertConfig(**BERT_SIZES)).eval()
+    folder = tmp_path_factory.mktemp("bert")
+    model.save_pretrained(folder)
+    return folder, model
+
+
+def test_bert_equals_transformers_on_every_backend(xb, bert_saved) -> None:
+    """Hidden states and pooled output, with padding and two token types."""
+    folder, hf_model = bert_saved
+    mask = np.ones(TOKENS.shape, np.int64)
+    mask[1, 5:] = 0
+    types = np.zeros(TOKENS.shape, np.int64)
+    types[:, 4:] = 1
+    with torch.no_grad():
+        inputs = [torch.as_tensor(a) for a in (TOKENS, mask, types)]
+        expected = hf_model(*inputs)
+    model = from_pretrained(folder, backend=xb.backend)
+    assert isinstance(model, mlprims.models.Encoder)
+    hidden, pooled = xb.run(
+        lambda i, m, t: model(i, m, t), *(xb.asarray(a) for a in (TOKENS, mask, types))
+    )
+    kept = mask == 1  # a padding position's hidden state is meaningless
+    want = expected.last_hidden_state.numpy()
+    assert_close(xb.to_numpy(hidden)[kept], want[kept], atol=1e-5, rtol=1e-5)
+    assert_close(xb.to_numpy(pooled), expected.pooler_output.numpy(), atol=1e-5, rtol=1e-5)
+
+
+def test_bert_heads_are_left_out_and_a_missing_pooler_gives_none(tmp_path: pathlib.Path) -> None:
+    torch.manual_seed(0)
+    masked_lm = transformers.BertForMaskedLM(transformers.BertConfig(**BERT_SIZES)).eval()
+    masked_lm.save_pretrained(tmp_path)
+    hidden, pooled = from_pretrained(tmp_path)(TOKENS)
+    with torch.no_grad():
+        expected = masked_lm.bert(torch.as_tensor(TOKENS)).last_hidden_state.numpy()
+    assert pooled is None
+    assert_close(hidden, expected, atol=1e-5, rtol=1e-5)
+
+
+def test_bert_with_another_activation_is_refused() -> None:
+    config = transformers.BertConfig(**BERT_SIZES, hidden_act="relu")
+    with pytest.raises(ValueError, match="hidden_act 'relu' is not supported yet"):
+        from_transformers(transformers.BertModel(config))
