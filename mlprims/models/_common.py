@@ -8,7 +8,7 @@ from array_api_compat import device as device_of
 
 from .._array import Array, Namespace, check_array, index_dtype, shape_str
 
-__all__ = ["embed_rows", "prompt_padding"]
+__all__ = ["embed_rows", "padding_keys", "prompt_padding"]
 
 
 def prompt_padding(prompt_mask: Any, tokens: Array, *, xp: Namespace) -> tuple[Array, Array]:
@@ -38,3 +38,16 @@ def embed_rows(table: Array, ids: Array, *, xp: Namespace) -> Array:
     batch, length = ids.shape
     flat = xp.take(table, xp.reshape(ids, (batch * length,)), axis=0)
     return xp.reshape(flat, (batch, length, table.shape[-1]))
+
+
+def padding_keys(mask: Any, tokens: Array, *, xp: Namespace) -> Array:
+    """An attention mask (B, T) of booleans or 0/1 integers, checked against `tokens` (B, T):
+    True where a token counts as a key."""
+    check_array(mask, "attention_mask")
+    if tuple(mask.shape) != tuple(tokens.shape):
+        msg = (
+            f"`attention_mask` must have shape (B, T) = {shape_str(tokens.shape)}, got "
+            f"{shape_str(mask.shape)}"
+        )
+        raise ValueError(msg)
+    return mask if mask.dtype == xp.bool else mask != 0

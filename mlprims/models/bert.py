@@ -19,10 +19,10 @@ from typing import Any
 
 from array_api_compat import device as device_of
 
-from .._array import Array, check_array, check_int, index_dtype, namespace, shape_str
+from .._array import Array, check_array, check_int, index_dtype, namespace
 from ..normalization import layer_norm
 from ..transformer import transformer_encoder_layer
-from ._common import embed_rows
+from ._common import embed_rows, padding_keys
 
 __all__ = ["BertConfig", "bert"]
 
@@ -112,22 +112,14 @@ def bert(
     )
     types = xp.zeros_like(positions) if token_type_ids is None else token_type_ids
     e = config.d_model
-    x = embed_rows(params["word"], input_ids, xp=xp) + embed_rows(
-        params["position"], positions, xp=xp
-    )
-    x = x + embed_rows(params["token_type"], types, xp=xp)
-    x = layer_norm(
-        x, e, params["embed_norm"]["weight"], params["embed_norm"]["bias"], eps=config.norm_eps
-    )
+    word, position, token_type = params["word"], params["position"], params["token_type"]
+    x = embed_rows(word, input_ids, xp=xp) + embed_rows(position, positions, xp=xp)
+    x = x + embed_rows(token_type, types, xp=xp)
+    norm = params["embed_norm"]
+    x = layer_norm(x, e, norm["weight"], norm["bias"], eps=config.norm_eps)
     mask = None
     if attention_mask is not None:
-        if tuple(attention_mask.shape) != (batch, length):
-            msg = (
-                f"`attention_mask` must have shape (B, T) = {shape_str(input_ids.shape)}, got "
-                f"{shape_str(attention_mask.shape)}"
-            )
-            raise ValueError(msg)
-        keys = attention_mask if attention_mask.dtype == xp.bool else attention_mask != 0
+        keys = padding_keys(attention_mask, input_ids, xp=xp)
         mask = keys[:, None, None, :]  # (B, 1, 1, T): every query ignores the padding keys
     for layer in params["layers"]:
         x = transformer_encoder_layer(

@@ -22,12 +22,12 @@ from typing import Any
 
 from array_api_compat import device as device_of
 
-from .._array import Array, check_array, check_int, index_dtype, namespace, shape_str
+from .._array import Array, check_array, check_int, index_dtype, namespace
 from .._layers import linear, merge_heads, split_heads
 from ..activations import gelu
 from ..attention import scaled_dot_product_attention
 from ..normalization import layer_norm
-from ._common import embed_rows, prompt_padding
+from ._common import embed_rows, padding_keys, prompt_padding
 
 __all__ = ["GPT2Config", "gpt2", "gpt2_step_fn"]
 
@@ -116,13 +116,7 @@ def gpt2(
     x = embed_rows(params["wte"], tokens, xp=xp) + embed_rows(params["wpe"], positions, xp=xp)
     mask = xp.tril(xp.ones((length, length), dtype=xp.bool, device=device))  # causal (T, T)
     if attention_mask is not None:
-        if tuple(attention_mask.shape) != (batch, length):
-            msg = (
-                f"`attention_mask` must have shape (B, T) = {shape_str(tokens.shape)}, got "
-                f"{shape_str(attention_mask.shape)}"
-            )
-            raise ValueError(msg)
-        keys = attention_mask if attention_mask.dtype == xp.bool else attention_mask != 0
+        keys = padding_keys(attention_mask, tokens, xp=xp)
         mask = mask & keys[:, None, None, :]  # (B, 1, T, T)
     for layer in params["layers"]:
         h = layer_norm(x, e, layer["ln_1"]["weight"], layer["ln_1"]["bias"], eps=config.norm_eps)
