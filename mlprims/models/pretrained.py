@@ -199,7 +199,8 @@ def from_pretrained(
     backend : str or Backend, optional
         Where the parameters go (default: see :func:`mlprims.use`).
     dtype : str, optional
-        The parameters' floating dtype (default: the checkpoint's).
+        The parameters' floating dtype (default: the checkpoint's; float32 for bfloat16, which
+        NumPy lacks: the widening is exact).
 
     Returns
     -------
@@ -258,7 +259,7 @@ def from_transformers(
 
 def _read_tensors(folder: Path) -> dict[str, np.ndarray]:
     try:
-        from safetensors.numpy import load_file
+        import safetensors  # noqa: F401 (the reader of _load_shard)
     except ImportError as exc:
         msg = "reading a checkpoint needs safetensors: pip install 'mlprims[hf]'"
         raise ImportError(msg) from exc
@@ -274,8 +275,36 @@ def _read_tensors(folder: Path) -> dict[str, np.ndarray]:
         if not file.is_file():
             msg = f"{file}: no such file (the checkpoint's weights)"
             raise ValueError(msg)
-        tensors.update(load_file(file))
+        tensors.update(_load_shard(file))
     return tensors
+
+
+def _load_shard(file: Path) -> dict[str, np.ndarray]:
+    """The tensors of one safetensors file, as NumPy arrays; bfloat16 ones (most Llama-family
+    checkpoints; NumPy has no bfloat16) widened exactly to float32 from their raw bits."""
+    from safetensors import safe_open
+
+    header_size = int.from_bytes(_head(file, 8), "little")  # the format: u64, JSON, the data
+    header = json.loads(_head(file, 8 + header_size)[8:])
+    tensors = {}
+    with safe_open(file, framework="numpy") as f:
+        for name, entry in header.items():
+            if name == "__metadata__":
+                continue
+            if entry["dtype"] != "BF16":
+                tensors[name] = f.get_tensor(name)
+                continue
+            start, stop = entry["data_offsets"]
+            raw = np.fromfile(file, np.uint16, (stop - start) // 2, offset=8 + header_size + start)
+            wide = raw.astype(np.uint32) << 16  # bfloat16 is the top half of a float32
+            tensors[name] = wide.view(np.float32).reshape(entry["shape"])
+    return tensors
+
+
+def _head(file: Path, size: int) -> bytes:
+    """The first `size` bytes of `file`."""
+    with file.open("rb") as f:
+        return f.read(size)
 
 
 def _build(

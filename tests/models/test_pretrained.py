@@ -164,6 +164,19 @@ def test_sharded_checkpoints_and_names_without_the_prefix(tmp_path: pathlib.Path
     assert_close(from_pretrained(bare)(TOKENS), _logits(hf_model), atol=1e-5)
 
 
+def test_a_bfloat16_checkpoint_is_widened_exactly(tmp_path: pathlib.Path) -> None:
+    """Most Llama-family checkpoints are bfloat16, which NumPy lacks: float32 holds each value."""
+    hf_model = _model("llama").to(torch.bfloat16)
+    hf_model.save_pretrained(tmp_path)
+    model = from_pretrained(tmp_path)
+    assert model.params["embed"].dtype == np.float32
+    exact = hf_model.model.embed_tokens.weight.detach().float().numpy()
+    np.testing.assert_array_equal(model.params["embed"], exact)
+    np.testing.assert_array_equal(
+        model.params["norm"], hf_model.model.norm.weight.detach().float().numpy()
+    )
+
+
 def test_dtype_and_backend_choices(llama) -> None:
     folder, _, expected = llama
     model = from_pretrained(folder, dtype="float64")
