@@ -25,11 +25,12 @@ from .._array import (
 )
 
 __all__ = [
+    "check_eos",
     "check_logits",
     "check_probability",
     "check_prompt",
     "check_step_logits",
-    "check_token_id",
+    "is_eos",
     "run_steps",
     "tree_map",
     "write_column",
@@ -88,14 +89,25 @@ def check_prompt(prompt: Any) -> Namespace:
     return xp
 
 
-def check_token_id(value: Any, name: str, *, optional: bool = False) -> int | None:
-    """A token id (an int >= 0), or None when `optional`."""
-    if value is None and optional:
-        return None
-    return check_int(value, name, minimum=0)
+def check_eos(value: Any) -> tuple[int, ...]:
+    """`eos_token_id`: None, one id or a sequence of ids (transformers' list: any of them
+    ends a row), as a tuple (empty: no end)."""
+    if value is None:
+        return ()
+    if isinstance(value, (list, tuple)):
+        return tuple(check_int(v, "eos_token_id", minimum=0) for v in value)
+    return (check_int(value, "eos_token_id", minimum=0),)
 
 
-def check_step_logits(logits: Any, rows: int, ids: dict[str, int | None], *, xp: Namespace) -> int:
+def is_eos(tokens: Array, eos: tuple[int, ...], *, xp: Namespace) -> Array:
+    """True where a token is one of the `eos` ids (all False for none)."""
+    hits = xp.zeros(tokens.shape, dtype=xp.bool, device=device_of(tokens))
+    for token_id in eos:
+        hits = hits | (tokens == token_id)
+    return hits
+
+
+def check_step_logits(logits: Any, rows: int, ids: dict[str, Any], *, xp: Namespace) -> int:
     """V, after checking that `step_fn` gave (rows, V) floating scores and that the token ids
     in `ids` lie in [0, V)."""
     check_dtype(logits, "logits returned by step_fn", "real floating", xp=xp)
@@ -107,9 +119,10 @@ def check_step_logits(logits: Any, rows: int, ids: dict[str, int | None], *, xp:
         raise ValueError(msg)
     v = int(logits.shape[1])
     for name, value in ids.items():
-        if value is not None and value >= v:
-            msg = f"`{name}` must be a token id in [0, V) = [0, {v}), got {value}"
-            raise ValueError(msg)
+        for token_id in value if isinstance(value, tuple) else (value,):
+            if token_id is not None and token_id >= v:
+                msg = f"`{name}` must be a token id in [0, V) = [0, {v}), got {token_id}"
+                raise ValueError(msg)
     return v
 
 

@@ -26,7 +26,7 @@ from array_api_compat import device as device_of
 from .. import backends
 from .._array import Array, Namespace, index_dtype, namespace
 from ..activations import log_softmax
-from ._common import StepFn, check_step_logits, run_steps, tree_map, write_column
+from ._common import StepFn, check_step_logits, is_eos, run_steps, tree_map, write_column
 
 __all__ = ["beam_search"]
 
@@ -63,7 +63,7 @@ def beam_search(
     cache: Any,
     num_beams: int,
     length_penalty: float,
-    eos_token_id: int | None,
+    eos_token_id: tuple[int, ...],
     pad_token_id: int,
 ) -> Array:
     """The best hypothesis per row, (B, P + N); arguments checked by :func:`generate`."""
@@ -99,8 +99,7 @@ def beam_search(
         top_scores, top = backend.top_k(xp.reshape(summed, (b, k * v)), c)  # (B, C)
         beam, token = top // v, top % v
         candidates = write_column(_gather(s.running, beam, xp=xp), index, token, xp=xp)
-        hits = (token == eos_token_id) if eos_token_id is not None else xp.zeros_like(token) > 0
-        hits = hits | (index + 1 >= t)
+        hits = is_eos(token, eos_token_id, xp=xp) | (index + 1 >= t)
 
         # the next running beams: the best K candidates that did not finish
         alive = xp.where(hits, top_scores + _NEG, top_scores)

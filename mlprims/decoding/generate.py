@@ -10,6 +10,7 @@ the next position.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from array_api_compat import device as device_of
@@ -24,10 +25,11 @@ from .._array import (
 )
 from ._common import (
     StepFn,
+    check_eos,
     check_probability,
     check_prompt,
     check_step_logits,
-    check_token_id,
+    is_eos,
     run_steps,
     write_column,
 )
@@ -52,7 +54,7 @@ def generate(
     top_p: float | None = None,
     num_beams: int = 1,
     length_penalty: float = 1.0,
-    eos_token_id: int | None = None,
+    eos_token_id: int | Sequence[int] | None = None,
     pad_token_id: int = 0,
     key: Array | None = None,
 ) -> Array:
@@ -88,8 +90,9 @@ def generate(
     length_penalty : float
         ``"beam"``: a finished hypothesis scores ``sum(log p) / length ** length_penalty``,
         length = the generated tokens, EOS included (default 1).
-    eos_token_id : int, optional
-        A row that emits it is finished: every later position is `pad_token_id`.
+    eos_token_id : int or sequence of int, optional
+        A row that emits it (any of them, for a sequence: Llama 3's ``[128001, 128008,
+        128009]``) is finished: every later position is `pad_token_id`.
     pad_token_id : int
         Fills the positions not generated (default 0).
     key : array of shape (2,), uint32, optional
@@ -136,7 +139,7 @@ def generate(
         msg = f"`num_beams` > 1 needs strategy='beam', got strategy={strategy!r}"
         raise ValueError(msg)
     check_number(length_penalty, "length_penalty")
-    eos = check_token_id(eos_token_id, "eos_token_id", optional=True)
+    eos = check_eos(eos_token_id)
     pad = check_int(pad_token_id, "pad_token_id", minimum=0)
     if strategy == "sample" and key is None:
         msg = "`key` is required by strategy='sample' (e.g. mlprims.random.key(0))"
@@ -165,8 +168,7 @@ def generate(
         check_step_logits(logits, b, ids, xp=xp)
         chosen = xp.astype(choose(logits, index), tokens.dtype)
         chosen = xp.where(finished, xp.asarray(pad, dtype=tokens.dtype), chosen)
-        if eos is not None:
-            finished = finished | (chosen == eos)
+        finished = finished | is_eos(chosen, eos, xp=xp)
         return write_column(tokens, index, chosen, xp=xp), cache, finished
 
     if n == 0:

@@ -51,15 +51,17 @@ def _start_cache(prompt: np.ndarray) -> dict[str, np.ndarray]:
     return {"sum": prompt[:, :-1].sum(axis=1)}
 
 
-def argmax_loop(prompt: np.ndarray, n: int, eos: int | None) -> np.ndarray:
-    """The reference: one row at a time, a Python list, stop at EOS, pad the rest."""
+def argmax_loop(prompt: np.ndarray, n: int, eos: int | list[int] | None) -> np.ndarray:
+    """The reference: one row at a time, a Python list, stop at EOS (any of a list), pad the
+    rest."""
+    ends = eos if isinstance(eos, list) else [eos]
     out = []
     for row in prompt.tolist():
         seq = list(row)
         for _ in range(n):
             z = TABLE[seq[-1] * M + sum(seq) % M]  # the last token, the prefix sum
             seq.append(int(np.argmax(z)))
-            if seq[-1] == eos:
+            if seq[-1] in ends:
                 break
         out.append(seq + [PAD] * (len(row) + n - len(seq)))
     return np.array(out)
@@ -77,6 +79,19 @@ class TestGreedy:
         prompt, cache = xb.asarray(PROMPT), {"sum": xb.asarray(_start_cache(PROMPT)["sum"])}
         out = generate(cached_step, prompt, 6, cache=cache, eos_token_id=EOS)
         assert xb.to_numpy(out).tolist() == argmax_loop(PROMPT, 6, EOS).tolist()
+
+    def test_a_list_of_eos_ids_any_of_which_ends_a_row(self) -> None:
+        """transformers' list (Llama 3's three end ids): the greedy tokens of the reference
+        that stops at either; one id in a list is that id."""
+        free = argmax_loop(PROMPT, 6, None)
+        other = int(free[0, 3])  # a token row 0 emits: it must now end there
+        expected = argmax_loop(PROMPT, 6, [EOS, other])
+        assert expected.tolist() != argmax_loop(PROMPT, 6, EOS).tolist()
+        assert generate(uncached_step, PROMPT, 6, eos_token_id=[EOS, other]).tolist() == (
+            expected.tolist()
+        )
+        one = generate(uncached_step, PROMPT, 6, eos_token_id=(EOS,))
+        assert one.tolist() == argmax_loop(PROMPT, 6, EOS).tolist()
 
     def test_without_eos_fills_the_buffer(self) -> None:
         out = generate(uncached_step, PROMPT, 5)
