@@ -16,6 +16,7 @@ import numpy as np
 from .bert import BertConfig
 from .gpt2 import GPT2Config
 from .lm_config import LMConfig, kv_heads
+from .resnet import ResNetConfig
 
 __all__ = ["ARCHITECTURES"]
 
@@ -34,13 +35,6 @@ def _llama_config(hf: Mapping[str, Any]) -> tuple[LMConfig, Callable[..., dict[s
     if hf.get("use_sliding_window") or "sliding_attention" in (hf.get("layer_types") or ()):
         msg = "sliding-window layers in a qwen2 model are not supported yet"
         raise ValueError(msg)
-    head_dim = hf.get("head_dim") or hf["hidden_size"] // heads
-    if head_dim * heads != hf["hidden_size"]:
-        msg = (
-            f"head_dim {head_dim} x {heads} heads != hidden_size {hf['hidden_size']}: "
-            "not supported yet"
-        )
-        raise ValueError(msg)
     config = LMConfig(
         vocab=hf["vocab_size"],
         d_model=hf["hidden_size"],
@@ -54,6 +48,7 @@ def _llama_config(hf: Mapping[str, Any]) -> tuple[LMConfig, Callable[..., dict[s
         tie_embeddings=bool(hf.get("tie_word_embeddings", False)),
         rope_scaling=scaling,
         sliding_window=window,
+        head_dim=hf.get("head_dim") or hf["hidden_size"] // heads,
     )
     return config, _llama_params
 
@@ -215,12 +210,86 @@ def _bert_params(tensors: Mapping[str, np.ndarray], config: BertConfig) -> dict[
     return params
 
 
+# ------------------------------------------------------------------------------------- ResNet
+
+#: ``config.json``'s fields that :class:`~mlprims.models.resnet.ResNetConfig` takes as they are.
+_RESNET_FIELDS = (
+    "num_channels",
+    "embedding_size",
+    "hidden_sizes",
+    "depths",
+    "layer_type",
+    "downsample_in_first_stage",
+    "downsample_in_bottleneck",
+)
+#: A batch norm's tensors: ours <- transformers' (``nn.BatchNorm2d``'s names).
+_RESNET_NORM = {"weight": "weight", "bias": "bias", "mean": "running_mean", "var": "running_var"}
+
+
+def _resnet_config(hf: Mapping[str, Any]) -> tuple[ResNetConfig, Callable[..., dict[str, Any]]]:
+    if hf.get("hidden_act", "relu") != "relu":
+        msg = f"ResNet with hidden_act {hf['hidden_act']!r} is not supported yet (only 'relu')"
+        raise ValueError(msg)
+    labels = hf.get("id2label")  # transformers counts the labels there; 2 without the map
+    num_labels = len(labels) if labels is not None else hf.get("num_labels")
+    num_labels = 2 if num_labels is None else num_labels
+    # A missing field has transformers' default, which is ResNetConfig's.
+    config = ResNetConfig(**{k: hf[k] for k in _RESNET_FIELDS if k in hf}, num_labels=num_labels)
+    return config, _resnet_params
+
+
+def _resnet_params(tensors: Mapping[str, np.ndarray], config: ResNetConfig) -> dict[str, Any]:
+    """Hugging Face ResNet names -> :func:`mlprims.models.resnet.resnet`'s dict: each
+    ``ResNetConvLayer`` (conv and batch norm) a unit, the classifier transposed to (in, out).
+    The batch norms' ``num_batches_tracked`` counters are left out by the loader."""
+    take = _Taker(tensors)
+
+    def unit(name: str, c_in: int, c_out: int, kernel: int) -> dict[str, Any]:
+        conv = take(name + ".convolution.weight", (c_out, c_in, kernel, kernel))
+        at = name + ".normalization."
+        norm = {ours: take(at + theirs, (c_out,)) for ours, theirs in _RESNET_NORM.items()}
+        return {"conv": conv, "norm": norm}
+
+    def convs(at: str, c_in: int, c_out: int) -> list[dict[str, Any]]:
+        if config.layer_type == "basic":
+            shapes = [(c_in, c_out, 3), (c_out, c_out, 3)]
+        else:  # a quarter of the width inside (transformers' reduction = 4)
+            width = c_out // 4
+            shapes = [(c_in, width, 1), (width, width, 3), (width, c_out, 1)]
+        return [unit(f"{at}layer.{k}", *shape) for k, shape in enumerate(shapes)]
+
+    params: dict[str, Any] = {
+        "stem": unit("embedder.embedder", config.num_channels, config.embedding_size, 7),
+        "stages": [],
+    }
+    c_in = config.embedding_size
+    for i, (c_out, depth, stride) in enumerate(
+        zip(config.hidden_sizes, config.depths, config.strides, strict=True)
+    ):
+        stage = []
+        for j in range(depth):
+            at = f"encoder.stages.{i}.layers.{j}."
+            layer: dict[str, Any] = {"convs": convs(at, c_in, c_out)}
+            if c_in != c_out or (j == 0 and stride != 1):
+                layer["shortcut"] = unit(at + "shortcut", c_in, c_out, 1)
+            stage.append(layer)
+            c_in = c_out
+        params["stages"].append(stage)
+    labels = config.num_labels
+    if labels:  # none: transformers' head is nn.Identity
+        params["classifier_w"] = take("classifier.1.weight", (c_in, labels), transpose=True)
+        params["classifier_b"] = take("classifier.1.bias", (labels,))
+    take.done()
+    return params
+
+
 ARCHITECTURES: dict[str, Callable[[Mapping[str, Any]], tuple[Any, Callable[..., Any]]]] = {
     "llama": _llama_config,
     "qwen2": _llama_config,
     "mistral": _llama_config,
     "gpt2": _gpt2_config,
     "bert": _bert_config,
+    "resnet": _resnet_config,
 }
 
 

@@ -52,8 +52,11 @@ def check_tokens(params: Any, tokens: Array, config: LMConfig) -> Namespace:
     return xp
 
 
-def check_index(index: Any, length: int, config: LMConfig, *, xp: Namespace) -> int | Array:
-    """`index` an int or a 0-d integer array with ``index + T <= max_len`` when readable."""
+def check_index(
+    index: Any, length: int, capacity: int, *, cached: bool, xp: Namespace
+) -> int | Array:
+    """`index` an int or a 0-d integer array with ``index + T <= capacity`` when readable
+    (``max_len``, or the capacity of the cache when `cached`)."""
     if isinstance(index, bool) or not (
         isinstance(index, int) or (hasattr(index, "ndim") and index.ndim == 0)
     ):
@@ -63,30 +66,36 @@ def check_index(index: Any, length: int, config: LMConfig, *, xp: Namespace) -> 
         msg = f"`index` must be an integer, got dtype {index.dtype}"
         raise TypeError(msg)
     value = concrete_int(index)
-    if value is not None and not 0 <= value <= config.max_len - length:
+    if value is not None and not 0 <= value <= capacity - length:
         msg = (
-            f"`index` + T = {value} + {length} must lie in [0, max_len = {config.max_len}]: "
-            "the sequence is longer than the model (and its cache) holds"
+            f"`index` + T = {value} + {length} must lie in "
+            f"[0, {'the cache capacity' if cached else 'max_len'} = {capacity}]: "
+            "the sequence is longer than the model (or its cache) holds"
         )
         raise ValueError(msg)
     return index
 
 
-def check_cache(cache: Any, config: LMConfig, batch: int, dtype: Any, *, xp: Namespace) -> None:
-    """`cache` as :func:`init_lm_cache` makes it for this config, batch and dtype."""
+def check_cache(cache: Any, config: Any, batch: int, dtype: Any, *, xp: Namespace) -> int:
+    """`cache` as :func:`init_lm_cache` makes it for this config (an LMConfig or a
+    GPT2Config: their n_layers, n_kv_heads, head_dim, max_len), batch and dtype; returns its
+    capacity C (<= ``max_len``)."""
     if not isinstance(cache, Mapping) or "layers" not in cache or "length" not in cache:
         msg = "`cache` must be a dict with 'layers' and 'length' (see init_lm_cache)"
         raise TypeError(msg)
-    want = (batch, config.n_kv_heads, config.max_len, config.head_dim)
+    if len(cache["layers"]) != config.n_layers:
+        msg = f"`cache` must hold {config.n_layers} layers, got {len(cache['layers'])}"
+        raise ValueError(msg)
+    first = cache["layers"][0]["k"].shape
+    capacity = min(first[2], config.max_len) if len(first) == 4 else config.max_len
+    want = (batch, config.n_kv_heads, capacity, config.head_dim)
     for i, layer in enumerate(cache["layers"]):
         for name in ("k", "v"):
             got = layer[name]
             if tuple(got.shape) != want or got.dtype != dtype:
                 msg = (
                     f"`cache['layers'][{i}]['{name}']` must be {shape_str(want)} {dtype} "
-                    f"(B, K, M, H), got {shape_str(got.shape)} {got.dtype}"
+                    f"(B, K, C, H), got {shape_str(got.shape)} {got.dtype}"
                 )
                 raise ValueError(msg)
-    if len(cache["layers"]) != config.n_layers:
-        msg = f"`cache` must hold {config.n_layers} layers, got {len(cache['layers'])}"
-        raise ValueError(msg)
+    return int(capacity)

@@ -10,8 +10,8 @@ Architecture (tokens (B, T) -> logits (B, T, V)), Radford et al. 2019::
     logits = layer_norm(x) @ wte.T                         the head tied to the embedding
 
 Hugging Face stores GPT-2's linear layers as ``Conv1D`` with (in, out) weights, which is
-mlprims' ``x @ w`` layout already: nothing is transposed. Decoding recomputes the buffer at each
-step (:func:`gpt2_step_fn`, no KV cache yet).
+mlprims' ``x @ w`` layout already: nothing is transposed. Decoding keeps a KV cache
+(:func:`gpt2_step_fn`), the one of :func:`mlprims.lm` (``models/_cache.py``).
 """
 
 from __future__ import annotations
@@ -22,14 +22,16 @@ from typing import Any
 
 from array_api_compat import device as device_of
 
-from .._array import Array, check_array, check_int, index_dtype, namespace
+from .. import backends
+from .._array import Array, check_array, check_bool, check_int, index_dtype, namespace
 from .._layers import linear, merge_heads, split_heads
 from ..activations import gelu
-from ..attention import scaled_dot_product_attention
 from ..normalization import layer_norm
-from ._common import embed_rows, padding_keys, prompt_padding
+from ._cache import as_index, attend, init_cache, key_mask, step_function
+from ._common import embed_rows
+from ._lm_checks import check_cache, check_index
 
-__all__ = ["GPT2Config", "gpt2", "gpt2_step_fn"]
+__all__ = ["GPT2Config", "gpt2", "gpt2_step_fn", "init_gpt2_cache"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,16 @@ class GPT2Config:
             msg = f"`d_model` ({self.d_model}) must be divisible by `n_heads` ({self.n_heads})"
             raise ValueError(msg)
 
+    @property
+    def head_dim(self) -> int:
+        """H = E / N."""
+        return self.d_model // self.n_heads
+
+    @property
+    def n_kv_heads(self) -> int:
+        """K = N: GPT-2's keys and values have as many heads as its queries."""
+        return self.n_heads
+
 
 def gpt2(
     params: Mapping[str, Any],
@@ -76,9 +88,11 @@ def gpt2(
     /,
     *,
     config: GPT2Config,
+    cache: Mapping[str, Any] | None = None,
+    index: int | Array | None = None,
     attention_mask: Array | None = None,
     positions: Array | None = None,
-) -> Array:
+) -> tuple[Array, dict[str, Any] | None]:
     """GPT-2's logits for every token: ``GPT2LMHeadModel(tokens, attention_mask).logits``.
 
     Parameters
@@ -92,14 +106,22 @@ def gpt2(
         T <= M.
     config : GPT2Config
         The sizes.
-    attention_mask : boolean or 0/1 integer array, shape (B, T), optional
-        The tokens that count as keys (0: padding).
+    cache : dict, optional
+        From :func:`init_gpt2_cache` or a previous call: `tokens` continue the sequences it
+        holds (as :func:`mlprims.lm`'s).
+    index : int or 0-d integer array, optional
+        The position of ``tokens[:, 0]`` (default 0, or ``cache["length"][0]``).
+    attention_mask : boolean or 0/1 integer array, optional
+        The tokens that count as keys (0: padding): (B, T), or with a cache (B, S) for its
+        slots ``0 .. S - 1``.
     positions : integer array, shape (B, T), optional
-        Rows of ``wpe`` (default ``0 .. T - 1``, as transformers' forward).
+        Rows of ``wpe`` (default ``index .. index + T - 1``, as transformers' forward).
 
     Returns
     -------
-    array, shape (B, T, V)
+    logits : array, shape (B, T, V)
+    cache : dict or None
+        With a `cache`, this call's keys and values written into it; else None.
     """
     check_array(tokens, "tokens")
     xp = namespace(tokens, params["wte"], names=("tokens", "params['wte']"))
@@ -107,36 +129,90 @@ def gpt2(
     if length > config.max_len:
         msg = f"`tokens` has T = {length} tokens, over max_len = {config.max_len}"
         raise ValueError(msg)
-    device = device_of(tokens)
+    capacity = config.max_len
+    if cache is not None:
+        capacity = check_cache(cache, config, batch, params["wte"].dtype, xp=xp)
+        if index is None:
+            index = cache["length"][0]
+    start = check_index(
+        0 if index is None else index, length, capacity, cached=cache is not None, xp=xp
+    )
+    keys = None
+    if attention_mask is not None:
+        keys = key_mask(attention_mask, tokens, None if cache is None else capacity)
     if positions is None:
-        positions = xp.broadcast_to(
-            xp.arange(length, dtype=index_dtype(xp), device=device)[None, :], (batch, length)
-        )
+        steps = xp.arange(length, dtype=index_dtype(xp), device=device_of(tokens))
+        positions = xp.broadcast_to(as_index(start, xp=xp, like=tokens) + steps, (batch, length))
     e = config.d_model
     x = embed_rows(params["wte"], tokens, xp=xp) + embed_rows(params["wpe"], positions, xp=xp)
-    mask = xp.tril(xp.ones((length, length), dtype=xp.bool, device=device))  # causal (T, T)
-    if attention_mask is not None:
-        keys = padding_keys(attention_mask, tokens, xp=xp)
-        mask = mask & keys[:, None, None, :]  # (B, 1, T, T)
-    for layer in params["layers"]:
+    new_layers = []
+    for i, layer in enumerate(params["layers"]):
         h = layer_norm(x, e, layer["ln_1"]["weight"], layer["ln_1"]["bias"], eps=config.norm_eps)
         qkv = linear(h, layer["c_attn_w"], layer["c_attn_b"])  # (B, T, 3E)
         q, k, v = (
             split_heads(qkv[..., i * e : (i + 1) * e], config.n_heads, xp=xp) for i in range(3)
         )
-        out = scaled_dot_product_attention(q, k, v, mask=mask)
+        layer_cache = None if cache is None else cache["layers"][i]
+        out, layer_cache = attend(q, k, v, layer_cache, start, keys=keys, window=None, xp=xp)
+        new_layers.append(layer_cache)
         x = x + linear(merge_heads(out, xp=xp), layer["c_proj_w"], layer["c_proj_b"])
         h = layer_norm(x, e, layer["ln_2"]["weight"], layer["ln_2"]["bias"], eps=config.norm_eps)
         h = gelu(linear(h, layer["c_fc_w"], layer["c_fc_b"]), approximate="tanh")
         x = x + linear(h, layer["mlp_proj_w"], layer["mlp_proj_b"])
     x = layer_norm(x, e, params["ln_f"]["weight"], params["ln_f"]["bias"], eps=config.norm_eps)
-    return x @ xp.matrix_transpose(params["wte"])
+    logits = x @ xp.matrix_transpose(params["wte"])
+    if cache is None:
+        return logits, None
+    filled = as_index(start, xp=xp, like=tokens) + length
+    return logits, {"layers": new_layers, "length": xp.broadcast_to(filled, (batch,))}
+
+
+def init_gpt2_cache(
+    config: GPT2Config,
+    batch: int,
+    *,
+    capacity: int | None = None,
+    dtype: Any = "float32",
+    backend: str | backends.Backend | None = None,
+) -> dict[str, Any]:
+    """An empty KV cache for :func:`gpt2`: as :func:`mlprims.init_lm_cache` (K = N heads).
+
+    Parameters
+    ----------
+    config : GPT2Config
+        The sizes.
+    batch : int
+        B.
+    capacity : int, optional
+        C <= M, the positions it holds (default M).
+    dtype : str or dtype
+        The parameters' dtype.
+    backend : str or Backend, optional
+        Where to create it (default: see :func:`mlprims.use`).
+
+    Returns
+    -------
+    dict
+        ``layers`` (one ``{"k", "v"}`` (B, N, C, H) per block) and ``length`` (B,).
+    """
+    b = check_int(batch, "batch", minimum=1)
+    c = config.max_len if capacity is None else check_int(capacity, "capacity", minimum=1)
+    if c > config.max_len:
+        msg = f"`capacity` ({c}) must not exceed max_len ({config.max_len})"
+        raise ValueError(msg)
+    n, h = config.n_heads, config.head_dim
+    return init_cache(config.n_layers, b, n, c, h, dtype=dtype, backend=backend)
 
 
 def gpt2_step_fn(
-    params: Mapping[str, Any], config: GPT2Config, *, attention_mask: Array | None = None
+    params: Mapping[str, Any],
+    config: GPT2Config,
+    *,
+    cached: bool = True,
+    attention_mask: Array | None = None,
 ) -> Callable[[Array, Any, Any], tuple[Array, Any]]:
-    """A step function of :func:`gpt2` for :func:`mlprims.generate`, without a KV cache.
+    """A step function of :func:`gpt2` for :func:`mlprims.generate`: the KV cache and the
+    prompt's padding exactly as :func:`mlprims.lm_step_fn` (whose docstring tells them).
 
     Parameters
     ----------
@@ -144,6 +220,8 @@ def gpt2_step_fn(
         As :func:`gpt2` takes them.
     config : GPT2Config
         The sizes.
+    cached : bool
+        Decode with a KV cache (default); False recomputes the whole buffer at every step.
     attention_mask : boolean or 0/1 integer array, shape (B, P), optional
         The prompt's left padding: never attended to, and positions counted from each row's
         first token (transformers' generate); repeated for beams.
@@ -151,18 +229,16 @@ def gpt2_step_fn(
     Returns
     -------
     callable
-        ``step_fn(tokens, cache, index) -> (logits, cache)``: the whole (B, L) buffer is run
-        (causal: the positions not yet written are unseen) and the scores of the token after
-        position ``index - 1`` returned; `cache` passes through untouched.
+        ``step_fn(tokens, cache, index) -> (logits (B, V), cache)``.
     """
+    check_bool(cached, "cached")
 
-    def step_fn(tokens: Array, cache: Any, index: Any) -> tuple[Array, Any]:
-        xp = namespace(tokens)
-        keys, positions = None, None
-        if attention_mask is not None:
-            keys, positions = prompt_padding(attention_mask, tokens, xp=xp)
-        logits = gpt2(params, tokens, config=config, attention_mask=keys, positions=positions)
-        at = xp.reshape(xp.astype(xp.asarray(index), index_dtype(xp)) - 1, (1,))
-        return xp.take(logits, at, axis=1)[:, 0, :], cache
+    def forward(tokens: Array, cache: Any, index: Any, padding: dict[str, Array]) -> Any:
+        return gpt2(params, tokens, config=config, cache=cache, index=index, **padding)
 
-    return step_fn
+    def new_cache(batch: int, capacity: int, backend: backends.Backend) -> dict[str, Any]:
+        dtype = params["wte"].dtype
+        return init_gpt2_cache(config, batch, capacity=capacity, dtype=dtype, backend=backend)
+
+    wte = params["wte"]
+    return step_function(forward, new_cache, wte, cached=cached, attention_mask=attention_mask)

@@ -12,15 +12,16 @@ Architecture (tokens (B, T) -> logits (B, T, V)), nanoGPT's letters with the att
     logits = (rms_norm(x) · norm) @ embed.T             the output head tied to the embedding
 
 Shape legend: B batch, T tokens, V vocabulary, E = d_model, N query heads, K key/value heads,
-H = E / N head size, F = d_ff, M = max_len (the cache's capacity). Parameters are a plain dict
-(a pytree), weights in the ``y = x @ w`` layout, no biases (as Llama)::
+H head size (E / N unless the config says), F = d_ff, M = max_len, C <= M the cache's capacity.
+Parameters are a plain dict (a pytree), weights in the ``y = x @ w`` layout, no biases (as
+Llama; Qwen2's ``bq``, ``bk``, ``bv`` when present)::
 
     embed                 (V, E)
     layers[i]             attn_norm (E,), wq (E, N·H), wk (E, K·H), wv (E, K·H), wo (N·H, E),
                           mlp_norm (E,), w_gate (E, F), w_up (E, F), w_down (F, E)
     norm                  (E,)
 
-The KV cache (:func:`init_lm_cache`) holds every layer's keys and values, (B, K, M, H), and
+The KV cache (:func:`init_lm_cache`) holds every layer's keys and values, (B, K, C, H), and
 ``length`` (B,), the tokens it holds: every array has the batch on axis 0, so decoding
 (:func:`lm_step_fn`) may reorder its rows (beam search).
 """
@@ -30,26 +31,19 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from array_api_compat import device as device_of
-
 from .. import backends
 from .._array import (
     Array,
     Namespace,
-    check_array,
     check_bool,
-    index_dtype,
-    namespace,
     shape_str,
 )
 from .._layers import linear, merge_heads, split_heads
 from ..activations import swiglu
-from ..attention import scaled_dot_product_attention
-from ..attention.kv_cache import write_cache
 from ..normalization import rms_norm
 from ..positional import apply_rope
-from ._common import prompt_padding
-from ._lm_checks import check_cache, check_index, check_tokens, concrete_int
+from ._cache import as_index, attend, key_mask, step_function
+from ._lm_checks import check_cache, check_index, check_tokens
 from .lm_config import LMConfig, check_config, kv_heads
 from .lm_init import init_lm_cache
 
@@ -83,11 +77,12 @@ def lm(
         holds. Without one, `tokens` are whole sequences from position `index` (default 0).
     index : int or 0-d integer array, optional
         The position of ``tokens[:, 0]``; with a `cache`, default ``cache["length"][0]``.
-        ``index + T`` must not exceed ``max_len`` (checked when readable).
+        ``index + T`` must not exceed ``max_len``, or the cache's capacity C (checked when
+        readable).
     attention_mask : boolean or 0/1 integer array, optional
         The tokens that count as keys (False or 0: padding), as Hugging Face takes it: (B, T)
-        without a cache; with one, (B, S) for the cache positions ``0 .. S - 1`` (S <=
-        ``max_len``, covering ``index + T``; later positions are unseen anyway).
+        without a cache; with one, (B, S) for the cache positions ``0 .. S - 1`` (S <= C,
+        covering ``index + T``; later positions are unseen anyway).
     positions : integer array, shape (B, T), optional
         RoPE positions of the tokens (default ``index .. index + T - 1``, also with a mask, as
         Hugging Face's forward); a left-padded row's positions start after its padding, as
@@ -123,12 +118,17 @@ def lm(
     check_config(config)
     xp = check_tokens(params, tokens, config)
     batch, length = tokens.shape
+    capacity = config.max_len
     if cache is not None:
-        check_cache(cache, config, batch, params["embed"].dtype, xp=xp)
+        capacity = check_cache(cache, config, batch, params["embed"].dtype, xp=xp)
         if index is None:
             index = cache["length"][0]
-    start = check_index(0 if index is None else index, length, config, xp=xp)
-    keys = None if attention_mask is None else _key_mask(attention_mask, tokens, cache, config)
+    start = check_index(
+        0 if index is None else index, length, capacity, cached=cache is not None, xp=xp
+    )
+    keys = None
+    if attention_mask is not None:
+        keys = key_mask(attention_mask, tokens, None if cache is None else capacity)
     if positions is not None and tuple(positions.shape) != (batch, length):
         msg = f"`positions` must have shape {shape_str((batch, length))}, got {positions.shape}"
         raise ValueError(msg)
@@ -147,7 +147,7 @@ def lm(
     logits = x @ head  # (B, T, V)
     if cache is None:
         return logits, None
-    filled = _as_index(start, xp=xp, like=tokens) + length
+    filled = as_index(start, xp=xp, like=tokens) + length
     return logits, {"layers": new_layers, "length": xp.broadcast_to(filled, (batch,))}
 
 
@@ -181,9 +181,9 @@ def lm_step_fn(
         ``step_fn(tokens, cache, index) -> (logits, cache)``: `tokens` the whole (B, L)
         buffer (L <= ``max_len``), `index` the positions filled (an int, or a 0-d integer
         array, traced under ``jax.jit``), `logits` (B, V) the scores of the token at position
-        `index`. With `cached`, the cache (None at the first call: it is built then, or one
-        from :func:`init_lm_cache`) receives only the tokens not yet in it: the whole prompt
-        at the first call, one token at each later one.
+        `index`. With `cached`, the cache (None at the first call: it is built then, its
+        capacity the buffer's length L; or one from :func:`init_lm_cache`) receives only the
+        tokens not yet in it: the whole prompt at the first call, one token at each later one.
 
     Notes
     -----
@@ -209,64 +209,15 @@ def lm_step_fn(
     check_config(config)
     check_bool(cached, "cached")
 
-    def step_fn(tokens: Array, cache: Any, index: Any) -> tuple[Array, Any]:
-        xp = check_tokens(params, tokens, config)
-        padding = _padding(attention_mask, tokens, xp=xp)  # {} or mask and positions (B, L)
-        if not cached:
-            logits, _ = lm(params, tokens, config=config, **padding)  # causal: pads unseen
-            return _column(logits, index, xp=xp), cache
-        if cache is None:
-            embed = params["embed"]
-            backend = backends.of(tokens)
-            cache = init_lm_cache(config, tokens.shape[0], dtype=embed.dtype, backend=backend)
-            start: int | None = 0
-        else:
-            start = concrete_int(cache["length"][0])
-        stop = concrete_int(index)
-        if start is None or stop is None:  # traced (jax.jit): a loop over the new tokens
-            return _one_at_a_time(params, tokens, cache, index, config, padding, xp=xp)
-        if not 0 <= start < stop:
-            msg = f"`index` ({stop}) must exceed the tokens in the cache ({start})"
-            raise ValueError(msg)
-        if padding:
-            padding["positions"] = padding["positions"][:, start:stop]
-        chunk = tokens[:, start:stop]
-        logits, cache = lm(params, chunk, config=config, cache=cache, index=start, **padding)
-        return logits[:, -1, :], cache
+    def forward(tokens: Array, cache: Any, index: Any, padding: dict[str, Array]) -> Any:
+        return lm(params, tokens, config=config, cache=cache, index=index, **padding)
 
-    return step_fn
+    def new_cache(batch: int, capacity: int, backend: backends.Backend) -> dict[str, Any]:
+        dtype = params["embed"].dtype
+        return init_lm_cache(config, batch, capacity=capacity, dtype=dtype, backend=backend)
 
-
-def _one_at_a_time(
-    params: Mapping[str, Any],
-    tokens: Array,
-    cache: Any,
-    index: Any,
-    config: LMConfig,
-    padding: dict[str, Array],
-    *,
-    xp: Namespace,
-) -> tuple[Array, Any]:
-    """Feed positions ``cache["length"][0] .. index - 1`` one by one (traced bounds)."""
-
-    def body(i: Any, carry: tuple[Any, Array]) -> tuple[Any, Array]:
-        cache, _ = carry
-        position = _as_index(i, xp=xp, like=tokens)
-        at = xp.reshape(position, (1,))
-        token = xp.take(tokens, at, axis=1)  # (B, 1)
-        pads = dict(padding)
-        if pads:
-            pads["positions"] = xp.take(pads["positions"], at, axis=1)
-        logits, cache = lm(params, token, config=config, cache=cache, index=position, **pads)
-        return cache, logits[:, 0, :]
-
-    batch = tokens.shape[0]
     embed = params["embed"]
-    empty = xp.zeros((batch, config.vocab), dtype=embed.dtype, device=device_of(embed))
-    start = _as_index(cache["length"][0], xp=xp, like=tokens)
-    stop = _as_index(index, xp=xp, like=tokens)
-    cache, logits = backends.of(tokens).fori_loop(start, stop, body, (cache, empty))
-    return logits, cache
+    return step_function(forward, new_cache, embed, cached=cached, attention_mask=attention_mask)
 
 
 def _block(
@@ -281,7 +232,7 @@ def _block(
     xp: Namespace,
 ) -> tuple[Array, dict[str, Array] | None]:
     """One pre-norm block: x + attention(norm(x)), then x + swiglu(norm(x)); `keys` the keys
-    that count ((B, T), or (B, M) with a cache; None: all), `positions` (B, T) RoPE's."""
+    that count ((B, T), or (B, C) with a cache; None: all), `positions` (B, T) RoPE's."""
     n, kv, e = config.n_heads, kv_heads(config), config.d_model
     h = rms_norm(x, e, layer["attn_norm"], eps=config.norm_eps)
     q = split_heads(linear(h, layer["wq"], layer.get("bq")), n, xp=xp)  # (B, N, T, H)
@@ -294,75 +245,8 @@ def _block(
     else:  # (B, 1, T): one row of positions for every head
         q = apply_rope(q, positions[:, None, :], base=base, scaling=scaling)
         k = apply_rope(k, positions[:, None, :], base=base, scaling=scaling)
-    new_cache = None
-    length = q.shape[-2]
-    if cache is None and keys is None and config.sliding_window is None:
-        out = scaled_dot_product_attention(q, k, v, is_causal=True)
-    elif cache is None:  # the T tokens see each other: causal, window, no padding keys
-        mask = _visible(_as_index(0, xp=xp, like=x), length, length, config, xp=xp)
-        if keys is not None:
-            mask = mask & keys[:, None, None, :]  # (B, 1, T, T)
-        out = scaled_dot_product_attention(q, k, v, mask=mask)
-    else:
-        begin = _as_index(start, xp=xp, like=x)
-        written = write_cache({"k": cache["k"], "v": cache["v"], "index": begin}, k, v, xp=xp)
-        new_cache = {"k": written["k"], "v": written["v"]}  # (B, K, M, H)
-        mask = _visible(begin, length, config.max_len, config, xp=xp)  # (T, M)
-        if keys is not None:
-            mask = mask & keys[:, None, None, :]  # (B, 1, T, M)
-        out = scaled_dot_product_attention(q, written["k"], written["v"], mask=mask)
+    window = config.sliding_window
+    out, new_cache = attend(q, k, v, cache, start, keys=keys, window=window, xp=xp)
     x = x + merge_heads(out, xp=xp) @ layer["wo"]
     h = rms_norm(x, e, layer["mlp_norm"], eps=config.norm_eps)
     return x + swiglu(h, layer["w_gate"], layer["w_up"], layer["w_down"]), new_cache
-
-
-def _padding(prompt_mask: Any, tokens: Array, *, xp: Namespace) -> dict[str, Array]:
-    """:func:`._common.prompt_padding` as lm's keyword arguments ({} without a mask)."""
-    if prompt_mask is None:
-        return {}
-    keys, positions = prompt_padding(prompt_mask, tokens, xp=xp)
-    return {"attention_mask": keys, "positions": positions}
-
-
-def _key_mask(mask: Any, tokens: Array, cache: Any, config: LMConfig) -> Array:
-    """`mask` checked and as booleans: (B, T) without a cache; with one, (B, S <= M) padded
-    with False to (B, M), the cache's positions."""
-    check_array(mask, "attention_mask")
-    xp = namespace(mask, tokens, names=("attention_mask", "tokens"))
-    batch, length = tokens.shape
-    width = mask.shape[-1] if mask.ndim == 2 else -1
-    fits = width == length if cache is None else length <= width <= config.max_len
-    if mask.ndim != 2 or mask.shape[0] != batch or not fits:
-        want = f"(B, T) = {shape_str(tokens.shape)}" if cache is None else "(B, S), S <= M"
-        msg = f"`attention_mask` must have shape {want}, got {shape_str(mask.shape)}"
-        raise ValueError(msg)
-    keys = mask if mask.dtype == xp.bool else mask != 0
-    if cache is None or width == config.max_len:
-        return keys
-    rest = xp.zeros((batch, config.max_len - width), dtype=xp.bool, device=device_of(mask))
-    return xp.concat([keys, rest], axis=1)
-
-
-def _visible(begin: Array, length: int, width: int, config: LMConfig, *, xp: Namespace) -> Array:
-    """(T, width): query i, in slot begin + i, sees the slots j <= begin + i, and with a
-    sliding window W only j > begin + i - W (Mistral; Hugging Face's sliding_window_overlay)."""
-    device = device_of(begin)
-    keys = xp.arange(width, dtype=begin.dtype, device=device)[None, :]  # (1, width)
-    queries = (begin + xp.arange(length, dtype=begin.dtype, device=device))[:, None]  # (T, 1)
-    seen = keys <= queries
-    if config.sliding_window is not None:
-        seen = seen & (keys > queries - config.sliding_window)
-    return seen
-
-
-def _column(logits: Array, index: Any, *, xp: Namespace) -> Array:
-    """``logits[:, index - 1, :]`` for an int or a traced 0-d `index`: (B, L, V) -> (B, V)."""
-    position = _as_index(index, xp=xp, like=logits) - 1
-    return xp.take(logits, xp.reshape(position, (1,)), axis=1)[:, 0, :]
-
-
-def _as_index(value: Any, *, xp: Namespace, like: Array) -> Array:
-    """An int or a 0-d integer array as a 0-d array of the index dtype."""
-    if isinstance(value, int):
-        return xp.asarray(value, dtype=index_dtype(xp), device=device_of(like))
-    return xp.astype(value, index_dtype(xp))

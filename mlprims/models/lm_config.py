@@ -21,8 +21,7 @@ class LMConfig:
     vocab : int
         V, the number of token ids.
     d_model : int
-        E, the width of the residual stream; divisible by `n_heads`, with an even head size
-        ``d_model // n_heads`` (RoPE rotates pairs).
+        E, the width of the residual stream.
     n_layers : int
         L, the number of blocks.
     n_heads : int
@@ -47,6 +46,10 @@ class LMConfig:
         tuple of items so the config stays hashable.
     sliding_window : int, optional
         W: a token sees only the W latest positions, itself included (Mistral); None: all.
+    head_dim : int, optional
+        H, each head's size, even (RoPE rotates pairs); default ``d_model // n_heads``, which
+        must then divide evenly. Given, N·H may differ from E (Qwen3, Gemma: Hugging Face's
+        ``head_dim``): q is (E, N·H) and the output projection (N·H, E).
     """
 
     vocab: int
@@ -61,16 +64,24 @@ class LMConfig:
     tie_embeddings: bool = True
     rope_scaling: Any = None
     sliding_window: int | None = None
+    head_dim: int = None  # type: ignore[assignment]  # resolved to an int in __post_init__
 
     def __post_init__(self) -> None:
         for name in ("vocab", "d_model", "n_layers", "n_heads", "max_len"):  # Python ints
             object.__setattr__(self, name, check_int(getattr(self, name), name, minimum=1))
-        if self.d_model % self.n_heads or (self.d_model // self.n_heads) % 2:
-            msg = (
-                f"`d_model` ({self.d_model}) must be divisible by `n_heads` ({self.n_heads}) "
-                "into an even head size (RoPE rotates pairs of features)"
-            )
+        if self.head_dim is None:
+            if self.d_model % self.n_heads or (self.d_model // self.n_heads) % 2:
+                msg = (
+                    f"`d_model` ({self.d_model}) must be divisible by `n_heads` ({self.n_heads}) "
+                    "into an even head size (RoPE rotates pairs of features), or `head_dim` given"
+                )
+                raise ValueError(msg)
+            object.__setattr__(self, "head_dim", self.d_model // self.n_heads)
+        head_dim = check_int(self.head_dim, "head_dim", minimum=2)
+        if head_dim % 2:
+            msg = f"`head_dim` ({head_dim}) must be even (RoPE rotates pairs of features)"
             raise ValueError(msg)
+        object.__setattr__(self, "head_dim", head_dim)
         kv = self.n_heads if self.n_kv_heads is None else self.n_kv_heads
         kv = check_int(kv, "n_kv_heads", minimum=1)
         if self.n_heads % kv:
@@ -102,11 +113,6 @@ class LMConfig:
     def scaling(self) -> dict[str, Any] | None:
         """`rope_scaling` as the mapping :func:`mlprims.apply_rope` takes."""
         return None if self.rope_scaling is None else dict(self.rope_scaling)
-
-    @property
-    def head_dim(self) -> int:
-        """H = d_model // n_heads."""
-        return self.d_model // self.n_heads
 
 
 def kv_heads(config: LMConfig) -> int:

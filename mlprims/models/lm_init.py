@@ -12,11 +12,9 @@ from .._array import (
     Array,
     check_float_dtype,
     check_int,
-    index_dtype,
-    namespace,
 )
 from .._layers import creation_target
-from ..attention import init_kv_cache
+from ._cache import init_cache
 from .lm_config import LMConfig, check_config, kv_heads
 
 __all__ = ["init_lm", "init_lm_cache"]
@@ -100,6 +98,7 @@ def init_lm_cache(
     config: LMConfig,
     batch: int,
     *,
+    capacity: int | None = None,
     dtype: Any = "float32",
     backend: str | backends.Backend | None = None,
 ) -> dict[str, Any]:
@@ -111,6 +110,10 @@ def init_lm_cache(
         The sizes.
     batch : int
         B, the rows decoded together.
+    capacity : int, optional
+        C <= ``max_len``, the positions it holds (default ``max_len``). Attention reads all C
+        slots at every step, so a cache as long as the sequence decoded, not the model's
+        longest (131072 for Llama 3), is what keeps decoding fast.
     dtype : str or dtype
         The parameters' dtype.
     backend : str or Backend, optional
@@ -119,7 +122,7 @@ def init_lm_cache(
     Returns
     -------
     dict
-        ``layers``: one ``{"k", "v"}`` per block, each (B, K, M, H) zeros; ``length``: (B,)
+        ``layers``: one ``{"k", "v"}`` per block, each (B, K, C, H) zeros; ``length``: (B,)
         zeros, the tokens held.
 
     Examples
@@ -129,15 +132,15 @@ def init_lm_cache(
     >>> cache = mlprims.init_lm_cache(config, 3)
     >>> cache["layers"][0]["k"].shape, cache["length"].tolist()
     ((3, 4, 32, 4), [0, 0, 0])
+    >>> mlprims.init_lm_cache(config, 3, capacity=10)["layers"][0]["k"].shape
+    (3, 4, 10, 4)
     """
     check_config(config)
     b = check_int(batch, "batch", minimum=1)
-    layers = []
-    for _ in range(config.n_layers):
-        kv = init_kv_cache(
-            b, kv_heads(config), config.max_len, config.head_dim, dtype=dtype, backend=backend
-        )
-        layers.append({"k": kv["k"], "v": kv["v"]})
-    xp = namespace(layers[0]["k"])
-    length = xp.zeros((b,), dtype=index_dtype(xp), device=device_of(layers[0]["k"]))
-    return {"layers": layers, "length": length}
+    c = config.max_len if capacity is None else check_int(capacity, "capacity", minimum=1)
+    if c > config.max_len:
+        msg = f"`capacity` ({c}) must not exceed max_len ({config.max_len})"
+        raise ValueError(msg)
+    return init_cache(
+        config.n_layers, b, kv_heads(config), c, config.head_dim, dtype=dtype, backend=backend
+    )

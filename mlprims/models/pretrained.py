@@ -6,7 +6,8 @@ A checkpoint directory as ``save_pretrained`` writes it (``config.json`` and
 architecture, and every tensor is renamed to mlprims' parameter dict and transposed to its
 ``x @ w`` layout; then the arrays move to the chosen backend. Architectures so far: ``llama``,
 ``qwen2`` (biases on q, k and v) and ``mistral`` (a sliding attention window) on
-:func:`mlprims.lm`, ``gpt2`` on :func:`mlprims.models.gpt2.gpt2`.
+:func:`mlprims.lm`, ``gpt2`` on :func:`mlprims.models.gpt2.gpt2`, ``bert`` on
+:func:`mlprims.models.bert.bert`, ``resnet`` on :func:`mlprims.models.resnet.resnet`.
 
 Loading is all or nothing: a missing file, an unknown ``model_type``, a tensor missing, left
 over or of the wrong shape is a ``ValueError`` naming it, before any array is made.
@@ -26,16 +27,18 @@ from .. import backends
 from .._array import Array
 from ..decoding.generate import generate as decode
 from ._convert import ARCHITECTURES
+from ._safetensors import read_tensors
 from .bert import BertConfig, bert
 from .gpt2 import GPT2Config, gpt2, gpt2_step_fn
 from .lm import lm, lm_step_fn
 from .lm_config import LMConfig
+from .resnet import ResNetConfig, resnet
 
-__all__ = ["CausalLM", "Encoder", "from_pretrained", "from_transformers"]
+__all__ = ["CausalLM", "Encoder", "ImageClassifier", "from_pretrained", "from_transformers"]
 
 #: Tensors a checkpoint may hold that the model does not use: rotary caches of old Llama
-#: checkpoints.
-_IGNORED = ("rotary_emb.inv_freq", ".attn.bias", ".attn.masked_bias")  # GPT-2: mask buffers
+#: checkpoints, GPT-2's mask buffers, the batch norms' step counters (ResNet).
+_IGNORED = ("rotary_emb.inv_freq", ".attn.bias", ".attn.masked_bias", ".num_batches_tracked")
 
 
 @dataclass(frozen=True)
@@ -76,9 +79,12 @@ class CausalLM:
         -------
         array, shape (B, T, V)
         """
-        if isinstance(self.config, GPT2Config):
-            return gpt2(self.params, input_ids, config=self.config, attention_mask=attention_mask)
-        logits, _ = lm(self.params, input_ids, config=self.config, attention_mask=attention_mask)
+        forward: Callable[..., tuple[Array, Any]] = (
+            gpt2 if isinstance(self.config, GPT2Config) else lm
+        )
+        logits, _ = forward(
+            self.params, input_ids, config=self.config, attention_mask=attention_mask
+        )
         return logits
 
     def generate(
@@ -93,7 +99,8 @@ class CausalLM:
 
         Decoding runs with the KV cache through :func:`mlprims.generate` (greedy by default;
         ``strategy="sample"`` or ``num_beams``, as its options). ``eos_token_id`` and
-        ``pad_token_id`` default to the checkpoint's generation config, a missing pad to the
+        ``pad_token_id`` default to the checkpoint's generation config (a list of
+        end-of-sequence ids: any of them ends a row), a missing pad to the (first)
         end-of-sequence id, as ``transformers`` does; a row that ends is padded, and the result
         always has P + N columns (``transformers`` stops when every row has ended: the same
         tokens, then padding).
@@ -114,9 +121,10 @@ class CausalLM:
         -------
         integer array, shape (B, P + N)
         """
-        eos = options.pop("eos_token_id", _first(self.hf_config.get("eos_token_id")))
-        pad = options.pop("pad_token_id", _first(self.hf_config.get("pad_token_id")))
-        pad = (eos if eos is not None else 0) if pad is None else pad
+        eos = options.pop("eos_token_id", self.hf_config.get("eos_token_id"))
+        pad = options.pop("pad_token_id", self.hf_config.get("pad_token_id"))
+        if pad is None:  # transformers: the (first) end-of-sequence id
+            pad = _first(eos) if eos is not None else 0
         if options.get("num_beams", 1) > 1:  # transformers: beams mean beam search
             options.setdefault("strategy", "beam")
         if isinstance(self.config, GPT2Config):
@@ -129,8 +137,7 @@ class CausalLM:
 
 
 def _first(token_id: Any) -> int | None:
-    """A token id of a config: the first of a list (transformers stops at any of them; here
-    the first)."""
+    """A token id, or the first of a list of them (Llama 3's end-of-sequence ids)."""
     return token_id[0] if isinstance(token_id, list) and token_id else token_id
 
 
@@ -186,9 +193,46 @@ class Encoder:
         )
 
 
+@dataclass(frozen=True)
+class ImageClassifier:
+    """An image classifier loaded from a checkpoint (ResNet).
+
+    Attributes
+    ----------
+    config : ResNetConfig
+        The sizes, from ``config.json``.
+    params : dict
+        The parameters, as :func:`mlprims.models.resnet.resnet` takes them.
+    model_type : str
+        ``"resnet"``.
+    hf_config : dict
+        ``config.json`` as read (``id2label``: the class names).
+    """
+
+    config: ResNetConfig
+    params: dict[str, Any]
+    model_type: str
+    hf_config: Mapping[str, Any] = field(default_factory=dict)
+
+    def __call__(self, pixel_values: Array) -> Array:
+        """``ResNetForImageClassification(pixel_values).logits`` (eval mode).
+
+        Parameters
+        ----------
+        pixel_values : array, shape (B, C, H, W)
+            Images, NCHW, of the dtype of the parameters.
+
+        Returns
+        -------
+        array, shape (B, num_labels)
+            The pooled features (B, C_last) for a checkpoint without labels.
+        """
+        return resnet(self.params, pixel_values, config=self.config)
+
+
 def from_pretrained(
     path: str | Path, *, backend: str | backends.Backend | None = None, dtype: Any = None
-) -> CausalLM | Encoder:
+) -> CausalLM | Encoder | ImageClassifier:
     """A model from a directory written by ``transformers``' ``save_pretrained``.
 
     Parameters
@@ -204,8 +248,9 @@ def from_pretrained(
 
     Returns
     -------
-    CausalLM or Encoder
-        An :class:`Encoder` for ``bert``, a :class:`CausalLM` for the language models.
+    CausalLM, Encoder or ImageClassifier
+        An :class:`Encoder` for ``bert``, an :class:`ImageClassifier` for ``resnet``, a
+        :class:`CausalLM` for the language models.
 
     Raises
     ------
@@ -227,18 +272,18 @@ def from_pretrained(
             if k in ("bos_token_id", "eos_token_id", "pad_token_id") and v is not None
         }
     _architecture(hf_config)  # an unknown model_type or a bad config before reading weights
-    return _build(hf_config, _read_tensors(folder), backend=backend, dtype=dtype)
+    return _build(hf_config, read_tensors(folder), backend=backend, dtype=dtype)
 
 
 def from_transformers(
     model: Any, *, backend: str | backends.Backend | None = None, dtype: Any = None
-) -> CausalLM | Encoder:
+) -> CausalLM | Encoder | ImageClassifier:
     """A model from an in-memory ``transformers`` model (its config and ``state_dict``).
 
     Parameters
     ----------
     model : transformers.PreTrainedModel
-        E.g. a ``LlamaForCausalLM`` or a ``BertModel``.
+        E.g. a ``LlamaForCausalLM``, a ``BertModel`` or a ``ResNetForImageClassification``.
     backend : str or Backend, optional
         Where the parameters go (default: see :func:`mlprims.use`).
     dtype : str, optional
@@ -246,7 +291,7 @@ def from_transformers(
 
     Returns
     -------
-    CausalLM or Encoder
+    CausalLM, Encoder or ImageClassifier
     """
     tensors = {
         name: tensor.detach().cpu().float().numpy()
@@ -257,70 +302,23 @@ def from_transformers(
     return _build(model.config.to_dict(), tensors, backend=backend, dtype=dtype)
 
 
-def _read_tensors(folder: Path) -> dict[str, np.ndarray]:
-    try:
-        import safetensors  # noqa: F401 (the reader of _load_shard)
-    except ImportError as exc:
-        msg = "reading a checkpoint needs safetensors: pip install 'mlprims[hf]'"
-        raise ImportError(msg) from exc
-
-    index = folder / "model.safetensors.index.json"
-    if index.is_file():
-        shards = sorted(set(json.loads(index.read_text())["weight_map"].values()))
-    else:
-        shards = ["model.safetensors"]
-    tensors: dict[str, np.ndarray] = {}
-    for shard in shards:
-        file = folder / shard
-        if not file.is_file():
-            msg = f"{file}: no such file (the checkpoint's weights)"
-            raise ValueError(msg)
-        tensors.update(_load_shard(file))
-    return tensors
-
-
-def _load_shard(file: Path) -> dict[str, np.ndarray]:
-    """The tensors of one safetensors file, as NumPy arrays; bfloat16 ones (most Llama-family
-    checkpoints; NumPy has no bfloat16) widened exactly to float32 from their raw bits."""
-    from safetensors import safe_open
-
-    header_size = int.from_bytes(_head(file, 8), "little")  # the format: u64, JSON, the data
-    header = json.loads(_head(file, 8 + header_size)[8:])
-    tensors = {}
-    with safe_open(file, framework="numpy") as f:
-        for name, entry in header.items():
-            if name == "__metadata__":
-                continue
-            if entry["dtype"] != "BF16":
-                tensors[name] = f.get_tensor(name)
-                continue
-            start, stop = entry["data_offsets"]
-            raw = np.fromfile(file, np.uint16, (stop - start) // 2, offset=8 + header_size + start)
-            wide = raw.astype(np.uint32) << 16  # bfloat16 is the top half of a float32
-            tensors[name] = wide.view(np.float32).reshape(entry["shape"])
-    return tensors
-
-
-def _head(file: Path, size: int) -> bytes:
-    """The first `size` bytes of `file`."""
-    with file.open("rb") as f:
-        return f.read(size)
-
-
 def _build(
     hf_config: Mapping[str, Any],
     tensors: Mapping[str, np.ndarray],
     *,
     backend: str | backends.Backend | None,
     dtype: Any,
-) -> CausalLM | Encoder:
+) -> CausalLM | Encoder | ImageClassifier:
     config, convert = _architecture(hf_config)
     params = convert(_without_prefix(tensors), config)
     target = backends.resolve(backend)
-    first = next(iter(params.values()))  # an embedding table
-    chosen = dtype or str(first.dtype)
+    first: Any = params  # the first array: an embedding table, ResNet's stem conv
+    while isinstance(first, (dict, list)):
+        first = next(iter(first.values())) if isinstance(first, dict) else first[0]
+    chosen = dtype or str(first.dtype)  # every array, batch norm statistics too
     on_backend = _tree_map(lambda a: target.asarray(a, dtype=chosen), params)
-    kind = Encoder if isinstance(config, BertConfig) else CausalLM
+    kinds: dict[type, type] = {BertConfig: Encoder, ResNetConfig: ImageClassifier}
+    kind = kinds.get(type(config), CausalLM)
     return kind(config, on_backend, str(hf_config["model_type"]), dict(hf_config))
 
 
@@ -339,10 +337,14 @@ def _architecture(hf_config: Mapping[str, Any]) -> tuple[Any, Callable[..., Any]
 
 
 def _without_prefix(tensors: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Names without the ``model.``, ``transformer.`` or ``bert.`` of a ``*ForCausalLM``,
-    ``GPT2LMHeadModel`` or ``BertFor*`` (a bare ``*Model`` has none)."""
+    """Names without the ``model.``, ``transformer.``, ``bert.`` or ``resnet.`` of a
+    ``*ForCausalLM``, ``GPT2LMHeadModel``, ``BertFor*`` or ``ResNetFor*`` (a bare ``*Model``
+    has none)."""
     return {
-        name.removeprefix("model.").removeprefix("transformer.").removeprefix("bert."): array
+        name.removeprefix("model.")
+        .removeprefix("transformer.")
+        .removeprefix("bert.")
+        .removeprefix("resnet."): array
         for name, array in tensors.items()
         if not name.endswith(_IGNORED)
     }

@@ -91,7 +91,8 @@ def test_generate_with_and_without_cache(xb) -> None:
 
 
 def test_step_logits_cached_equal_uncached() -> None:
-    """Each step's logits, the prompt's and those of every later position, agree to 1e-5."""
+    """Each step's logits, the prompt's and those of every later position, agree to 1e-5; the
+    cache is as long as the buffer (7), not max_len (10)."""
     params = numpy_params()
     cached = mlprims.lm_step_fn(params, CONFIG)
     uncached = mlprims.lm_step_fn(params, CONFIG, cached=False)
@@ -101,6 +102,7 @@ def test_step_logits_cached_equal_uncached() -> None:
         expected, _ = uncached(TOKENS, None, index)
         np.testing.assert_allclose(logits, expected, atol=1e-5)
     assert cache["length"].tolist() == [7, 7]
+    assert cache["layers"][0]["k"].shape == (2, CONFIG.n_kv_heads, TOKENS.shape[1], 4)
 
 
 def test_traced_index_feeds_the_missing_tokens() -> None:
@@ -197,8 +199,13 @@ class TestBadInput:
             mlprims.lm(params, np.zeros((1, 11), dtype=np.int64), config=CONFIG)
         cache = mlprims.init_lm_cache(CONFIG, 1, backend="numpy")
         _, cache = mlprims.lm(params, np.zeros((1, 8), dtype=np.int64), config=CONFIG, cache=cache)
-        with pytest.raises(ValueError, match=r"`index` \+ T = 8 \+ 3 must lie in \[0, max_len"):
+        with pytest.raises(ValueError, match=r"8 \+ 3 must lie in \[0, the cache capacity = 10"):
             mlprims.lm(params, np.zeros((1, 3), dtype=np.int64), config=CONFIG, cache=cache)
+        short = mlprims.init_lm_cache(CONFIG, 1, capacity=4, backend="numpy")
+        with pytest.raises(ValueError, match=r"0 \+ 5 must lie in \[0, the cache capacity = 4"):
+            mlprims.lm(params, np.zeros((1, 5), dtype=np.int64), config=CONFIG, cache=short)
+        with pytest.raises(ValueError, match=r"`capacity` \(11\) must not exceed max_len \(10\)"):
+            mlprims.init_lm_cache(CONFIG, 1, capacity=11)
 
     def test_types(self) -> None:
         params = numpy_params()

@@ -130,6 +130,17 @@ def test_a_tied_head_and_llama3_rope_scaling(tmp_path: pathlib.Path) -> None:
     assert_close(model(TOKENS), _logits(hf_model), atol=1e-5, rtol=1e-5)
 
 
+def test_heads_wider_than_hidden_size_over_heads() -> None:
+    """``head_dim`` given (Qwen3, Gemma): 4 heads of 8 on a width of 16, q (16, 32), o (32, 16)."""
+    hf_model = _model("llama", head_dim=8)
+    model = from_transformers(hf_model, backend="torch")
+    assert model.config.head_dim == 8 and tuple(model.params["layers"][0]["wo"].shape) == (32, 16)
+    assert_close(model(torch.as_tensor(TOKENS)), _logits(hf_model), atol=1e-5, rtol=1e-5)
+    out = model.generate(torch.as_tensor(TOKENS[:, :4]), 3)
+    expected = hf_model.generate(torch.as_tensor(TOKENS[:, :4]), max_new_tokens=3, do_sample=False)
+    np.testing.assert_array_equal(out.numpy(), expected.numpy())
+
+
 def test_gpt2_config() -> None:
     model = from_transformers(_model("gpt2"))
     config = model.config
@@ -137,6 +148,30 @@ def test_gpt2_config() -> None:
     assert (config.max_len, config.d_ff, config.norm_eps) == (64, 64, 1e-5)
     assert model.params["wte"].shape == (50, 16)
     assert model.params["layers"][0]["c_attn_w"].shape == (16, 48)  # Conv1D: (in, out) as is
+
+
+def test_gpt2_through_its_cache_in_chunks() -> None:
+    """Chunks fed through a cache of capacity 7 give the logits of one call; the cached and
+    the recomputing step functions give the same tokens."""
+    from mlprims.models import gpt2, gpt2_step_fn, init_gpt2_cache
+
+    model = from_transformers(_model("gpt2"))
+    params, config = model.params, model.config
+    full, none = gpt2(params, TOKENS, config=config)
+    cache = init_gpt2_cache(config, 2, capacity=7, backend="numpy")
+    assert none is None and cache["layers"][0]["k"].shape == (2, 4, 7, 4)
+    chunks = []
+    for t0, t1 in ((0, 3), (3, 4), (4, 7)):
+        logits, cache = gpt2(params, TOKENS[:, t0:t1], config=config, cache=cache)
+        chunks.append(logits)
+    assert cache["length"].tolist() == [7, 7]
+    assert_close(np.concatenate(chunks, axis=1), full, atol=1e-6, rtol=1e-6)
+    prompt = TOKENS[:, :3]
+    cached = mlprims.generate(gpt2_step_fn(params, config), prompt, 5)
+    recomputed = mlprims.generate(gpt2_step_fn(params, config, cached=False), prompt, 5)
+    np.testing.assert_array_equal(cached, recomputed)
+    with pytest.raises(ValueError, match=r"`capacity` \(65\) must not exceed max_len \(64\)"):
+        init_gpt2_cache(config, 1, capacity=65)
 
 
 def test_both_config_layouts(tmp_path: pathlib.Path, llama) -> None:
@@ -246,7 +281,7 @@ def test_a_mask_of_another_shape(llama) -> None:
         model(TOKENS, np.ones((2, 6)))
     cache = mlprims.init_lm_cache(model.config, 2)
     too_long = np.ones((2, 65))  # more than max_len = 64 cache positions
-    with pytest.raises(ValueError, match=r"must have shape \(B, S\), S <= M, got \(2, 65\)"):
+    with pytest.raises(ValueError, match=r"\(B, S\), S <= the cache capacity 64, got \(2, 65\)"):
         mlprims.lm(model.params, TOKENS, config=model.config, cache=cache, attention_mask=too_long)
 
 
