@@ -11,7 +11,7 @@ model's longest: attention reads all C slots at every step.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from array_api_compat import device as device_of
 
@@ -22,10 +22,11 @@ from ..attention.kv_cache import init_kv_cache, write_cache
 from ._common import prompt_padding
 from ._lm_checks import concrete_int
 
-__all__ = ["as_index", "attend", "init_cache", "key_mask", "step_function"]
+__all__ = ["Plan", "as_index", "attend", "init_cache", "key_mask", "plan", "step_function"]
 
-#: ``forward(tokens (B, T), cache or None, index, padding) -> (logits (B, T, V), cache)``,
-#: `padding` {} or ``{"attention_mask": (B, C), "positions": (B, T)}``.
+#: ``forward(tokens (B, T), cache or None, index, options) -> (logits (B, T, V), cache)``,
+#: `options` the model's keywords: ``attention_mask`` (B, C) and ``positions`` (B, T) for a
+#: padded prompt, ``logits_to_keep``.
 Forward = Callable[[Array, Any, Any, dict[str, Array]], tuple[Array, Any]]
 
 
@@ -49,39 +50,97 @@ def init_cache(
     return {"layers": layers, "length": length}
 
 
+class Plan(NamedTuple):
+    """How one forward pass attends, decided once for all its layers (:func:`plan`).
+
+    Attributes
+    ----------
+    start : int or 0-d array
+        The slot of the first new token (0 without a cache).
+    filled : int or None
+        The slots in use after this pass when `start` is an int: attention reads only them.
+        None when `start` is traced: it reads the whole cache, the rest masked.
+    mask : boolean array (T, S) or (B, 1, T, S), or None
+        The keys each query sees; None with `causal`, or when a query sees every key read.
+    causal : bool
+        Slot j is seen by query i iff j <= i (the new tokens fill the slots from 0).
+    """
+
+    start: int | Array
+    filled: int | None
+    mask: Array | None
+    causal: bool
+
+
+def plan(
+    start: int | Array,
+    length: int,
+    capacity: int | None,
+    *,
+    keys: Array | None,
+    window: int | None,
+    xp: Namespace,
+    like: Array,
+) -> Plan:
+    """The attention of T = `length` new tokens at slots ``start ..``: without a cache
+    (`capacity` None) over themselves, with one over the slots filled so far.
+
+    `keys` (B, T), or (B, C) with a cache, are the keys that count (None: all); `window` W
+    lets a query see only the W latest positions, itself included (Mistral). Eagerly (an int
+    `start`), a prefill is plain causal attention and a one-token step sees every filled slot,
+    so neither needs a mask (and torch can use its fused kernel).
+    """
+    begin = start if isinstance(start, int) else None
+    if capacity is None:
+        begin, width = 0, length
+    elif begin is not None:
+        width = begin + length
+    else:  # traced: every slot, the unwritten ones masked
+        width = capacity
+    if keys is None and window is None and begin is not None:
+        if begin == 0:
+            return Plan(start, None if capacity is None else width, None, length > 1)
+        if length == 1:
+            return Plan(start, width, None, False)
+    first = as_index(0 if capacity is None else start, xp=xp, like=like)
+    mask = _visible(first, length, width, window, xp=xp)  # (T, width)
+    if keys is not None:
+        mask = mask & keys[:, None, None, :width]  # (B, 1, T, width)
+    filled = width if capacity is not None and begin is not None else None
+    return Plan(start, filled, mask, False)
+
+
 def attend(
     q: Array,
     k: Array,
     v: Array,
     cache: Mapping[str, Array] | None,
-    start: int | Array,
+    how: Plan,
     *,
-    keys: Array | None,
-    window: int | None,
     xp: Namespace,
 ) -> tuple[Array, dict[str, Array] | None]:
-    """Causal attention of q (B, N, T, H) over k, v (B, K, T, H), or through one layer's
-    `cache` after writing k, v at slots ``start .. start + T - 1``.
-
-    `keys` (B, T), or (B, C) with a cache, are the keys that count (None: all); `window` W
-    lets a query see only the W latest positions, itself included (Mistral). Returns the
-    output (B, N, T, H) and the layer's new cache (None without one).
-    """
-    length = q.shape[-2]
-    if cache is None and keys is None and window is None:
-        return scaled_dot_product_attention(q, k, v, is_causal=True), None
-    if cache is None:  # the T tokens see each other
-        mask = _visible(as_index(0, xp=xp, like=q), length, length, window, xp=xp)
-        if keys is not None:
-            mask = mask & keys[:, None, None, :]  # (B, 1, T, T)
-        return scaled_dot_product_attention(q, k, v, mask=mask), None
-    begin = as_index(start, xp=xp, like=q)
-    written = write_cache({"k": cache["k"], "v": cache["v"], "index": begin}, k, v, xp=xp)
-    mask = _visible(begin, length, written["k"].shape[-2], window, xp=xp)  # (T, C)
-    if keys is not None:
-        mask = mask & keys[:, None, None, :]  # (B, 1, T, C)
-    out = scaled_dot_product_attention(q, written["k"], written["v"], mask=mask)
-    return out, {"k": written["k"], "v": written["v"]}
+    """Attention of q (B, N, T, H) over k, v (B, K, T, H) as `how` says, through one layer's
+    `cache` when there is one (k and v written at slots ``start .. start + T - 1`` first).
+    Returns the output (B, N, T, H) and the layer's new cache (None without one)."""
+    if cache is None:
+        out = scaled_dot_product_attention(q, k, v, mask=how.mask, is_causal=how.causal)
+        return out, None
+    if how.filled is None:  # a traced start: write by selection, read every slot
+        begin = as_index(how.start, xp=xp, like=q)
+        new = write_cache({"k": cache["k"], "v": cache["v"], "index": begin}, k, v, xp=xp)
+        written = {"k": new["k"], "v": new["v"]}
+        keys, values = written["k"], written["v"]
+    else:
+        stop = how.filled
+        written = {
+            name: xp.concat(
+                [cache[name][..., : how.start, :], new, cache[name][..., stop:, :]], axis=-2
+            )
+            for name, new in (("k", k), ("v", v))
+        }
+        keys, values = written["k"][..., :stop, :], written["v"][..., :stop, :]
+    out = scaled_dot_product_attention(q, keys, values, mask=how.mask, is_causal=how.causal)
+    return out, written
 
 
 def _visible(begin: Array, length: int, width: int, window: int | None, *, xp: Namespace) -> Array:
@@ -152,7 +211,8 @@ def step_function(
             raise ValueError(msg)
         if padding:
             padding["positions"] = padding["positions"][:, start:stop]
-        logits, cache = forward(tokens[:, start:stop], cache, start, padding)
+        last = padding | {"logits_to_keep": 1}  # the head on the last position only
+        logits, cache = forward(tokens[:, start:stop], cache, start, last)
         return logits[:, -1, :], cache
 
     return step_fn

@@ -27,7 +27,7 @@ from .._array import Array, check_array, check_bool, check_int, index_dtype, nam
 from .._layers import linear, merge_heads, split_heads
 from ..activations import gelu
 from ..normalization import layer_norm
-from ._cache import as_index, attend, init_cache, key_mask, step_function
+from ._cache import as_index, attend, init_cache, key_mask, plan, step_function
 from ._common import embed_rows
 from ._lm_checks import check_cache, check_index
 
@@ -92,6 +92,7 @@ def gpt2(
     index: int | Array | None = None,
     attention_mask: Array | None = None,
     positions: Array | None = None,
+    logits_to_keep: int = 0,
 ) -> tuple[Array, dict[str, Any] | None]:
     """GPT-2's logits for every token: ``GPT2LMHeadModel(tokens, attention_mask).logits``.
 
@@ -116,10 +117,15 @@ def gpt2(
         slots ``0 .. S - 1``.
     positions : integer array, shape (B, T), optional
         Rows of ``wpe`` (default ``index .. index + T - 1``, as transformers' forward).
+    logits_to_keep : int
+        Compute the logits of the last `logits_to_keep` positions only (default 0: all), as
+        transformers' argument: decoding needs only the last, and the head (E x V) is the
+        largest matmul of a prefill.
 
     Returns
     -------
     logits : array, shape (B, T, V)
+        (B, k, V) for ``logits_to_keep = k``.
     cache : dict or None
         With a `cache`, this call's keys and values written into it; else None.
     """
@@ -137,12 +143,15 @@ def gpt2(
     start = check_index(
         0 if index is None else index, length, capacity, cached=cache is not None, xp=xp
     )
+    check_int(logits_to_keep, "logits_to_keep", minimum=0)
     keys = None
     if attention_mask is not None:
         keys = key_mask(attention_mask, tokens, None if cache is None else capacity)
     if positions is None:
         steps = xp.arange(length, dtype=index_dtype(xp), device=device_of(tokens))
         positions = xp.broadcast_to(as_index(start, xp=xp, like=tokens) + steps, (batch, length))
+    capacity_or_none = None if cache is None else capacity
+    how = plan(start, length, capacity_or_none, keys=keys, window=None, xp=xp, like=tokens)
     e = config.d_model
     x = embed_rows(params["wte"], tokens, xp=xp) + embed_rows(params["wpe"], positions, xp=xp)
     new_layers = []
@@ -153,12 +162,14 @@ def gpt2(
             split_heads(qkv[..., i * e : (i + 1) * e], config.n_heads, xp=xp) for i in range(3)
         )
         layer_cache = None if cache is None else cache["layers"][i]
-        out, layer_cache = attend(q, k, v, layer_cache, start, keys=keys, window=None, xp=xp)
+        out, layer_cache = attend(q, k, v, layer_cache, how, xp=xp)
         new_layers.append(layer_cache)
         x = x + linear(merge_heads(out, xp=xp), layer["c_proj_w"], layer["c_proj_b"])
         h = layer_norm(x, e, layer["ln_2"]["weight"], layer["ln_2"]["bias"], eps=config.norm_eps)
         h = gelu(linear(h, layer["c_fc_w"], layer["c_fc_b"]), approximate="tanh")
         x = x + linear(h, layer["mlp_proj_w"], layer["mlp_proj_b"])
+    if logits_to_keep:  # the head, the largest matmul, on the last positions only
+        x = x[:, -logits_to_keep:, :]
     x = layer_norm(x, e, params["ln_f"]["weight"], params["ln_f"]["bias"], eps=config.norm_eps)
     logits = x @ xp.matrix_transpose(params["wte"])
     if cache is None:

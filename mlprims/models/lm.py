@@ -36,13 +36,14 @@ from .._array import (
     Array,
     Namespace,
     check_bool,
+    check_int,
     shape_str,
 )
 from .._layers import linear, merge_heads, split_heads
 from ..activations import swiglu
 from ..normalization import rms_norm
 from ..positional import apply_rope
-from ._cache import as_index, attend, key_mask, step_function
+from ._cache import Plan, as_index, attend, key_mask, plan, step_function
 from ._lm_checks import check_cache, check_index, check_tokens
 from .lm_config import LMConfig, check_config, kv_heads
 from .lm_init import init_lm_cache
@@ -60,6 +61,7 @@ def lm(
     index: int | Array | None = None,
     attention_mask: Array | None = None,
     positions: Array | None = None,
+    logits_to_keep: int = 0,
 ) -> tuple[Array, dict[str, Any] | None]:
     """The language model's logits for every token of `tokens`, with or without a KV cache.
 
@@ -87,11 +89,16 @@ def lm(
         RoPE positions of the tokens (default ``index .. index + T - 1``, also with a mask, as
         Hugging Face's forward); a left-padded row's positions start after its padding, as
         Hugging Face's generate computes them (see :func:`lm_step_fn`).
+    logits_to_keep : int
+        Compute the logits of the last `logits_to_keep` positions only (default 0: all), as
+        transformers' argument: decoding needs only the last, and the head (E x V) is the
+        largest matmul of a prefill.
 
     Returns
     -------
     logits : array, shape (B, T, V)
-        Scores of the token after each position, in the parameters' dtype.
+        Scores of the token after each position, in the parameters' dtype ((B, k, V) for
+        ``logits_to_keep = k``).
     cache : dict or None
         With a `cache`: this call's keys and values written at positions
         ``index .. index + T - 1`` and ``length = index + T``; else None.
@@ -126,6 +133,7 @@ def lm(
     start = check_index(
         0 if index is None else index, length, capacity, cached=cache is not None, xp=xp
     )
+    check_int(logits_to_keep, "logits_to_keep", minimum=0)
     keys = None
     if attention_mask is not None:
         keys = key_mask(attention_mask, tokens, None if cache is None else capacity)
@@ -133,15 +141,24 @@ def lm(
         msg = f"`positions` must have shape {shape_str((batch, length))}, got {positions.shape}"
         raise ValueError(msg)
 
+    how = plan(
+        start,
+        length,
+        None if cache is None else capacity,
+        keys=keys,
+        window=config.sliding_window,
+        xp=xp,
+        like=tokens,
+    )
     flat = xp.reshape(tokens, (batch * length,))
     x = xp.reshape(xp.take(params["embed"], flat, axis=0), (batch, length, config.d_model))
     new_layers = []
     for i, layer in enumerate(params["layers"]):
         layer_cache = None if cache is None else cache["layers"][i]
-        x, layer_cache = _block(
-            layer, x, layer_cache, start, config, keys=keys, positions=positions, xp=xp
-        )
+        x, layer_cache = _block(layer, x, layer_cache, how, config, positions=positions, xp=xp)
         new_layers.append(layer_cache)
+    if logits_to_keep:  # the head, the largest matmul, on the last positions only
+        x = x[:, -logits_to_keep:, :]
     x = rms_norm(x, config.d_model, params["norm"], eps=config.norm_eps)
     head = xp.matrix_transpose(params["embed"]) if config.tie_embeddings else params["head"]
     logits = x @ head  # (B, T, V)
@@ -224,15 +241,14 @@ def _block(
     layer: Mapping[str, Array],
     x: Array,
     cache: Mapping[str, Array] | None,
-    start: int | Array,
+    how: Plan,
     config: LMConfig,
     *,
-    keys: Array | None = None,
     positions: Array | None = None,
     xp: Namespace,
 ) -> tuple[Array, dict[str, Array] | None]:
-    """One pre-norm block: x + attention(norm(x)), then x + swiglu(norm(x)); `keys` the keys
-    that count ((B, T), or (B, C) with a cache; None: all), `positions` (B, T) RoPE's."""
+    """One pre-norm block: x + attention(norm(x)) as `how` plans it, then x + swiglu(norm(x));
+    `positions` (B, T) RoPE's (default from the plan's start)."""
     n, kv, e = config.n_heads, kv_heads(config), config.d_model
     h = rms_norm(x, e, layer["attn_norm"], eps=config.norm_eps)
     q = split_heads(linear(h, layer["wq"], layer.get("bq")), n, xp=xp)  # (B, N, T, H)
@@ -240,13 +256,12 @@ def _block(
     v = split_heads(linear(h, layer["wv"], layer.get("bv")), kv, xp=xp)  # (B, K, T, H)
     base, scaling = config.rope_base, config.scaling
     if positions is None:
-        q = apply_rope(q, offset=start, base=base, scaling=scaling)
-        k = apply_rope(k, offset=start, base=base, scaling=scaling)
+        q = apply_rope(q, offset=how.start, base=base, scaling=scaling)
+        k = apply_rope(k, offset=how.start, base=base, scaling=scaling)
     else:  # (B, 1, T): one row of positions for every head
         q = apply_rope(q, positions[:, None, :], base=base, scaling=scaling)
         k = apply_rope(k, positions[:, None, :], base=base, scaling=scaling)
-    window = config.sliding_window
-    out, new_cache = attend(q, k, v, cache, start, keys=keys, window=window, xp=xp)
+    out, new_cache = attend(q, k, v, cache, how, xp=xp)
     x = x + merge_heads(out, xp=xp) @ layer["wo"]
     h = rms_norm(x, e, layer["mlp_norm"], eps=config.norm_eps)
     return x + swiglu(h, layer["w_gate"], layer["w_up"], layer["w_down"]), new_cache

@@ -260,7 +260,7 @@ def apply_rope(
 
     angles = pos[..., None] * xp.asarray(omega, dtype=dtype, device=device)  # (..., L, R/2)
     cos, sin = xp.cos(angles), xp.sin(angles)
-    rotated = xp.astype(x[..., :r], dtype)  # (..., L, R)
+    rotated = xp.astype(x[..., :r], dtype, copy=False)  # (..., L, R)
     if style == "half":
         a, b = rotated[..., : r // 2], rotated[..., r // 2 :]
         out = xp.concat([a * cos - b * sin, a * sin + b * cos], axis=-1)
@@ -269,7 +269,7 @@ def apply_rope(
         a, b = pairs[..., 0], pairs[..., 1]
         out = xp.stack([a * cos - b * sin, a * sin + b * cos], axis=-1)  # (..., L, R/2, 2)
         out = xp.reshape(out, (*out.shape[:-2], r))
-    out = xp.astype(out, x.dtype)
+    out = xp.astype(out, x.dtype, copy=False)
     if r == head_dim:
         return out
     passed = xp.broadcast_to(x[..., r:], (*out.shape[:-1], head_dim - r))

@@ -90,6 +90,16 @@ def test_generate_with_and_without_cache(xb) -> None:
     assert len(set(out[:, 3:].ravel().tolist())) > 1  # the weights make the choices vary
 
 
+def test_logits_to_keep_is_the_last_positions() -> None:
+    params = numpy_params()
+    full, _ = mlprims.lm(params, TOKENS, config=CONFIG)
+    last, _ = mlprims.lm(params, TOKENS, config=CONFIG, logits_to_keep=2)
+    assert last.shape == (2, 2, CONFIG.vocab)
+    np.testing.assert_allclose(last, full[:, -2:], atol=1e-6)
+    with pytest.raises(ValueError, match="logits_to_keep"):
+        mlprims.lm(params, TOKENS, config=CONFIG, logits_to_keep=-1)
+
+
 def test_step_logits_cached_equal_uncached() -> None:
     """Each step's logits, the prompt's and those of every later position, agree to 1e-5; the
     cache is as long as the buffer (7), not max_len (10)."""

@@ -166,6 +166,8 @@ def test_gpt2_through_its_cache_in_chunks() -> None:
         chunks.append(logits)
     assert cache["length"].tolist() == [7, 7]
     assert_close(np.concatenate(chunks, axis=1), full, atol=1e-6, rtol=1e-6)
+    last, _ = gpt2(params, TOKENS, config=config, logits_to_keep=1)
+    assert_close(last, full[:, -1:], atol=1e-6, rtol=1e-6)
     prompt = TOKENS[:, :3]
     cached = mlprims.generate(gpt2_step_fn(params, config), prompt, 5)
     recomputed = mlprims.generate(gpt2_step_fn(params, config, cached=False), prompt, 5)
