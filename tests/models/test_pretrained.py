@@ -82,6 +82,50 @@ def test_logits_equal_transformers_on_every_backend(xb, saved) -> None:
     assert_close(xb.to_numpy(logits), expected, atol=1e-5, rtol=1e-5)
 
 
+def _float64_reference(hf_model: Any) -> np.ndarray:
+    """transformers' logits in float64, with RMSNorm's mean square and RoPE's angles (which it
+    computes in float32 in any model) computed in float64 too."""
+    import copy
+
+    model = copy.deepcopy(hf_model).double()
+    for module in model.modules():
+        kind = type(module).__name__
+        if kind.endswith("RMSNorm"):
+            module.forward = _float64_rms_norm.__get__(module)
+        elif kind.endswith("RotaryEmbedding"):
+            dim = module.inv_freq.shape[0] * 2
+            base = model.config.rope_parameters["rope_theta"]
+            exponents = torch.arange(0, dim, 2, dtype=torch.float64) / dim
+            module.inv_freq = 1.0 / (base**exponents)
+            module.forward = _float64_rotary.__get__(module)
+    with torch.no_grad():
+        return model(torch.as_tensor(TOKENS)).logits.numpy()
+
+
+def _float64_rms_norm(self: Any, x: Any) -> Any:
+    return self.weight * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.variance_epsilon))
+
+
+def _float64_rotary(self: Any, x: Any, position_ids: Any) -> Any:
+    angles = position_ids[..., None].double() * self.inv_freq
+    both = torch.cat((angles, angles), dim=-1)
+    return both.cos().to(x.dtype), both.sin().to(x.dtype)
+
+
+@pytest.fixture(scope="module")
+def float64_logits(saved) -> np.ndarray:
+    return _float64_reference(saved[1])
+
+
+def test_float64_logits_equal_transformers_to_1e_10(xb, saved, float64_logits) -> None:
+    """The same weights in float64: GPT-2 against transformers as it is, the Llama family
+    against it with its two float32 parts (RMSNorm, RoPE) in float64."""
+    model = from_pretrained(saved[0], backend=xb.backend, dtype="float64")
+    logits = xb.run(lambda ids: model(ids), xb.asarray(TOKENS))
+    assert xb.to_numpy(logits).dtype == np.float64
+    assert_close(xb.to_numpy(logits), float64_logits, atol=1e-10, rtol=1e-10)
+
+
 def test_a_left_padded_batch_with_its_attention_mask(xb, saved) -> None:
     """Padding keys are left out; positions stay 0 .. T-1 (transformers' forward)."""
     folder, hf_model, _ = saved
@@ -391,6 +435,17 @@ def test_bert_equals_transformers_on_every_backend(xb, bert_saved) -> None:
     want = expected.last_hidden_state.numpy()
     assert_close(xb.to_numpy(hidden)[kept], want[kept], atol=1e-5, rtol=1e-5)
     assert_close(xb.to_numpy(pooled), expected.pooler_output.numpy(), atol=1e-5, rtol=1e-5)
+
+
+def test_bert_in_float64_equals_transformers_to_1e_10(bert_saved) -> None:
+    folder, hf_model = bert_saved
+    import copy
+
+    with torch.no_grad():
+        expected = copy.deepcopy(hf_model).double()(torch.as_tensor(TOKENS))
+    hidden, pooled = from_pretrained(folder, dtype="float64")(TOKENS)
+    assert_close(hidden, expected.last_hidden_state.numpy(), atol=1e-10, rtol=1e-10)
+    assert_close(pooled, expected.pooler_output.numpy(), atol=1e-10, rtol=1e-10)
 
 
 def test_bert_heads_are_left_out_and_a_missing_pooler_gives_none(tmp_path: pathlib.Path) -> None:
