@@ -27,6 +27,7 @@ from .activations import (
     swiglu,
     tanh,
 )
+from .adapters import from_peft, init_lora, lora_linear, merge_lora, unmerge_lora
 from .attention import (
     MultiHeadAttentionOutput,
     from_torch_multihead,
@@ -133,6 +134,7 @@ __all__ = [
     "cross_entropy",
     "distance_box_iou",
     "elu",
+    "from_peft",
     "from_torch_multihead",
     "from_torch_transformer_decoder_layer",
     "from_torch_transformer_encoder_layer",
@@ -148,6 +150,7 @@ __all__ = [
     "init_learned_position_table",
     "init_lm",
     "init_lm_cache",
+    "init_lora",
     "init_multi_head_attention",
     "init_relative_position_tables",
     "init_transformer_decoder_layer",
@@ -163,7 +166,9 @@ __all__ = [
     "lm_step_fn",
     "log_softmax",
     "logsumexp",
+    "lora_linear",
     "max_pool2d",
+    "merge_lora",
     "min_p_filter",
     "multi_head_attention",
     "nms",
@@ -191,5 +196,6 @@ __all__ = [
     "top_p_filter",
     "transformer_decoder_layer",
     "transformer_encoder_layer",
+    "unmerge_lora",
     "use",
 ]

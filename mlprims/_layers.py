@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import backends
+from . import backends, random
 from ._array import Array, Namespace, check_array, check_in_range
 
-__all__ = ["check_dropout", "creation_target", "linear", "merge_heads", "split_heads"]
+__all__ = ["check_dropout", "creation_target", "dropout", "linear", "merge_heads", "split_heads"]
 
 
 def check_dropout(dropout_p: Any, key: Any, x: Array) -> float:
@@ -46,6 +46,16 @@ def creation_target(key: Array, backend: str | Any | None) -> tuple[Array, Any]:
     if target is not own:
         key = target.asarray(own.to_numpy(key))
     return key, target
+
+
+def dropout(x: Array, p: float, key: Array | None, *, xp: Namespace) -> Array:
+    """Zero each value with probability p, scale the kept ones by 1 / (1 - p) (``nn.Dropout``);
+    the keep mask is ``mlprims.random.bernoulli(key, 1 - p, x.shape)``. `x` itself when p is 0
+    or `key` None (`p` and `key` checked by :func:`check_dropout`)."""
+    if p == 0.0 or key is None:
+        return x
+    keep = random.bernoulli(key, 1.0 - p, tuple(x.shape))
+    return xp.where(keep, x / (1.0 - p), xp.zeros_like(x))
 
 
 def linear(x: Array, w: Array, b: Array | None) -> Array:

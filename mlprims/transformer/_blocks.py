@@ -25,7 +25,7 @@ from .._array import (
     namespace,
     shape_str,
 )
-from .._layers import check_dropout, linear
+from .._layers import check_dropout, dropout, linear
 from ..activations import gelu, relu
 from ..normalization import init_layer_norm, layer_norm
 
@@ -135,14 +135,6 @@ def split_keys(key: Array | None, p: float, count: int) -> list[Array | None]:
         return [None] * count
     keys = random.split(key, count)
     return [keys[i, :] for i in range(count)]
-
-
-def dropout(x: Array, p: float, key: Array | None, *, xp: Any) -> Array:
-    """Zero each value with probability p, scale the kept ones by 1 / (1 - p) (``nn.Dropout``)."""
-    if p == 0.0 or key is None:
-        return x
-    keep = random.bernoulli(key, 1.0 - p, tuple(x.shape))
-    return xp.where(keep, x / (1.0 - p), xp.zeros_like(x))
 
 
 def norm(params: Mapping[str, Any], x: Array, eps: float) -> Array:

@@ -8,6 +8,7 @@ returns float64 (integers and booleans where the primitive returns them).
 
 ================= ===============================================================================
 ``activations``   formulas (sigmoid through tanh, GELU through math.erf), softmax in long double
+``adapters``      LoRA as the frozen layer on the merged weight, A @ B as r rank-1 outer products
 ``attention``     full score matrices, a masked softmax row by row; Shaw et al. as a loop
 ``clustering``    scikit-learn's Lloyd step and empty-cluster relocation, point by point
 ``convolution``   loops over output positions and kernel taps, explicit zero padding

@@ -7,6 +7,7 @@ an entry in its family's list, a new family a module here and a line below.
 from ...testing import Case
 from . import (
     activations,
+    adapters,
     attention,
     clustering,
     convolution,
@@ -25,6 +26,7 @@ __all__ = ["CASES"]
 #: Every check case, in table order (the families alphabetically).
 CASES: list[Case] = [
     *activations.CASES,
+    *adapters.CASES,
     *attention.CASES,
     *clustering.CASES,
     *convolution.CASES,

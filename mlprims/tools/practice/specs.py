@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from . import (
     activations,
+    adapters,
     attention,
     clustering,
     convolution,
@@ -29,6 +30,7 @@ SPECS: list[Spec] = [
     *positional.SPECS,
     *detection.SPECS,
     *decoding.SPECS,
+    *adapters.SPECS,
 ]
 _BY_NAME = {spec.name: spec for spec in SPECS}
 

@@ -1,0 +1,328 @@
+"""LoRA: a frozen linear layer plus a trained low-rank update; re-exported by :mod:`mlprims`.
+
+Shape legend: ``...`` leading axes of the input, D_in and D_out the widths of the linear layer
+(its weight is (D_in, D_out), ``y = x @ w + b``), r the rank of the adapter. The adapter is a
+dict ``{"A": (D_in, r), "B": (r, D_out)}``; peft keeps the transposes, ``lora_A.weight``
+(r, D_in) = A.T and ``lora_B.weight`` (D_out, r) = B.T (:func:`~mlprims.from_peft` converts).
+
+The branch is computed as ``(x @ A) @ B``, never as ``x @ (A @ B)``: r (D_in + D_out)
+multiplications per row instead of D_in D_out, the update matrix A @ B never formed, and the
+order peft computes in (``lora_B(lora_A(x))``), so float32 results agree with it to rounding.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from array_api_compat import device as device_of
+
+from .. import backends, random
+from .._array import (
+    Array,
+    Namespace,
+    check_array,
+    check_bool,
+    check_float_dtype,
+    check_floating,
+    check_in_range,
+    check_int,
+    check_same_framework,
+    namespace,
+    shape_str,
+)
+from .._layers import check_dropout, creation_target, dropout, linear
+
+__all__ = ["init_lora", "lora_linear", "merge_lora", "unmerge_lora"]
+
+
+def init_lora(
+    key: Array,
+    in_features: int,
+    out_features: int,
+    r: int,
+    *,
+    dtype: Any = "float32",
+    backend: str | backends.Backend | None = None,
+) -> dict[str, Array]:
+    """Parameters of a LoRA adapter, initialised like peft's ``LoraLayer``.
+
+    Parameters
+    ----------
+    key : mlprims.random key
+        Same key, same A on every backend.
+    in_features : int
+        D_in, the input width of the adapted linear layer.
+    out_features : int
+        D_out, its output width.
+    r : int
+        The rank of the adapter (peft's ``r``), >= 1.
+    dtype : str or dtype
+        Floating dtype of the parameters (default float32).
+    backend : str or Backend, optional
+        Where to create them; default the backend of `key`.
+
+    Returns
+    -------
+    dict
+        ``{"A": (D_in, r), "B": (r, D_out)}``: A drawn from U(-1/sqrt(D_in), 1/sqrt(D_in)),
+        B zeros, so that the adapted layer starts as the frozen one.
+
+    Notes
+    -----
+    peft draws ``lora_A.weight`` (r, D_in) with ``nn.init.kaiming_uniform_(a=sqrt(5))``
+    (``init_lora_weights=True``, its default), whose bound is
+    ``sqrt(3) * sqrt(2 / (1 + a**2)) / sqrt(fan_in) = 1 / sqrt(D_in)``, and zeroes
+    ``lora_B.weight`` (Hu et al. 2021, "LoRA: Low-Rank Adaptation of Large Language Models").
+    A here is drawn from that same law with :mod:`mlprims.random` (torch's generator cannot
+    be reproduced): the same distribution, other draws.
+
+    Examples
+    --------
+    >>> import mlprims
+    >>> lora = mlprims.init_lora(mlprims.random.key(0), 16, 8, 4)
+    >>> lora["A"].shape, lora["B"].shape, float(abs(lora["A"]).max()) <= 1 / 16**0.5
+    ((16, 4), (4, 8), True)
+    >>> float(abs(lora["B"]).max())
+    0.0
+    """
+    check_array(key, "key")
+    d_in = check_int(in_features, "in_features", minimum=1)
+    d_out = check_int(out_features, "out_features", minimum=1)
+    rank = check_int(r, "r", minimum=1)
+    key, target = creation_target(key, backend)
+    xp = target.xp
+    dtype = check_float_dtype(dtype, xp=xp)
+    bound = 1.0 / math.sqrt(d_in)  # kaiming_uniform_(a=sqrt(5)) over fan_in = D_in
+    a = random.uniform(key, (d_in, rank), dtype=dtype, minval=-bound, maxval=bound)
+    b = xp.zeros((rank, d_out), dtype=dtype, device=device_of(a))
+    return {"A": a, "B": b}
+
+
+def lora_linear(
+    x: Array,
+    weight: Array,
+    bias: Array | None,
+    lora: Mapping[str, Array],
+    /,
+    *,
+    alpha: float,
+    dropout_p: float = 0.0,
+    key: Array | None = None,
+    use_rslora: bool = False,
+) -> Array:
+    """A linear layer with a LoRA adapter: ``x @ weight + bias + (dropout(x) @ A) @ B * s``.
+
+    Matches peft's ``LoraLayer`` (its ``lora.Linear`` forward, one active adapter, not merged).
+
+    Parameters
+    ----------
+    x : array, shape (..., D_in)
+        Real floating input.
+    weight : array, shape (D_in, D_out)
+        The frozen weight, ``x @ weight`` (torch's ``nn.Linear.weight`` is ``weight.T``).
+    bias : array of shape (D_out,), or None
+        The frozen bias.
+    lora : dict
+        ``{"A": (D_in, r), "B": (r, D_out)}`` of one dtype, e.g. from :func:`init_lora` or
+        :func:`~mlprims.from_peft`.
+    alpha : float
+        peft's ``lora_alpha``: the update is scaled by ``s = alpha / r``.
+    dropout_p : float
+        peft's ``lora_dropout``, in [0, 1): dropout of the input of the LoRA branch only.
+    key : mlprims.random key, optional
+        Draws the dropout mask; required when `dropout_p` > 0.
+    use_rslora : bool
+        Scale by ``s = alpha / sqrt(r)`` instead (rank-stabilised LoRA).
+
+    Returns
+    -------
+    array, shape (..., D_out)
+        In the dtype of ``x @ weight + bias``.
+
+    Raises
+    ------
+    ValueError
+        Shapes that do not fit (A's rows not D_in, B not (r, D_out), x not (..., D_in)), a
+        `lora` without "A" and "B", `alpha` not finite, `dropout_p` outside [0, 1) or > 0
+        without `key`.
+    TypeError
+        An argument that is not an array of the framework of `x` where one belongs, a
+        non-floating array, `alpha` not a number, A and B of different dtypes.
+
+    Notes
+    -----
+    ``y = x @ weight + bias + (drop(x) @ A) @ B * s``, with ``s = alpha / r`` (Hu et al. 2021,
+    "LoRA: Low-Rank Adaptation of Large Language Models") or ``s = alpha / sqrt(r)`` when
+    `use_rslora` (Kalajdzievski 2023, "A Rank Stabilization Scaling Factor for Fine-Tuning
+    with LoRA"). ``drop`` is inverted dropout on the LoRA branch only, as peft's
+    ``lora_dropout``: ``where(keep, x / (1 - p), 0)`` with
+    ``keep = mlprims.random.bernoulli(key, 1 - p, x.shape)``; the frozen layer sees `x`
+    itself. As in peft, the branch runs in the dtype of A (`x` is cast to it) and the sum is
+    cast back to the dtype of the frozen layer's output.
+
+    Examples
+    --------
+    >>> import numpy as np, mlprims
+    >>> x, w = np.array([[1.0, 2.0]]), np.eye(2)
+    >>> lora = {"A": np.array([[1.0], [0.0]]), "B": np.array([[0.0, 1.0]])}  # r = 1
+    >>> mlprims.lora_linear(x, w, None, lora, alpha=2.0).tolist()  # x @ w + (x @ A) @ B * 2
+    [[1.0, 4.0]]
+    """
+    xp = namespace(x, weight, bias, names=("x", "weight", "bias"))
+    a, b = _check_lora(weight, lora, xp=xp)
+    check_floating(x, "x", xp=xp)
+    d_in, d_out = weight.shape
+    if x.ndim < 1 or x.shape[-1] != d_in:
+        msg = (
+            f"`x` must have shape (..., D_in) with D_in = weight.shape[0] = {d_in}, got "
+            f"{shape_str(x.shape)} (mlprims' weight is (D_in, D_out): torch's nn.Linear.weight.T)"
+        )
+        raise ValueError(msg)
+    if bias is not None:
+        check_floating(bias, "bias", xp=xp)
+        if tuple(bias.shape) != (d_out,):
+            msg = f"`bias` must have shape (D_out,) = ({d_out},), got {shape_str(bias.shape)}"
+            raise ValueError(msg)
+    s = _scaling(alpha, a.shape[1], use_rslora)
+    p = check_dropout(dropout_p, key, x)
+    y = linear(x, weight, bias)  # (..., D_out), the frozen layer
+    h = xp.astype(dropout(x, p, key, xp=xp), a.dtype, copy=False)  # (..., D_in)
+    delta = (h @ a) @ b  # (..., r) then (..., D_out)
+    return xp.astype(y + delta * s, y.dtype, copy=False)
+
+
+def merge_lora(
+    weight: Array, lora: Mapping[str, Array], /, *, alpha: float, use_rslora: bool = False
+) -> Array:
+    """The weight with the adapter folded in: ``weight + A @ B * s``.
+
+    Matches peft's ``merge`` (``merge_and_unload``): ``x @ merge_lora(w, lora, alpha=alpha)
+    + b`` equals :func:`lora_linear` without dropout, at the cost of one plain matmul.
+
+    Parameters
+    ----------
+    weight : array, shape (D_in, D_out)
+        The frozen weight (torch's ``nn.Linear.weight`` is ``weight.T``).
+    lora : dict
+        ``{"A": (D_in, r), "B": (r, D_out)}``.
+    alpha : float
+        peft's ``lora_alpha``: ``s = alpha / r``.
+    use_rslora : bool
+        ``s = alpha / sqrt(r)`` instead.
+
+    Returns
+    -------
+    array, shape (D_in, D_out)
+        A new array in the dtype of `weight`; `weight` itself is not modified.
+
+    Notes
+    -----
+    ``W' = W + (A @ B) * s``; the product is formed in the dtype of A and B, the sum in the
+    promoted dtype, then cast to the dtype of W (peft's ``get_delta_weight``, transposed).
+    :func:`unmerge_lora` subtracts the same update.
+
+    Examples
+    --------
+    >>> import numpy as np, mlprims
+    >>> lora = {"A": np.array([[1.0], [0.0]]), "B": np.array([[0.0, 1.0]])}
+    >>> merged = mlprims.merge_lora(np.eye(2), lora, alpha=2.0)
+    >>> merged.tolist()
+    [[1.0, 2.0], [0.0, 1.0]]
+    >>> mlprims.unmerge_lora(merged, lora, alpha=2.0).tolist()
+    [[1.0, 0.0], [0.0, 1.0]]
+    """
+    return _merged(weight, lora, alpha, use_rslora, sign=1.0)
+
+
+def unmerge_lora(
+    weight: Array, lora: Mapping[str, Array], /, *, alpha: float, use_rslora: bool = False
+) -> Array:
+    """The weight with the adapter taken out again: ``weight - A @ B * s``.
+
+    Matches peft's ``unmerge``; ``unmerge_lora(merge_lora(w, ...), ...)`` is `w` up to
+    rounding.
+
+    Parameters
+    ----------
+    weight : array, shape (D_in, D_out)
+        A weight that `lora` was merged into by :func:`merge_lora`.
+    lora : dict
+        ``{"A": (D_in, r), "B": (r, D_out)}``.
+    alpha : float
+        peft's ``lora_alpha``: ``s = alpha / r``.
+    use_rslora : bool
+        ``s = alpha / sqrt(r)`` instead.
+
+    Returns
+    -------
+    array, shape (D_in, D_out)
+        A new array in the dtype of `weight`.
+
+    Examples
+    --------
+    >>> import numpy as np, mlprims
+    >>> lora = {"A": np.array([[1.0], [0.0]]), "B": np.array([[0.0, 1.0]])}
+    >>> mlprims.unmerge_lora(np.array([[1.0, 2.0], [0.0, 1.0]]), lora, alpha=2.0).tolist()
+    [[1.0, 0.0], [0.0, 1.0]]
+    """
+    return _merged(weight, lora, alpha, use_rslora, sign=-1.0)
+
+
+def _merged(
+    weight: Array, lora: Mapping[str, Array], alpha: Any, use_rslora: Any, *, sign: float
+) -> Array:
+    """``weight + sign * (A @ B) * s``, in the dtype of `weight`."""
+    xp = namespace(weight, names=("weight",))
+    a, b = _check_lora(weight, lora, xp=xp)
+    s = _scaling(alpha, a.shape[1], use_rslora)
+    delta = (a @ b) * (sign * s)  # (D_in, D_out)
+    return xp.astype(weight + delta, weight.dtype, copy=False)
+
+
+def _scaling(alpha: Any, rank: int, use_rslora: Any) -> float:
+    """peft's ``scaling``: alpha / r, or alpha / sqrt(r) with rsLoRA."""
+    alpha = check_in_range(alpha, "alpha", closed=(False, False))  # any finite number
+    check_bool(use_rslora, "use_rslora")
+    return alpha / math.sqrt(rank) if use_rslora else alpha / rank
+
+
+def _check_lora(weight: Array, lora: Any, *, xp: Namespace) -> tuple[Array, Array]:
+    """A (D_in, r) and B (r, D_out) of `lora`, checked against `weight` (D_in, D_out)."""
+    check_floating(weight, "weight", xp=xp)
+    if weight.ndim != 2:
+        msg = f"`weight` must have shape (D_in, D_out), got {shape_str(weight.shape)}"
+        raise ValueError(msg)
+    if not isinstance(lora, Mapping):
+        msg = (
+            "`lora` must be a dict {'A': (D_in, r), 'B': (r, D_out)} (see init_lora), "
+            f"got {type(lora).__name__}"
+        )
+        raise TypeError(msg)
+    if "A" not in lora or "B" not in lora:
+        msg = f"`lora` must have the keys 'A' and 'B', got {sorted(map(str, lora))}"
+        raise ValueError(msg)
+    a, b = lora["A"], lora["B"]
+    for array, name in ((a, "lora['A']"), (b, "lora['B']")):
+        check_same_framework(array, name, xp=xp, like="weight")
+        check_floating(array, name, xp=xp)
+    d_in, d_out = weight.shape
+    if a.ndim != 2 or a.shape[0] != d_in or a.shape[1] < 1:
+        msg = (
+            f"`lora['A']` must have shape (D_in, r) with D_in = weight.shape[0] = {d_in}, got "
+            f"{shape_str(a.shape)} (peft's lora_A.weight is A.T)"
+        )
+        raise ValueError(msg)
+    rank = a.shape[1]
+    if tuple(b.shape) != (rank, d_out):
+        msg = (
+            f"`lora['B']` must have shape (r, D_out) = ({rank}, {d_out}) with "
+            f"r = lora['A'].shape[1] and D_out = weight.shape[1], got {shape_str(b.shape)} "
+            "(peft's lora_B.weight is B.T)"
+        )
+        raise ValueError(msg)
+    if a.dtype != b.dtype:
+        msg = f"`lora['B']` must have the dtype of lora['A'] ({a.dtype}), got {b.dtype}"
+        raise TypeError(msg)
+    return a, b
