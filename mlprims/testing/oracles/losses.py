@@ -1,16 +1,26 @@
 """Float64 NumPy oracles for :mod:`mlprims.losses`, written independently of the primitives:
 torch's cross-entropy as a loop over the elements of the batch (ignored ones skipped), on a
-long-double log-softmax, and the binary cross-entropy through ``logaddexp``. Shared by
-``tests/`` and ``mlprims check``.
+long-double log-softmax, and the binary cross-entropy through ``logaddexp``; F.kl_div term by
+term with ``math.log``; CLIP's loss and InfoNCE row by row (``logsumexp`` minus the diagonal);
+TRL's DPO formulas through ``logaddexp``. Shared by ``tests/`` and ``mlprims check``.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from .activations import log_softmax_reference
 
-__all__ = ["binary_cross_entropy_with_logits_reference", "cross_entropy_reference"]
+__all__ = [
+    "binary_cross_entropy_with_logits_reference",
+    "clip_loss_reference",
+    "cross_entropy_reference",
+    "dpo_loss_reference",
+    "info_nce_loss_reference",
+    "kl_div_reference",
+]
 
 
 def cross_entropy_reference(
@@ -65,3 +75,91 @@ def binary_cross_entropy_with_logits_reference(
     loss = w * (p * y * np.logaddexp(0.0, -x) + (1 - y) * np.logaddexp(0.0, x))
     loss = np.broadcast_to(loss, x.shape)
     return {"none": loss, "sum": loss.sum(), "mean": loss.mean()}[reduction]
+
+
+def kl_div_reference(input, target, *, reduction="mean", log_target=False):
+    """torch's F.kl_div one term at a time: ``q (log q - log p)``, 0 where ``q = 0``.
+
+    ``log p`` = `input`; ``q`` = `target`, or ``exp(target)`` with `log_target`. A zero
+    ``q`` contributes 0 even where ``log p = -inf`` (torch: NaN there).
+    """
+    log_p, t = np.broadcast_arrays(
+        np.asarray(input, dtype=np.float64), np.asarray(target, dtype=np.float64)
+    )
+    terms = np.zeros(log_p.shape)
+    for i in np.ndindex(log_p.shape):
+        if log_target:
+            log_q = float(t[i])
+            q = 0.0 if log_q == -math.inf else math.exp(log_q)
+        else:
+            q = float(t[i])
+            log_q = math.log(q) if q > 0 else 0.0
+        terms[i] = 0.0 if q == 0 else q * (log_q - float(log_p[i]))
+    if reduction == "none":
+        return terms
+    if reduction == "sum":
+        return terms.sum()
+    if reduction == "batchmean":
+        count = np.shape(input)[0] if np.ndim(input) else 1  # a 0-d input: not divided
+    else:
+        count = terms.size
+    return terms.sum() / count if count else math.nan
+
+
+def _mean_cross_entropy_to_diagonal(logits):
+    """``mean_i logsumexp(L[i]) - L[i, i]`` over the rows of a square matrix."""
+    rows = [np.logaddexp.reduce(row) - row[i] for i, row in enumerate(logits)]
+    return float(np.mean(rows))
+
+
+def clip_loss_reference(logits_per_text):
+    """transformers' CLIP loss: the rows' and the columns' mean cross-entropy against the
+    diagonal, averaged."""
+    logits = np.asarray(logits_per_text, dtype=np.float64)
+    return (_mean_cross_entropy_to_diagonal(logits) + _mean_cross_entropy_to_diagonal(logits.T)) / 2
+
+
+def info_nce_loss_reference(a, b, *, temperature=0.07, symmetric=True):
+    """Cosine similarities of the rows (each divided by ``max(||row||, 1e-12)``) over the
+    temperature, the diagonal as the labels: CLIP's loss, or the rows' direction only."""
+    a, b = (np.asarray(x, dtype=np.float64) for x in (a, b))
+    a = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
+    b = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12)
+    logits = a @ b.T / temperature
+    if symmetric:
+        return clip_loss_reference(logits)
+    return _mean_cross_entropy_to_diagonal(logits)
+
+
+def dpo_loss_reference(
+    policy_chosen_logps,
+    policy_rejected_logps,
+    reference_chosen_logps,
+    reference_rejected_logps,
+    *,
+    beta=0.1,
+    label_smoothing=0.0,
+    loss_type="sigmoid",
+):
+    """TRL's ``DPOTrainer.dpo_loss`` (trl/trainer/dpo_trainer.py), transcribed:
+    (losses, chosen_rewards, rejected_rewards), ``-log sigmoid(z) = logaddexp(0, -z)``."""
+    pi_c, pi_r, ref_c, ref_r = (
+        np.asarray(x, dtype=np.float64)
+        for x in (
+            policy_chosen_logps,
+            policy_rejected_logps,
+            reference_chosen_logps,
+            reference_rejected_logps,
+        )
+    )
+    logits = (pi_c - pi_r) - (ref_c - ref_r)  # pi_logratios - ref_logratios
+    if loss_type == "sigmoid":
+        losses = (1 - label_smoothing) * np.logaddexp(0.0, -beta * logits)
+        losses = losses + label_smoothing * np.logaddexp(0.0, beta * logits)
+    elif loss_type == "hinge":
+        losses = np.maximum(1 - beta * logits, 0.0)
+    elif loss_type == "ipo":
+        losses = (logits - 1 / (2 * beta)) ** 2
+    else:
+        raise ValueError(loss_type)
+    return losses, beta * (pi_c - ref_c), beta * (pi_r - ref_r)

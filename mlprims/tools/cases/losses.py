@@ -5,11 +5,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...losses import binary_cross_entropy_with_logits, cross_entropy
+from ...losses import (
+    binary_cross_entropy_with_logits,
+    clip_loss,
+    cross_entropy,
+    dpo_loss,
+    info_nce_loss,
+    kl_div,
+)
 from ...testing import Case
 from ...testing.oracles.losses import (
     binary_cross_entropy_with_logits_reference,
+    clip_loss_reference,
     cross_entropy_reference,
+    dpo_loss_reference,
+    info_nce_loss_reference,
+    kl_div_reference,
 )
 
 __all__ = ["CASES"]
@@ -104,3 +115,91 @@ CASES.append(
         ),
     )
 )
+
+
+def _kl_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """log_softmax inputs, target probabilities with a zero in each row."""
+    logits = rng.normal(scale=2.0, size=(N, C))
+    target = rng.dirichlet(np.ones(C), size=N)
+    target[:, 0] = 0.0
+    target /= target.sum(axis=1, keepdims=True)
+    return {
+        "input": logits - np.log(np.exp(logits).sum(axis=1, keepdims=True)),
+        "target": target,
+    }
+
+
+for _reduction in ("batchmean", "none"):
+    CASES.append(
+        Case(
+            name=f"kl_div({_reduction})",
+            make_inputs=_kl_inputs,
+            run=lambda input, target, r=_reduction: kl_div(input, target, reduction=r),
+            reference=lambda input, target, r=_reduction: kl_div_reference(
+                input, target, reduction=r
+            ),
+        )
+    )
+
+
+def _kl_log_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """_kl_inputs with the target in log-probabilities (-inf for the zeros)."""
+    arrays = _kl_inputs(rng)
+    q = arrays["target"]
+    arrays["target"] = np.where(q > 0, np.log(np.where(q > 0, q, 1.0)), -np.inf)
+    return arrays
+
+
+CASES.append(
+    Case(
+        name="kl_div(log_target)",
+        make_inputs=_kl_log_inputs,
+        run=lambda input, target: kl_div(input, target, reduction="sum", log_target=True),
+        reference=lambda input, target: kl_div_reference(
+            input, target, reduction="sum", log_target=True
+        ),
+    )
+)
+
+
+def _embeddings(rng: np.random.Generator) -> dict[str, np.ndarray]:
+    return {"a": rng.normal(size=(N, 16)), "b": rng.normal(size=(N, 16))}
+
+
+CASES.append(
+    Case(
+        name="clip_loss",
+        make_inputs=lambda rng: {"logits_per_text": rng.normal(scale=5.0, size=(N, N))},
+        run=lambda logits_per_text: clip_loss(logits_per_text),
+        reference=clip_loss_reference,
+    )
+)
+for _symmetric in (True, False):
+    CASES.append(
+        Case(
+            name="info_nce_loss" if _symmetric else "info_nce_loss(one-way)",
+            make_inputs=_embeddings,
+            run=lambda a, b, sym=_symmetric: info_nce_loss(a, b, symmetric=sym),
+            reference=lambda a, b, sym=_symmetric: info_nce_loss_reference(a, b, symmetric=sym),
+        )
+    )
+
+
+def _logps(rng: np.random.Generator) -> dict[str, np.ndarray]:
+    names = ("pi_c", "pi_r", "ref_c", "ref_r")
+    return {name: -rng.uniform(5.0, 60.0, size=N) for name in names}
+
+
+for _loss_type, _eps in (("sigmoid", 0.0), ("sigmoid", 0.2), ("ipo", 0.0), ("hinge", 0.0)):
+    CASES.append(
+        Case(
+            name=f"dpo_loss({_loss_type}{', smoothed' if _eps else ''})",
+            make_inputs=_logps,
+            run=lambda pi_c, pi_r, ref_c, ref_r, t=_loss_type, e=_eps: dpo_loss(
+                pi_c, pi_r, ref_c, ref_r, beta=0.1, label_smoothing=e, loss_type=t
+            ),
+            reference=lambda pi_c, pi_r, ref_c, ref_r, t=_loss_type, e=_eps: dpo_loss_reference(
+                pi_c, pi_r, ref_c, ref_r, beta=0.1, label_smoothing=e, loss_type=t
+            ),
+        )
+    )

@@ -1,4 +1,6 @@
-"""Properties of cross_entropy: mean and other reductions, large logits, ignore_index."""
+"""Properties of cross_entropy (mean and other reductions, large logits, ignore_index), kl_div
+(batchmean, the reductions, zero target probabilities) and dpo_loss (the sigmoid loss and its
+rewards, label smoothing, large log-ratios, IPO, hinge)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import numpy as np
 
 import mlprims
 
-from ._spec import Call, Property, Spec, composite, dtypes, floats, st
+from ._spec import Call, Property, Spec, composite, dtypes, floats, hnp, st
 
 __all__ = ["SPECS"]
 
@@ -70,4 +72,152 @@ CROSS_ENTROPY = Spec(
     ),
 )
 
-SPECS = [CROSS_ENTROPY]
+
+# --- kl_div -------------------------------------------------------------------------------
+
+ZERO_LOG_ZERO = (
+    "0 * log 0 = 0: a zero target probability contributes nothing (np.where / torch.xlogy), "
+    "never NaN from 0 * log(0) = 0 * -inf"
+)
+
+
+@composite
+def _distributions(draw: Any, *, zeros: bool = False, reduction: str = "batchmean") -> Call:
+    """log-probabilities `input` (N, C) and target probabilities; some zero with `zeros`."""
+    dtype = draw(dtypes())
+    n, c = draw(st.integers(1, 4)), draw(st.integers(2, 5))
+    logits = draw(floats((n, c), "float64", bound=3.0))
+    log_p = logits - np.log(np.sum(np.exp(logits), axis=1, keepdims=True))  # log_softmax
+    q = draw(hnp.arrays(np.float64, (n, c), elements=st.floats(0.05, 1.0)))
+    if zeros:  # at least one zero per row, never the whole row
+        q[:, 0] = 0.0
+        q = np.where(draw(hnp.arrays(np.bool_, (n, c))) & (np.arange(c) < c - 1), 0.0, q)
+    q = q / q.sum(axis=1, keepdims=True)
+    if reduction == "any":
+        reduction = draw(st.sampled_from(["none", "sum", "mean"]))
+    return Call((log_p.astype(dtype), q.astype(dtype)), {"reduction": reduction}, dtype)
+
+
+KL_DIV = Spec(
+    name="kl_div",
+    function=mlprims.kl_div,
+    parameters=("input", "target", "reduction"),
+    returns="array: a scalar (0-d), or (N, C) for 'none'; dtype of `input`.",
+    parameter_docs={
+        "input": "input : array (N, C), real floating\n    Log-probabilities (a log_softmax).",
+        "target": "target : array (N, C), real floating\n    Probabilities (rows sum to 1); "
+        "some may be 0.",
+    },
+    notes="Pointwise, with q = target and log p = input (torch's F.kl_div)::\n\n"
+    "    term = q * (log q - log p),   0 where q == 0   (0 log 0 = 0)\n\n"
+    "'batchmean' sums the terms and divides by N = input.shape[0]: the mean over the rows of\n"
+    "KL(q || p). 'mean' divides by every element (N * C), 'sum' sums, 'none' returns them.",
+    properties=(
+        Property(
+            "batchmean over (N, C) distributions",
+            _distributions(),
+            "sum q * (log q - input) over every element, then divide by N = input.shape[0]; "
+            "the target is in probabilities, the input in log-probabilities",
+        ),
+        Property(
+            "reduction 'none', 'sum' and 'mean'",
+            _distributions(reduction="any"),
+            "'mean' divides the sum by the number of elements (N * C), not by N",
+        ),
+        Property(
+            "zero target probabilities",
+            _distributions(zeros=True),
+            ZERO_LOG_ZERO,
+        ),
+    ),
+)
+
+
+# --- dpo_loss -----------------------------------------------------------------------------
+
+DPO = (
+    "loss = -log sigmoid(beta * h) with h = (pi_chosen - pi_rejected) - (ref_chosen - "
+    "ref_rejected): the chosen minus the rejected, the policy minus the reference, beta "
+    "inside the sigmoid"
+)
+
+
+@composite
+def _preferences(
+    draw: Any, *, loss_type: str = "sigmoid", smoothing: bool = False, large: bool = False
+) -> Call:
+    dtype = draw(dtypes())
+    b = draw(st.integers(1, 5))
+    bound = 2000.0 if large else 20.0
+    logps = [-np.abs(draw(floats((b,), dtype, bound=bound))) for _ in range(4)]  # <= 0
+    kwargs: dict[str, Any] = {"beta": draw(st.sampled_from([0.1, 0.25, 0.5, 1.0]))}
+    if loss_type != "sigmoid":
+        kwargs["loss_type"] = loss_type
+    if smoothing:
+        kwargs["label_smoothing"] = draw(st.sampled_from([0.1, 0.2, 0.4]))
+    return Call(tuple(logps), kwargs, dtype)
+
+
+def _dpo_outputs(result: Any) -> dict[str, Any]:
+    losses, chosen, rejected = result
+    return {"losses": losses, "chosen_rewards": chosen, "rejected_rewards": rejected}
+
+
+DPO_LOSS = Spec(
+    name="dpo_loss",
+    function=mlprims.dpo_loss,
+    parameters=(
+        "policy_chosen_logps",
+        "policy_rejected_logps",
+        "reference_chosen_logps",
+        "reference_rejected_logps",
+        "beta",
+        "label_smoothing",
+        "loss_type",
+    ),
+    outputs=_dpo_outputs,
+    returns="(losses, chosen_rewards, rejected_rewards): three arrays (B,), dtype of the inputs.",
+    notes="With h = (pi_c - pi_r) - (ref_c - ref_r) (TRL's DPOTrainer.dpo_loss)::\n\n"
+    "    sigmoid: -(1 - eps) log sigmoid(beta h) - eps log sigmoid(-beta h)\n"
+    "    ipo:     (h - 1 / (2 beta))^2\n"
+    "    hinge:   max(0, 1 - beta h)\n"
+    "    chosen_rewards = beta (pi_c - ref_c), rejected_rewards = beta (pi_r - ref_r)\n\n"
+    "eps = label_smoothing. log sigmoid(x) = -logaddexp(0, -x): stable for |x| in the 1000s.",
+    properties=(
+        Property("sigmoid loss (DPO)", _preferences(), DPO, compare=("losses",)),
+        Property(
+            "implicit rewards",
+            _preferences(),
+            "chosen_rewards = beta * (policy_chosen - reference_chosen), and the same for the "
+            "rejected responses",
+            compare=("chosen_rewards", "rejected_rewards"),
+        ),
+        Property(
+            "label smoothing (cDPO)",
+            _preferences(smoothing=True),
+            "with eps = label_smoothing: -(1 - eps) log sigmoid(beta h) - eps log sigmoid(-beta h)",
+            compare=("losses",),
+        ),
+        Property(
+            "large log-ratios (|beta h| up to 1000s)",
+            _preferences(large=True),
+            "log(sigmoid(x)) is log(0) = -inf once sigmoid underflows: use -logaddexp(0, -x) "
+            "(F.logsigmoid, jax.nn.log_sigmoid)",
+            compare=("losses",),
+        ),
+        Property(
+            "IPO (loss_type='ipo')",
+            _preferences(loss_type="ipo"),
+            "ipo: (h - 1 / (2 beta))^2, without beta on h",
+            compare=("losses",),
+        ),
+        Property(
+            "hinge (loss_type='hinge')",
+            _preferences(loss_type="hinge"),
+            "hinge: max(0, 1 - beta h)",
+            compare=("losses",),
+        ),
+    ),
+)
+
+SPECS = [CROSS_ENTROPY, KL_DIV, DPO_LOSS]

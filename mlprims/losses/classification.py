@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from ._array import (
+from .._array import (
     Array,
     Namespace,
     check_array,
@@ -25,11 +25,10 @@ from ._array import (
     shape_str,
     statistics_dtype,
 )
-from .activations import log_softmax
+from ..activations import log_softmax
+from ._common import REDUCTIONS, log_sigmoid, reduce
 
 __all__: list[str] = ["binary_cross_entropy_with_logits", "cross_entropy"]
-
-_REDUCTIONS = ("none", "mean", "sum")
 
 
 def cross_entropy(
@@ -108,7 +107,7 @@ def cross_entropy(
         msg = "`logits` must have a class axis, got a 0-d array"
         raise ValueError(msg)
     axis = check_axis(axis, logits.ndim)
-    reduction = check_choice(reduction, "reduction", _REDUCTIONS)
+    reduction = check_choice(reduction, "reduction", REDUCTIONS)
     eps = check_in_range(label_smoothing, "label_smoothing", 0.0, 1.0)
     ignore_index = check_int(ignore_index, "ignore_index")
     n_classes = logits.shape[axis]
@@ -287,7 +286,7 @@ def binary_cross_entropy_with_logits(
     )
     check_floating(logits, "logits", xp=xp)
     check_floating(target, "target", xp=xp)
-    reduction = check_choice(reduction, "reduction", _REDUCTIONS)
+    reduction = check_choice(reduction, "reduction", REDUCTIONS)
     if tuple(target.shape) != tuple(logits.shape):
         msg = (
             f"`target` must have the shape of `logits`, {shape_str(logits.shape)}, "
@@ -302,16 +301,10 @@ def binary_cross_entropy_with_logits(
     dtype = logits.dtype
     work = statistics_dtype(dtype, xp=xp)
     x, y = xp.astype(logits, work), xp.astype(target, work)
-    log_sigmoid = xp.clip(x, max=0.0) - xp.log1p(xp.exp(-xp.abs(x)))
+    positive = log_sigmoid(x, xp=xp)
     if pos_weight is not None:
-        log_sigmoid = log_sigmoid * (1.0 + (xp.astype(pos_weight, work) - 1.0) * y)
-    loss = (1.0 - y) * x - log_sigmoid
+        positive = positive * (1.0 + (xp.astype(pos_weight, work) - 1.0) * y)
+    loss = (1.0 - y) * x - positive
     if weight is not None:
         loss = loss * xp.astype(weight, work)
-    if reduction == "sum":
-        loss = xp.sum(loss)
-    elif reduction == "mean":
-        total = xp.sum(loss)
-        count = math.prod(logits.shape)
-        loss = total / count if count else xp.full_like(total, xp.nan)
-    return xp.astype(loss, dtype)
+    return xp.astype(reduce(loss, reduction, xp=xp), dtype)

@@ -1,4 +1,5 @@
-"""mlprims.losses: float64 NumPy agreement, torch references, invariants, bad input."""
+"""cross_entropy and binary_cross_entropy_with_logits (mlprims/losses/classification.py):
+float64 NumPy agreement, torch references, invariants, bad input."""
 
 from __future__ import annotations
 

@@ -1,0 +1,197 @@
+"""``mlprims grade --primitive kl_div`` and ``--primitive dpo_loss``: correct learner files
+(NumPy, torch, and torch's own F.kl_div) pass every property; the classic mistakes fail the
+property that names them.
+
+Graded in this process through the command line with a few hypothesis examples per property
+(tests/tools/test_practice.py tests the grader itself; the template of every spec too).
+"""
+
+from __future__ import annotations
+
+import pathlib
+import re
+
+import pytest
+
+from mlprims.tools import cli
+from mlprims.tools.practice import specs
+
+KL_NUMPY = """\
+import numpy as np
+
+
+def kl_div(input, target, /, *, reduction="mean"):
+    zero = target == 0
+    q = np.where(zero, 1.0, target)
+    terms = np.where(zero, 0.0, q * (np.log(q) - input))
+    if reduction == "none":
+        return terms
+    if reduction == "batchmean":
+        return terms.sum() / input.shape[0]
+    return terms.sum() if reduction == "sum" else terms.mean()
+"""
+
+KL_TORCH = """\
+import torch.nn.functional as F
+
+
+def kl_div(input, target, /, *, reduction="mean"):
+    return F.kl_div(input, target, reduction=reduction)
+"""
+
+DPO_NUMPY = """\
+import numpy as np
+
+
+def dpo_loss(policy_chosen_logps, policy_rejected_logps, reference_chosen_logps,
+             reference_rejected_logps, /, *, beta=0.1, label_smoothing=0.0, loss_type="sigmoid"):
+    h = (policy_chosen_logps - policy_rejected_logps) - (
+        reference_chosen_logps - reference_rejected_logps
+    )
+    if loss_type == "sigmoid":
+        eps = label_smoothing
+        losses = (1 - eps) * np.logaddexp(0, -beta * h) + eps * np.logaddexp(0, beta * h)
+    elif loss_type == "ipo":
+        losses = (h - 1 / (2 * beta)) ** 2
+    else:
+        losses = np.maximum(0, 1 - beta * h)
+    chosen = beta * (policy_chosen_logps - reference_chosen_logps)
+    rejected = beta * (policy_rejected_logps - reference_rejected_logps)
+    return losses, chosen, rejected
+"""
+
+DPO_TORCH = """\
+import torch
+import torch.nn.functional as F
+
+
+def dpo_loss(policy_chosen_logps, policy_rejected_logps, reference_chosen_logps,
+             reference_rejected_logps, /, *, beta=0.1, label_smoothing=0.0, loss_type="sigmoid"):
+    logits = (policy_chosen_logps - policy_rejected_logps) - (
+        reference_chosen_logps - reference_rejected_logps
+    )
+    ls = label_smoothing
+    if loss_type == "sigmoid":
+        losses = -F.logsigmoid(beta * logits) * (1 - ls) - F.logsigmoid(-beta * logits) * ls
+    elif loss_type == "hinge":
+        losses = torch.relu(1 - beta * logits)
+    else:
+        losses = (logits - 1 / (2 * beta)) ** 2
+    chosen = beta * (policy_chosen_logps - reference_chosen_logps).detach()
+    rejected = beta * (policy_rejected_logps - reference_rejected_logps).detach()
+    return losses, chosen, rejected
+"""
+
+CORRECT = {
+    ("kl_div", "numpy"): KL_NUMPY,
+    ("kl_div", "torch"): KL_TORCH,
+    ("dpo_loss", "numpy"): DPO_NUMPY,
+    ("dpo_loss", "torch"): DPO_TORCH,
+}
+
+DPO = "sigmoid loss (DPO)"
+#: name: (primitive, the correct file, an edit, the property that must catch it, its hint's words)
+WRONG = {
+    "kl-0-log-0-is-nan": (
+        "kl_div",
+        KL_NUMPY,
+        "np.where(zero, 0.0, q * (np.log(q) - input))",
+        "target * (np.log(target) - input)",
+        "zero target probabilities",
+        "0 * log 0 = 0",
+    ),
+    "kl-batchmean-over-every-element": (
+        "kl_div",
+        KL_NUMPY,
+        "terms.sum() / input.shape[0]",
+        "terms.mean()",
+        "batchmean over (N, C) distributions",
+        "divide by N = input.shape[0]",
+    ),
+    "dpo-log-ratio-sign-flipped": (
+        "dpo_loss",
+        DPO_NUMPY,
+        "(policy_chosen_logps - policy_rejected_logps) - (",
+        "(policy_rejected_logps - policy_chosen_logps) - (",
+        DPO,
+        "the chosen minus the rejected",
+    ),
+    "dpo-reference-added": (
+        "dpo_loss",
+        DPO_NUMPY,
+        "policy_rejected_logps) - (",
+        "policy_rejected_logps) + (",
+        DPO,
+        "the policy minus the reference",
+    ),
+    "dpo-beta-outside-the-sigmoid": (
+        "dpo_loss",
+        DPO_NUMPY,
+        "(1 - eps) * np.logaddexp(0, -beta * h)",
+        "(1 - eps) * beta * np.logaddexp(0, -h)",
+        DPO,
+        "beta inside the sigmoid",
+    ),
+    "dpo-naive-log-sigmoid": (
+        "dpo_loss",
+        DPO_NUMPY,
+        "(1 - eps) * np.logaddexp(0, -beta * h)",
+        "-(1 - eps) * np.log(1 / (1 + np.exp(-beta * h)))",
+        "large log-ratios (|beta h| up to 1000s)",
+        "-logaddexp(0, -x)",
+    ),
+    "dpo-torch-ipo-with-beta": (
+        "dpo_loss",
+        DPO_TORCH,
+        "(logits - 1 / (2 * beta)) ** 2",
+        "(beta * logits - 1 / (2 * beta)) ** 2",
+        "IPO (loss_type='ipo')",
+        "without beta on h",
+    ),
+}
+
+
+def _grade(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str], source: str, name: str, *options
+) -> tuple[int, str]:
+    path = tmp_path / "learner.py"
+    path.write_text(source)
+    args = ["grade", str(path), "--primitive", name, "--examples", "6", "--in-process"]
+    code = cli.main([*args, *options])
+    return code, capsys.readouterr().out
+
+
+def _verdicts(out: str) -> dict[str, str]:
+    rows = (re.match(r"^\s*(\S.*?)\s{2,}(passed|FAILED)(\s|$)", line) for line in out.splitlines())
+    return {row[1]: row[2] for row in rows if row}
+
+
+@pytest.mark.parametrize(("name", "framework"), list(CORRECT), ids=[f"{n}-{f}" for n, f in CORRECT])
+def test_a_correct_file_passes_every_property(tmp_path, capsys, name: str, framework: str) -> None:
+    if framework == "torch":
+        pytest.importorskip("torch")
+    code, out = _grade(tmp_path, capsys, CORRECT[name, framework], name)
+    count = len(specs.spec(name).properties)
+    assert code == 0, out
+    assert len(_verdicts(out)) == count and set(_verdicts(out).values()) == {"passed"}
+    assert f"score: {count}/{count} properties passed (100%)" in out
+
+
+@pytest.mark.parametrize("wrong", list(WRONG))
+def test_a_classic_mistake_fails_the_property_that_names_it(tmp_path, capsys, wrong: str) -> None:
+    name, source, old, new, caught_by, hint = WRONG[wrong]
+    if source is DPO_TORCH:
+        pytest.importorskip("torch")
+    assert old in source, "the mistake must be an edit of the correct file"
+    code, out = _grade(tmp_path, capsys, source.replace(old, new, 1), name, "--no-shrink")
+    assert code == 1, out
+    assert _verdicts(out)[caught_by] == "FAILED", out
+    assert f"first failure: {caught_by} (counterexample as drawn)" in out
+    shown = next(line for line in out.splitlines() if line.startswith("  hint: "))
+    assert hint in shown, shown
+
+
+def test_the_naive_log_sigmoid_fails_only_at_large_log_ratios(tmp_path, capsys) -> None:
+    _, source, old, new, caught_by, _ = WRONG["dpo-naive-log-sigmoid"]
+    _, out = _grade(tmp_path, capsys, source.replace(old, new, 1), "dpo_loss", "--no-shrink")
+    assert [p for p, v in _verdicts(out).items() if v == "FAILED"] == [caught_by]
