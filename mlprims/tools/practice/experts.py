@@ -1,0 +1,114 @@
+"""Properties of moe: softmax routing over the experts, top-k renormalised, SwiGLU experts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+import mlprims
+
+from ._spec import Call, Property, Spec, assume, composite, dtypes, floats, st
+
+__all__ = ["SPECS"]
+
+OUTPUTS = ("output", "router_logits")
+ROUTED = (
+    "p = softmax(x @ w_router) over the E experts (the last axis); each token's output is "
+    "sum over its top_k experts of p_e / (sum of the chosen p) * the expert's output "
+    "(silu(x @ w_gate[e]) * (x @ w_up[e])) @ w_down[e]: the chosen probabilities are "
+    "renormalised to sum to 1, not used as they are"
+)
+TOP1 = (
+    "with top_k = 1 each token's output is its most probable expert's output itself "
+    "(renormalised, the one weight is 1)"
+)
+LEADING = "x is (..., D): route every token of the leading axes; the output has the shape of x"
+LOGITS = (
+    "router_logits are x @ w_router before the softmax, flattened to (T, E), T the number of "
+    "tokens (the product of the leading axes of x)"
+)
+
+
+def _outputs(result: Any) -> dict[str, Any]:
+    return dict(zip(OUTPUTS, tuple(result)[:2], strict=False))
+
+
+def _clear(x: np.ndarray, w_router: np.ndarray, k: int) -> bool:
+    """Whether every token's k-th and (k+1)-th largest logits are apart by more than rounding:
+    on a near-tie, a float32 softmax or ``torch.topk`` may rightly pick the other expert."""
+    logits = np.sort(x.reshape(-1, x.shape[-1]).astype(np.float64) @ w_router, axis=-1)[:, ::-1]
+    if k == logits.shape[1]:
+        return True
+    return bool(np.all(logits[:, k - 1] - logits[:, k] > 1e-3 * (1.0 + np.abs(logits).max())))
+
+
+@composite
+def _moe(draw: Any, *, top_k: int | None = None, batch: bool = False) -> Call:
+    dtype = draw(dtypes())
+    e = draw(st.integers(3, 5))
+    k = top_k if top_k is not None else draw(st.integers(2, e - 1))
+    d, f = draw(st.integers(2, 4)), draw(st.integers(2, 4))
+    lead = (
+        (draw(st.integers(1, 2)), draw(st.integers(1, 3))) if batch else (draw(st.integers(2, 4)),)
+    )
+    x = draw(floats((*lead, d), dtype, bound=2.0))
+    params = {
+        "w_router": draw(floats((d, e), dtype, bound=2.0)),
+        "w_gate": draw(floats((e, d, f), dtype, bound=1.0)),
+        "w_up": draw(floats((e, d, f), dtype, bound=1.0)),
+        "w_down": draw(floats((e, f, d), dtype, bound=1.0)),
+    }
+    assume(_clear(x, params["w_router"], k))
+    return Call((params, x), {"top_k": k}, dtype)
+
+
+def _fixed(top_k: int = 2) -> Call:
+    """Three tokens, three experts with clear probabilities: catches the classic mistakes."""
+    x = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, -1.0]])
+    params = {
+        "w_router": np.array([[2.0, 1.0, -1.0], [-1.0, 0.5, 2.0]]),  # logits apart by >= 1
+        "w_gate": np.array([[[1.0, 0.5], [-0.5, 1.0]], [[0.5, -1.0], [1.0, 0.25]],
+                            [[-1.0, 0.5], [0.75, 1.0]]]),
+        "w_up": np.array([[[0.5, 1.0], [1.0, -0.5]], [[1.0, 0.5], [-0.25, 1.0]],
+                          [[0.25, -1.0], [1.0, 0.5]]]),
+        "w_down": np.array([[[1.0, -0.5], [0.5, 1.0]], [[-1.0, 0.5], [0.5, 0.5]],
+                            [[0.5, 1.0], [-1.0, 0.25]]]),
+    }  # fmt: skip
+    return Call((params, x), {"top_k": top_k}, "float64")
+
+
+MOE = Spec(
+    name="moe",
+    function=mlprims.moe,
+    parameters=("params", "x", "top_k"),
+    outputs=_outputs,
+    returns="(output, router_logits): output (..., D) in the dtype of `x`; router_logits\n"
+    "(T, E) = x @ w_router with the leading axes flattened, in the dtype of `x`.",
+    notes="For each token x_t: ``p_t = softmax(x_t @ w_router)`` over all E experts, S_t its\n"
+    "top_k experts by probability, ``g_te = p_te / sum_{j in S_t} p_tj`` for e in S_t (the\n"
+    "chosen probabilities renormalised to sum to 1, as Mixtral), and\n"
+    "``y_t = sum_{e in S_t} g_te * (silu(x_t @ w_gate[e]) * (x_t @ w_up[e])) @ w_down[e]``\n"
+    "(Jiang et al. 2024; Hugging Face's MixtralSparseMoeBlock). Weights are (in, out):\n"
+    "w_router (D, E), w_gate and w_up (E, D, F), w_down (E, F, D). The graded cases have no\n"
+    "near-tie between a token's k-th and (k+1)-th expert.",
+    properties=(
+        Property(
+            "top-k of E experts, renormalised",
+            _moe(),
+            ROUTED,
+            compare=("output",),
+            examples=(_fixed(),),
+        ),
+        Property("top_k = 1", _moe(top_k=1), TOP1, compare=("output",), examples=(_fixed(1),)),
+        Property("leading axes (B, T, D)", _moe(batch=True), LEADING, compare=("output",)),
+        Property(
+            "router logits",
+            _moe(batch=True),
+            LOGITS,
+            compare=("router_logits",),
+        ),
+    ),
+)
+
+SPECS = [MOE]
