@@ -11,9 +11,12 @@ from . import (
     convolution,
     decoding,
     detection,
+    experts,
     losses,
     normalization,
     positional,
+    pruning,
+    quantization,
 )
 from ._spec import GradeError, Spec
 
@@ -31,6 +34,9 @@ SPECS: list[Spec] = [
     *detection.SPECS,
     *decoding.SPECS,
     *adapters.SPECS,
+    *experts.SPECS,
+    *pruning.SPECS,
+    *quantization.SPECS,
 ]
 _BY_NAME = {spec.name: spec for spec in SPECS}
 
