@@ -16,13 +16,22 @@ from typing import Any, NamedTuple
 from array_api_compat import device as device_of
 
 from .. import backends
-from .._array import Array, Namespace, check_array, index_dtype, namespace, shape_str
+from .._array import Array, Namespace, check_array, check_int, index_dtype, namespace, shape_str
 from ..attention import scaled_dot_product_attention
 from ..attention.kv_cache import init_kv_cache, write_cache
 from ._common import prompt_padding
-from ._lm_checks import concrete_int
+from ._lm_checks import check_cache, check_index, concrete_int
 
-__all__ = ["Plan", "as_index", "attend", "init_cache", "key_mask", "plan", "step_function"]
+__all__ = [
+    "Plan",
+    "as_index",
+    "attend",
+    "continue_at",
+    "init_cache",
+    "key_mask",
+    "plan",
+    "step_function",
+]
 
 #: ``forward(tokens (B, T), cache or None, index, options) -> (logits (B, T, V), cache)``,
 #: `options` the model's keywords: ``attention_mask`` (B, C) and ``positions`` (B, T) for a
@@ -31,23 +40,46 @@ Forward = Callable[[Array, Any, Any, dict[str, Array]], tuple[Array, Any]]
 
 
 def init_cache(
-    n_layers: int,
+    config: Any,
     batch: int,
-    kv_heads: int,
-    capacity: int,
-    head_dim: int,
+    capacity: int | None,
     *,
     dtype: Any,
     backend: str | backends.Backend | None,
 ) -> dict[str, Any]:
-    """An empty cache: `n_layers` zero ``{"k", "v"}`` (B, K, C, H) and ``length`` zeros (B,)."""
+    """An empty cache for `config` (an LMConfig or a GPT2Config: its n_layers, n_kv_heads,
+    head_dim, max_len): a zero ``{"k", "v"}`` (B, K, C, H) per block and ``length`` zeros (B,);
+    C = `capacity` <= max_len (default max_len)."""
+    b = check_int(batch, "batch", minimum=1)
+    c = config.max_len if capacity is None else check_int(capacity, "capacity", minimum=1)
+    if c > config.max_len:
+        msg = f"`capacity` ({c}) must not exceed max_len ({config.max_len})"
+        raise ValueError(msg)
     layers = []
-    for _ in range(n_layers):
-        kv = init_kv_cache(batch, kv_heads, capacity, head_dim, dtype=dtype, backend=backend)
+    for _ in range(config.n_layers):
+        kv = init_kv_cache(b, config.n_kv_heads, c, config.head_dim, dtype=dtype, backend=backend)
         layers.append({"k": kv["k"], "v": kv["v"]})
     xp = namespace(layers[0]["k"])
-    length = xp.zeros((batch,), dtype=index_dtype(xp), device=device_of(layers[0]["k"]))
+    length = xp.zeros((b,), dtype=index_dtype(xp), device=device_of(layers[0]["k"]))
     return {"layers": layers, "length": length}
+
+
+def continue_at(
+    cache: Any, index: Any, tokens: Array, config: Any, dtype: Any, *, xp: Namespace
+) -> tuple[int | Array, int | None]:
+    """Where `tokens` (B, T) go: the slot of ``tokens[:, 0]`` (`index`, or the tokens the
+    `cache` holds) and the cache's capacity C (None without a cache), both checked."""
+    batch, length = tokens.shape
+    capacity = None
+    if cache is not None:
+        capacity = check_cache(cache, config, batch, dtype, xp=xp)
+        if index is None:
+            index = cache["length"][0]
+    limit = config.max_len if capacity is None else capacity
+    start = check_index(
+        0 if index is None else index, length, limit, cached=cache is not None, xp=xp
+    )
+    return start, capacity
 
 
 class Plan(NamedTuple):

@@ -27,9 +27,8 @@ from .._array import Array, check_array, check_bool, check_int, index_dtype, nam
 from .._layers import linear, merge_heads, split_heads
 from ..activations import gelu
 from ..normalization import layer_norm
-from ._cache import as_index, attend, init_cache, key_mask, plan, step_function
+from ._cache import as_index, attend, continue_at, init_cache, key_mask, plan, step_function
 from ._common import embed_rows
-from ._lm_checks import check_cache, check_index
 
 __all__ = ["GPT2Config", "gpt2", "gpt2_step_fn", "init_gpt2_cache"]
 
@@ -135,23 +134,15 @@ def gpt2(
     if length > config.max_len:
         msg = f"`tokens` has T = {length} tokens, over max_len = {config.max_len}"
         raise ValueError(msg)
-    capacity = config.max_len
-    if cache is not None:
-        capacity = check_cache(cache, config, batch, params["wte"].dtype, xp=xp)
-        if index is None:
-            index = cache["length"][0]
-    start = check_index(
-        0 if index is None else index, length, capacity, cached=cache is not None, xp=xp
-    )
+    start, capacity = continue_at(cache, index, tokens, config, params["wte"].dtype, xp=xp)
     check_int(logits_to_keep, "logits_to_keep", minimum=0)
     keys = None
     if attention_mask is not None:
-        keys = key_mask(attention_mask, tokens, None if cache is None else capacity)
+        keys = key_mask(attention_mask, tokens, capacity)
     if positions is None:
         steps = xp.arange(length, dtype=index_dtype(xp), device=device_of(tokens))
         positions = xp.broadcast_to(as_index(start, xp=xp, like=tokens) + steps, (batch, length))
-    capacity_or_none = None if cache is None else capacity
-    how = plan(start, length, capacity_or_none, keys=keys, window=None, xp=xp, like=tokens)
+    how = plan(start, length, capacity, keys=keys, window=None, xp=xp, like=tokens)
     e = config.d_model
     x = embed_rows(params["wte"], tokens, xp=xp) + embed_rows(params["wpe"], positions, xp=xp)
     new_layers = []
@@ -206,13 +197,7 @@ def init_gpt2_cache(
     dict
         ``layers`` (one ``{"k", "v"}`` (B, N, C, H) per block) and ``length`` (B,).
     """
-    b = check_int(batch, "batch", minimum=1)
-    c = config.max_len if capacity is None else check_int(capacity, "capacity", minimum=1)
-    if c > config.max_len:
-        msg = f"`capacity` ({c}) must not exceed max_len ({config.max_len})"
-        raise ValueError(msg)
-    n, h = config.n_heads, config.head_dim
-    return init_cache(config.n_layers, b, n, c, h, dtype=dtype, backend=backend)
+    return init_cache(config, batch, capacity, dtype=dtype, backend=backend)
 
 
 def gpt2_step_fn(

@@ -43,8 +43,8 @@ from .._layers import linear, merge_heads, split_heads
 from ..activations import swiglu
 from ..normalization import rms_norm
 from ..positional import apply_rope
-from ._cache import Plan, as_index, attend, key_mask, plan, step_function
-from ._lm_checks import check_cache, check_index, check_tokens
+from ._cache import Plan, as_index, attend, continue_at, key_mask, plan, step_function
+from ._lm_checks import check_tokens
 from .lm_config import LMConfig, check_config, kv_heads
 from .lm_init import init_lm_cache
 
@@ -125,31 +125,17 @@ def lm(
     check_config(config)
     xp = check_tokens(params, tokens, config)
     batch, length = tokens.shape
-    capacity = config.max_len
-    if cache is not None:
-        capacity = check_cache(cache, config, batch, params["embed"].dtype, xp=xp)
-        if index is None:
-            index = cache["length"][0]
-    start = check_index(
-        0 if index is None else index, length, capacity, cached=cache is not None, xp=xp
-    )
+    start, capacity = continue_at(cache, index, tokens, config, params["embed"].dtype, xp=xp)
     check_int(logits_to_keep, "logits_to_keep", minimum=0)
     keys = None
     if attention_mask is not None:
-        keys = key_mask(attention_mask, tokens, None if cache is None else capacity)
+        keys = key_mask(attention_mask, tokens, capacity)
     if positions is not None and tuple(positions.shape) != (batch, length):
         msg = f"`positions` must have shape {shape_str((batch, length))}, got {positions.shape}"
         raise ValueError(msg)
 
-    how = plan(
-        start,
-        length,
-        None if cache is None else capacity,
-        keys=keys,
-        window=config.sliding_window,
-        xp=xp,
-        like=tokens,
-    )
+    window = config.sliding_window
+    how = plan(start, length, capacity, keys=keys, window=window, xp=xp, like=tokens)
     flat = xp.reshape(tokens, (batch * length,))
     x = xp.reshape(xp.take(params["embed"], flat, axis=0), (batch, length, config.d_model))
     new_layers = []

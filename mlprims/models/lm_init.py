@@ -11,7 +11,6 @@ from .. import backends, random
 from .._array import (
     Array,
     check_float_dtype,
-    check_int,
 )
 from .._layers import creation_target
 from ._cache import init_cache
@@ -136,11 +135,4 @@ def init_lm_cache(
     (3, 4, 10, 4)
     """
     check_config(config)
-    b = check_int(batch, "batch", minimum=1)
-    c = config.max_len if capacity is None else check_int(capacity, "capacity", minimum=1)
-    if c > config.max_len:
-        msg = f"`capacity` ({c}) must not exceed max_len ({config.max_len})"
-        raise ValueError(msg)
-    return init_cache(
-        config.n_layers, b, kv_heads(config), c, config.head_dim, dtype=dtype, backend=backend
-    )
+    return init_cache(config, batch, capacity, dtype=dtype, backend=backend)
