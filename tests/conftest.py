@@ -51,6 +51,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -375,3 +376,55 @@ def _fail_if_a_framework_is_missing(report: pytest.TestReport | pytest.CollectRe
     if "could not import" in reason:
         report.outcome = "failed"
         report.longrepr = f"CI must install every framework the tests import: {reason}"
+
+
+# ------------------------------------------------- grading a learner's file: each family's tests
+
+
+class Grader:
+    """``mlprims grade`` run in this process on a learner's file written to `tmp_path`: what
+    every family's practice tests do with their correct files and their classic mistakes."""
+
+    def __init__(self, tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+        self.path, self.capsys = tmp_path / "learner.py", capsys
+
+    def run(self, source: str, primitive: str, *options: str) -> tuple[int, str]:
+        """The exit code and the report of grading `source` (6 examples a property)."""
+        from mlprims.tools import cli
+
+        self.path.write_text(source)
+        args = ["grade", str(self.path), "--primitive", primitive, "--examples", "6"]
+        code = cli.main([*args, "--in-process", *options])
+        return code, self.capsys.readouterr().out
+
+    @staticmethod
+    def verdicts(out: str) -> dict[str, str]:
+        """Each property's verdict in a report: ``{name: "passed" or "FAILED"}``."""
+        rows = (
+            re.match(r"^\s*(\S.*?)\s{2,}(passed|FAILED)(\s|$)", line) for line in out.splitlines()
+        )
+        return {row[1]: row[2] for row in rows if row}
+
+    def passes_every_property(self, source: str, primitive: str) -> None:
+        from mlprims.tools.practice import specs
+
+        code, out = self.run(source, primitive)
+        count = len(specs.spec(primitive).properties)
+        assert code == 0, out
+        assert len(self.verdicts(out)) == count, out
+        assert set(self.verdicts(out).values()) == {"passed"}, out
+        assert f"score: {count}/{count} properties passed (100%)" in out
+
+    def catches(self, source: str, primitive: str, caught_by: str, hint: str) -> None:
+        """Grading `source` fails, first at the property `caught_by`, with `hint` shown."""
+        code, out = self.run(source, primitive, "--no-shrink")
+        assert code == 1, out
+        assert self.verdicts(out)[caught_by] == "FAILED", out
+        assert f"first failure: {caught_by} (counterexample as drawn)" in out
+        shown = next(line for line in out.splitlines() if line.startswith("  hint: "))
+        assert hint in shown, shown
+
+
+@pytest.fixture
+def grader(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> Grader:
+    return Grader(tmp_path, capsys)

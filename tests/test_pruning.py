@@ -7,7 +7,6 @@ parameters, their `weight_mask` read back); the grader's classic mistakes at the
 from __future__ import annotations
 
 import math
-import pathlib
 import re
 from typing import Any
 
@@ -21,8 +20,6 @@ from mlprims.testing.oracles.pruning import (
     prune_reference,
     structured_prune_reference,
 )
-from mlprims.tools import cli
-from mlprims.tools.practice import specs
 
 DTYPES = ("float32", "float64")
 
@@ -260,38 +257,15 @@ WRONG = {
 }
 
 
-def _grade(tmp_path: pathlib.Path, capsys: Any, source: str, *options: str) -> tuple[int, str]:
-    path = tmp_path / "learner.py"
-    path.write_text(source)
-    args = ["grade", str(path), "--primitive", "magnitude_prune", "--examples", "6"]
-    code = cli.main([*args, "--in-process", *options])
-    return code, capsys.readouterr().out
-
-
-def _verdicts(out: str) -> dict[str, str]:
-    rows = (re.match(r"^\s*(\S.*?)\s{2,}(passed|FAILED)(\s|$)", line) for line in out.splitlines())
-    return {row[1]: row[2] for row in rows if row}
-
-
 class TestGrade:
     @pytest.mark.parametrize("source", [NUMPY, TORCH], ids=["numpy", "torch-prune"])
-    def test_a_correct_file_passes_every_property(self, tmp_path, capsys, source: str) -> None:
+    def test_a_correct_file_passes_every_property(self, grader, source: str) -> None:
         if source is TORCH:
             pytest.importorskip("torch")
-        code, out = _grade(tmp_path, capsys, source)
-        count = len(specs.spec("magnitude_prune").properties)
-        assert code == 0, out
-        assert f"score: {count}/{count} properties passed (100%)" in out
+        grader.passes_every_property(source, "magnitude_prune")
 
     @pytest.mark.parametrize("wrong", list(WRONG))
-    def test_a_classic_mistake_fails_the_property_that_names_it(
-        self, tmp_path, capsys, wrong: str
-    ) -> None:
+    def test_a_classic_mistake_fails_the_property_that_names_it(self, grader, wrong: str) -> None:
         old, new, caught_by, hint = WRONG[wrong]
         assert old in NUMPY, "the mistake must be an edit of the correct file"
-        code, out = _grade(tmp_path, capsys, NUMPY.replace(old, new, 1), "--no-shrink")
-        assert code == 1, out
-        assert _verdicts(out)[caught_by] == "FAILED", out
-        assert f"first failure: {caught_by} (counterexample as drawn)" in out
-        shown = next(line for line in out.splitlines() if line.startswith("  hint: "))
-        assert hint in shown, shown
+        grader.catches(NUMPY.replace(old, new, 1), "magnitude_prune", caught_by, hint)

@@ -7,13 +7,7 @@ Graded in this process through the command line with a few hypothesis examples p
 
 from __future__ import annotations
 
-import pathlib
-import re
-
 import pytest
-
-from mlprims.tools import cli
-from mlprims.tools.practice import specs
 
 NUMPY = """\
 import math
@@ -139,49 +133,25 @@ WRONG = {
 }
 
 
-def _grade(
-    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str], source: str, *options: str
-) -> tuple[int, str]:
-    path = tmp_path / "learner.py"
-    path.write_text(source)
-    args = ["grade", str(path), "--primitive", "lora_linear", "--examples", "6", "--in-process"]
-    code = cli.main([*args, *options])
-    return code, capsys.readouterr().out
-
-
-def _verdicts(out: str) -> dict[str, str]:
-    rows = (re.match(r"^\s*(\S.*?)\s{2,}(passed|FAILED)(\s|$)", line) for line in out.splitlines())
-    return {row[1]: row[2] for row in rows if row}
-
-
 @pytest.mark.parametrize("source", [NUMPY, TORCH, PEFT], ids=["numpy", "torch", "peft"])
-def test_a_correct_file_passes_every_property(tmp_path, capsys, source: str) -> None:
+def test_a_correct_file_passes_every_property(grader, source: str) -> None:
     pytest.importorskip("torch")
     if source is PEFT:
         pytest.importorskip("peft")
-    code, out = _grade(tmp_path, capsys, source)
-    count = len(specs.spec("lora_linear").properties)
-    assert code == 0, out
-    assert len(_verdicts(out)) == count and set(_verdicts(out).values()) == {"passed"}
-    assert f"score: {count}/{count} properties passed (100%)" in out
+    grader.passes_every_property(source, "lora_linear")
 
 
 @pytest.mark.parametrize("wrong", list(WRONG))
-def test_a_classic_mistake_fails_the_property_that_names_it(tmp_path, capsys, wrong: str) -> None:
+def test_a_classic_mistake_fails_the_property_that_names_it(grader, wrong: str) -> None:
     source, old, new, caught_by, hint = WRONG[wrong]
     if source is TORCH:
         pytest.importorskip("torch")
     assert old in source, "the mistake must be an edit of the correct file"
-    code, out = _grade(tmp_path, capsys, source.replace(old, new, 1), "--no-shrink")
-    assert code == 1, out
-    assert _verdicts(out)[caught_by] == "FAILED", out
-    assert f"first failure: {caught_by} (counterexample as drawn)" in out
-    shown = next(line for line in out.splitlines() if line.startswith("  hint: "))
-    assert hint in shown, shown
+    grader.catches(source.replace(old, new, 1), "lora_linear", caught_by, hint)
 
 
-def test_the_mistakes_fail_nothing_else(tmp_path, capsys) -> None:
+def test_the_mistakes_fail_nothing_else(grader) -> None:
     """Scaling by alpha is wrong everywhere but dropout's own mistakes are wrong only there."""
     source, old, new, _, _ = WRONG["numpy-dropout-on-the-output"]
-    _, out = _grade(tmp_path, capsys, source.replace(old, new, 1), "--no-shrink")
-    assert [p for p, v in _verdicts(out).items() if v == "FAILED"] == [DROPOUT]
+    _, out = grader.run(source.replace(old, new, 1), "lora_linear", "--no-shrink")
+    assert [p for p, v in grader.verdicts(out).items() if v == "FAILED"] == [DROPOUT]

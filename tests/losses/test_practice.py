@@ -8,13 +8,7 @@ Graded in this process through the command line with a few hypothesis examples p
 
 from __future__ import annotations
 
-import pathlib
-import re
-
 import pytest
-
-from mlprims.tools import cli
-from mlprims.tools.practice import specs
 
 KL_NUMPY = """\
 import numpy as np
@@ -151,47 +145,23 @@ WRONG = {
 }
 
 
-def _grade(
-    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str], source: str, name: str, *options
-) -> tuple[int, str]:
-    path = tmp_path / "learner.py"
-    path.write_text(source)
-    args = ["grade", str(path), "--primitive", name, "--examples", "6", "--in-process"]
-    code = cli.main([*args, *options])
-    return code, capsys.readouterr().out
-
-
-def _verdicts(out: str) -> dict[str, str]:
-    rows = (re.match(r"^\s*(\S.*?)\s{2,}(passed|FAILED)(\s|$)", line) for line in out.splitlines())
-    return {row[1]: row[2] for row in rows if row}
-
-
 @pytest.mark.parametrize(("name", "framework"), list(CORRECT), ids=[f"{n}-{f}" for n, f in CORRECT])
-def test_a_correct_file_passes_every_property(tmp_path, capsys, name: str, framework: str) -> None:
+def test_a_correct_file_passes_every_property(grader, name: str, framework: str) -> None:
     if framework == "torch":
         pytest.importorskip("torch")
-    code, out = _grade(tmp_path, capsys, CORRECT[name, framework], name)
-    count = len(specs.spec(name).properties)
-    assert code == 0, out
-    assert len(_verdicts(out)) == count and set(_verdicts(out).values()) == {"passed"}
-    assert f"score: {count}/{count} properties passed (100%)" in out
+    grader.passes_every_property(CORRECT[name, framework], name)
 
 
 @pytest.mark.parametrize("wrong", list(WRONG))
-def test_a_classic_mistake_fails_the_property_that_names_it(tmp_path, capsys, wrong: str) -> None:
+def test_a_classic_mistake_fails_the_property_that_names_it(grader, wrong: str) -> None:
     name, source, old, new, caught_by, hint = WRONG[wrong]
     if source is DPO_TORCH:
         pytest.importorskip("torch")
     assert old in source, "the mistake must be an edit of the correct file"
-    code, out = _grade(tmp_path, capsys, source.replace(old, new, 1), name, "--no-shrink")
-    assert code == 1, out
-    assert _verdicts(out)[caught_by] == "FAILED", out
-    assert f"first failure: {caught_by} (counterexample as drawn)" in out
-    shown = next(line for line in out.splitlines() if line.startswith("  hint: "))
-    assert hint in shown, shown
+    grader.catches(source.replace(old, new, 1), name, caught_by, hint)
 
 
-def test_the_naive_log_sigmoid_fails_only_at_large_log_ratios(tmp_path, capsys) -> None:
+def test_the_naive_log_sigmoid_fails_only_at_large_log_ratios(grader) -> None:
     _, source, old, new, caught_by, _ = WRONG["dpo-naive-log-sigmoid"]
-    _, out = _grade(tmp_path, capsys, source.replace(old, new, 1), "dpo_loss", "--no-shrink")
-    assert [p for p, v in _verdicts(out).items() if v == "FAILED"] == [caught_by]
+    _, out = grader.run(source.replace(old, new, 1), "dpo_loss", "--no-shrink")
+    assert [p for p, v in grader.verdicts(out).items() if v == "FAILED"] == [caught_by]
