@@ -157,13 +157,13 @@ def test_no_test_sets_max_examples() -> None:
 
 class TestEagerJaxExamples:
     @given(st.integers())
-    def test_a_fifth_of_the_profiles_examples_on_eager_jax(self, xb, _: int) -> None:
+    def test_an_eighth_of_the_profiles_examples_on_eager_jax(self, xb, _: int) -> None:
         """conftest.EAGER_JAX_EXAMPLES: the settings hypothesis reads at this very call."""
         name = os.environ.get("MLPRIMS_HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev")
         profile = settings.get_profile(name).max_examples
-        chosen = type(self).test_a_fifth_of_the_profiles_examples_on_eager_jax
+        chosen = type(self).test_an_eighth_of_the_profiles_examples_on_eager_jax
         examples = chosen._hypothesis_internal_use_settings.max_examples
-        assert examples == (max(2, round(profile / 5)) if xb.name == "jax" else profile)
+        assert examples == (max(2, round(profile / 8)) if xb.name == "jax" else profile)
 
 
 def test_frameworks_are_imported_with_importorskip() -> None:
