@@ -33,6 +33,7 @@ from .._array import (
     shape_str,
 )
 from .._layers import check_dropout, creation_target, dropout, linear
+from ._mixed import alphas, per_row_update
 
 __all__ = ["init_lora", "lora_linear", "merge_lora", "unmerge_lora"]
 
@@ -111,10 +112,13 @@ def lora_linear(
     dropout_p: float = 0.0,
     key: Array | None = None,
     use_rslora: bool = False,
+    adapter_ids: Array | None = None,
 ) -> Array:
     """A linear layer with a LoRA adapter: ``x @ weight + bias + (dropout(x) @ A) @ B * s``.
 
-    Matches peft's ``LoraLayer`` (its ``lora.Linear`` forward, one active adapter, not merged).
+    Matches peft's ``LoraLayer`` (its ``lora.Linear`` forward, not merged): one active adapter,
+    or, with `adapter_ids`, one of several adapters chosen per row of the batch (peft's
+    mixed-batch inference, ``model(x, adapter_names=[...])``).
 
     Parameters
     ----------
@@ -126,15 +130,22 @@ def lora_linear(
         The frozen bias.
     lora : dict
         ``{"A": (D_in, r), "B": (r, D_out)}`` of one dtype, e.g. from :func:`init_lora` or
-        :func:`~mlprims.from_peft`.
-    alpha : float
-        peft's ``lora_alpha``: the update is scaled by ``s = alpha / r``.
+        :func:`~mlprims.from_peft`; with `adapter_ids`, n adapters stacked:
+        ``{"A": (n, D_in, r), "B": (n, r, D_out)}``.
+    alpha : float, or a sequence of n floats with `adapter_ids`
+        peft's ``lora_alpha``: the update is scaled by ``s = alpha / r`` (one alpha per
+        stacked adapter, or one for all).
     dropout_p : float
         peft's ``lora_dropout``, in [0, 1): dropout of the input of the LoRA branch only.
     key : mlprims.random key, optional
         Draws the dropout mask; required when `dropout_p` > 0.
     use_rslora : bool
         Scale by ``s = alpha / sqrt(r)`` instead (rank-stabilised LoRA).
+    adapter_ids : integer array of shape (B,), optional
+        For `x` of shape (B, ..., D_in): row b uses the stacked adapter ``adapter_ids[b]``, or
+        none when it is -1 (peft's ``"__base__"``). Adapters of different ranks stack after
+        padding A with zero columns and B with zero rows to the largest r, each alpha times
+        r_max / r (or sqrt(r_max / r) with rsLoRA) so that its scaling is kept.
 
     Returns
     -------
@@ -146,7 +157,7 @@ def lora_linear(
     ValueError
         Shapes that do not fit (A's rows not D_in, B not (r, D_out), x not (..., D_in)), a
         `lora` without "A" and "B", `alpha` not finite, `dropout_p` outside [0, 1) or > 0
-        without `key`.
+        without `key`; `adapter_ids` not (B,) or (eagerly) outside [-1, n), alphas not n.
     TypeError
         An argument that is not an array of the framework of `x` where one belongs, a
         non-floating array, `alpha` not a number, A and B of different dtypes.
@@ -162,6 +173,12 @@ def lora_linear(
     itself. As in peft, the branch runs in the dtype of A (`x` is cast to it) and the sum is
     cast back to the dtype of the frozen layer's output.
 
+    With `adapter_ids` each row gathers its own A and B and the branch is one batched matmul
+    ``(drop(x_b) @ A[id_b]) @ B[id_b] * s[id_b]``, zero where ``id_b = -1``: no
+    data-dependent shapes (jit-safe), where peft loops over the adapters present, indexing
+    their sub-batches. Under ``jax.jit`` an id outside [-1, n) is not detected (JAX clamps
+    the gather).
+
     Examples
     --------
     >>> import numpy as np, mlprims
@@ -169,9 +186,17 @@ def lora_linear(
     >>> lora = {"A": np.array([[1.0], [0.0]]), "B": np.array([[0.0, 1.0]])}  # r = 1
     >>> mlprims.lora_linear(x, w, None, lora, alpha=2.0).tolist()  # x @ w + (x @ A) @ B * 2
     [[1.0, 4.0]]
+
+    Two adapters stacked, the second row without one:
+
+    >>> stacked = {k: np.stack([v, 2 * v]) for k, v in lora.items()}  # (2, D_in, r), (2, r, D_out)
+    >>> ids = np.array([1, -1])
+    >>> mlprims.lora_linear(np.array([[1.0, 2.0], [1.0, 2.0]]), w, None, stacked, alpha=2.0,
+    ...                     adapter_ids=ids).tolist()
+    [[1.0, 10.0], [1.0, 2.0]]
     """
-    xp = namespace(x, weight, bias, names=("x", "weight", "bias"))
-    a, b = _check_lora(weight, lora, xp=xp)
+    xp = namespace(x, weight, bias, adapter_ids, names=("x", "weight", "bias", "adapter_ids"))
+    a, b = _check_lora(weight, lora, xp=xp, stacked=adapter_ids is not None)
     check_floating(x, "x", xp=xp)
     d_in, d_out = weight.shape
     if x.ndim < 1 or x.shape[-1] != d_in:
@@ -185,12 +210,15 @@ def lora_linear(
         if tuple(bias.shape) != (d_out,):
             msg = f"`bias` must have shape (D_out,) = ({d_out},), got {shape_str(bias.shape)}"
             raise ValueError(msg)
-    s = _scaling(alpha, a.shape[1], use_rslora)
     p = check_dropout(dropout_p, key, x)
     y = linear(x, weight, bias)  # (..., D_out), the frozen layer
     h = xp.astype(dropout(x, p, key, xp=xp), a.dtype, copy=False)  # (..., D_in)
-    delta = (h @ a) @ b  # (..., r) then (..., D_out)
-    return xp.astype(y + delta * s, y.dtype, copy=False)
+    if adapter_ids is None:
+        delta = (h @ a) @ b * _scaling(alpha, a.shape[1], use_rslora)  # (..., r), (..., D_out)
+    else:
+        scalings = [_scaling(one, a.shape[2], use_rslora) for one in alphas(alpha, a.shape[0])]
+        delta = per_row_update(h, a, b, adapter_ids, scalings, xp=xp)
+    return xp.astype(y + delta, y.dtype, copy=False)
 
 
 def merge_lora(
@@ -288,8 +316,11 @@ def _scaling(alpha: Any, rank: int, use_rslora: Any) -> float:
     return alpha / math.sqrt(rank) if use_rslora else alpha / rank
 
 
-def _check_lora(weight: Array, lora: Any, *, xp: Namespace) -> tuple[Array, Array]:
-    """A (D_in, r) and B (r, D_out) of `lora`, checked against `weight` (D_in, D_out)."""
+def _check_lora(
+    weight: Array, lora: Any, *, xp: Namespace, stacked: bool = False
+) -> tuple[Array, Array]:
+    """A (D_in, r) and B (r, D_out) of `lora` checked against `weight` (D_in, D_out); with
+    `stacked`, n adapters: A (n, D_in, r) and B (n, r, D_out)."""
     check_floating(weight, "weight", xp=xp)
     if weight.ndim != 2:
         msg = f"`weight` must have shape (D_in, D_out), got {shape_str(weight.shape)}"
@@ -308,18 +339,21 @@ def _check_lora(weight: Array, lora: Any, *, xp: Namespace) -> tuple[Array, Arra
         check_same_framework(array, name, xp=xp, like="weight")
         check_floating(array, name, xp=xp)
     d_in, d_out = weight.shape
-    if a.ndim != 2 or a.shape[0] != d_in or a.shape[1] < 1:
+    n, lead = ("n, ", a.shape[:1]) if stacked else ("", ())  # the axis of stacked adapters
+    if a.ndim != 2 + stacked or a.shape[-2] != d_in or a.shape[-1] < 1:
         msg = (
-            f"`lora['A']` must have shape (D_in, r) with D_in = weight.shape[0] = {d_in}, got "
-            f"{shape_str(a.shape)} (peft's lora_A.weight is A.T)"
+            f"`lora['A']` must have shape ({n}D_in, r) with D_in = weight.shape[0] = {d_in}, "
+            f"got {shape_str(a.shape)} (peft's lora_A.weight is A.T)"
         )
+        if stacked:
+            msg += "; with adapter_ids, the adapters stacked along a first axis"
         raise ValueError(msg)
-    rank = a.shape[1]
-    if tuple(b.shape) != (rank, d_out):
+    rank = a.shape[-1]
+    if tuple(b.shape) != (*lead, rank, d_out):
         msg = (
-            f"`lora['B']` must have shape (r, D_out) = ({rank}, {d_out}) with "
-            f"r = lora['A'].shape[1] and D_out = weight.shape[1], got {shape_str(b.shape)} "
-            "(peft's lora_B.weight is B.T)"
+            f"`lora['B']` must have shape ({n}r, D_out) = {shape_str((*lead, rank, d_out))} "
+            f"with r = lora['A'].shape[-1] and D_out = weight.shape[1], got "
+            f"{shape_str(b.shape)} (peft's lora_B.weight is B.T)"
         )
         raise ValueError(msg)
     if a.dtype != b.dtype:

@@ -201,6 +201,93 @@ def _ab(arrays: dict) -> tuple[np.ndarray, np.ndarray]:
     return arrays["A"], arrays["B"]
 
 
+# --- several adapters in one batch -------------------------------------------------------
+
+
+def _stacked(n: int = 3, seed: int = 5) -> dict[str, np.ndarray]:
+    """n adapters of rank R stacked: A (n, D_in, R), B (n, R, D_out)."""
+    rng = np.random.default_rng(seed)
+    return {"A": rng.uniform(-1.0, 1.0, (n, D_IN, R)) / math.sqrt(D_IN),
+            "B": rng.normal(size=(n, R, D_OUT))}  # fmt: skip
+
+
+def _per_row_reference(arrays: dict, lora: dict, ids: np.ndarray, alphas: list) -> np.ndarray:
+    """Each row through lora_linear_reference with its own adapter, or the frozen layer."""
+    rows = []
+    for x_row, i in zip(arrays["x"], ids, strict=True):
+        a, b = (lora["A"][i], lora["B"][i]) if i >= 0 else (lora["A"][0] * 0, lora["B"][0])
+        rows.append(lora_linear_reference(x_row, arrays["weight"], arrays["bias"], a, b,
+                                          alpha=alphas[max(i, 0)]))  # fmt: skip
+    return np.stack(rows)
+
+
+class TestMixedBatch:
+    def test_agreement(self, xb) -> None:
+        arrays, lora = _inputs(shape=(5, 2, D_IN)), _stacked()
+        ids = np.array([2, -1, 0, 2, 1])
+        alphas = [4.0, 8.0, 16.0]
+        x, w, bias, _ = _on(xb, arrays)
+        stacked = {k: xb.asarray(v) for k, v in lora.items()}
+        got = lora_linear(x, w, bias, stacked, alpha=alphas, adapter_ids=xb.asarray(ids))
+        assert_close(xb.to_numpy(got), _per_row_reference(arrays, lora, ids, alphas))
+
+    def test_equals_peft_mixed_batch(self) -> None:
+        """peft's ``model(x, adapter_names=[...])`` with two adapters and "__base__" rows."""
+        peft = pytest.importorskip("peft")
+        model = _peft_model(12.0)
+        model.add_adapter("second", peft.LoraConfig(r=R, lora_alpha=6.0, target_modules=["proj"]))
+        layer = model.base_model.model.proj
+        with torch.no_grad():
+            layer.lora_B["second"].weight.normal_()
+        names = ["second", "__base__", "default", "second"]
+        x = np.random.default_rng(6).normal(size=(4, 3, D_IN)).astype(np.float32)
+        model.eval()
+        want = model(torch.from_numpy(x), adapter_names=names).detach().numpy()
+        arrays = _layer_arrays(model)
+        adapters = ("default", "second")
+        lora = {
+            key: torch.stack(
+                [getattr(layer, f"lora_{key}")[name].weight.detach().T for name in adapters]
+            )
+            for key in ("A", "B")
+        }
+        ids = torch.tensor([1, -1, 0, 1])
+        got = lora_linear(torch.from_numpy(x), torch.from_numpy(arrays["weight"]),
+                          torch.from_numpy(arrays["bias"]), lora, alpha=[12.0, 6.0],
+                          adapter_ids=ids)  # fmt: skip
+        np.testing.assert_allclose(got.numpy(), want, rtol=0, atol=1e-5)
+
+    def test_one_adapter_for_every_row_is_the_single_adapter(self) -> None:
+        arrays, lora = _inputs(), _stacked(n=2)
+        single = {"A": lora["A"][1], "B": lora["B"][1]}
+        x, w, bias = arrays["x"], arrays["weight"], arrays["bias"]
+        want = lora_linear(x, w, bias, single, alpha=8.0, use_rslora=True)
+        got = lora_linear(x, w, bias, lora, alpha=8.0, use_rslora=True,
+                          adapter_ids=np.ones(4, dtype=np.int64))  # fmt: skip
+        assert_close(got, want)  # a batched matmul: the same sums, up to their order
+
+    @pytest.mark.parametrize(
+        ("change", "error", "words"),
+        [
+            ({"adapter_ids": np.array([0, 1])}, ValueError, "got (2) for x of shape (4, 6)"),
+            ({"adapter_ids": np.array([0, 3, -1, 1])}, ValueError, "in [-1, 3)"),
+            ({"adapter_ids": np.array([0, -2, 0, 0])}, ValueError, "from -2 to 0"),
+            ({"adapter_ids": np.zeros(4)}, TypeError, "`adapter_ids` must have an integer dtype"),
+            ({"alpha": [1.0, 2.0]}, ValueError, "one per stacked adapter (3), got 2"),
+            ({"A": np.ones((D_IN, R))}, ValueError, "with adapter_ids, the adapters stacked"),
+        ],
+        ids=["ids-shape", "id-too-large", "id-below-minus-one", "ids-float", "alphas", "A-2d"],
+    )
+    def test_bad_input(self, change: dict, error: type, words: str) -> None:
+        arrays, lora = _inputs(), _stacked()
+        kwargs = {"alpha": 2.0, "adapter_ids": np.array([0, 1, 2, -1]), **change}
+        lora = {k: change.get(k, v) for k, v in lora.items()}
+        kwargs = {k: v for k, v in kwargs.items() if k not in lora}
+        with pytest.raises(error) as raised:
+            lora_linear(arrays["x"], arrays["weight"], arrays["bias"], lora, **kwargs)
+        assert words in str(raised.value)
+
+
 # --- dropout -----------------------------------------------------------------------------
 
 
@@ -411,7 +498,7 @@ BAD = {
         {"B": np.ones((2, 5))},
         ValueError,
         (
-            "`lora['B']` must have shape (r, D_out) = (3, 5) with r = lora['A'].shape[1] and "
+            "`lora['B']` must have shape (r, D_out) = (3, 5) with r = lora['A'].shape[-1] and "
             "D_out = weight.shape[1], got (2, 5)"
         ),
     ),
