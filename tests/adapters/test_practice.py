@@ -1,5 +1,6 @@
-"""``mlprims grade --primitive lora_linear``: correct learner files in NumPy and torch and peft's
-own LoraLayer pass every property; the classic mistakes fail the property that names them.
+"""``mlprims grade --primitive lora_linear`` and ``init_lora``: correct learner files in NumPy and
+torch and peft's own LoraLayer pass every property; the classic mistakes fail the property that
+names them.
 
 Graded in this process through the command line with a few hypothesis examples per property
 (tests/tools/test_practice.py tests the grader itself; the template of every spec too).
@@ -155,3 +156,75 @@ def test_the_mistakes_fail_nothing_else(grader) -> None:
     source, old, new, _, _ = WRONG["numpy-dropout-on-the-output"]
     _, out = grader.run(source.replace(old, new, 1), "lora_linear", "--no-shrink")
     assert [p for p, v in grader.verdicts(out).items() if v == "FAILED"] == [DROPOUT]
+
+
+INIT_NUMPY = """\
+import math
+
+import numpy as np
+
+import mlprims
+
+
+def init_lora(key, in_features, out_features, r, *, dtype="float32"):
+    bound = 1 / math.sqrt(in_features)
+    a = mlprims.random.uniform(key, (in_features, r), dtype=dtype, minval=-bound, maxval=bound)
+    return {"A": a, "B": np.zeros((r, out_features), dtype=dtype)}
+"""
+
+INIT_TORCH = """\
+import math
+
+import torch
+
+import mlprims
+
+
+def init_lora(key, in_features, out_features, r, *, dtype="float32"):
+    bound = 1 / math.sqrt(in_features)
+    a = mlprims.random.uniform(key, (in_features, r), dtype=dtype, minval=-bound, maxval=bound)
+    return {"A": a, "B": torch.zeros((r, out_features), dtype=a.dtype)}
+"""
+
+B_ZERO = "B is zero"
+A_UNIFORM = "A is uniform in +-1/sqrt(D_in)"
+
+INIT_WRONG = {
+    "numpy-b-random": (
+        INIT_NUMPY,
+        "np.zeros((r, out_features), dtype=dtype)",
+        "mlprims.random.normal(key, (r, out_features), dtype=dtype)",
+        B_ZERO,
+        "a random B adds noise",
+    ),
+    "numpy-bound-over-d-out": (
+        INIT_NUMPY,
+        "math.sqrt(in_features)",
+        "math.sqrt(out_features)",
+        A_UNIFORM,
+        "fan_in = D_in",
+    ),
+    "torch-b-random": (
+        INIT_TORCH,
+        "torch.zeros((r, out_features), dtype=a.dtype)",
+        "torch.randn((r, out_features), dtype=a.dtype)",
+        B_ZERO,
+        "a random B adds noise",
+    ),
+}
+
+
+@pytest.mark.parametrize("source", [INIT_NUMPY, INIT_TORCH], ids=["numpy", "torch"])
+def test_a_correct_init_passes_every_property(grader, source: str) -> None:
+    if source is INIT_TORCH:
+        pytest.importorskip("torch")
+    grader.passes_every_property(source, "init_lora")
+
+
+@pytest.mark.parametrize("wrong", list(INIT_WRONG))
+def test_a_classic_init_mistake_fails_the_property_that_names_it(grader, wrong: str) -> None:
+    source, old, new, caught_by, hint = INIT_WRONG[wrong]
+    if source is INIT_TORCH:
+        pytest.importorskip("torch")
+    assert old in source, "the mistake must be an edit of the correct file"
+    grader.catches(source.replace(old, new, 1), "init_lora", caught_by, hint)

@@ -204,3 +204,62 @@ def test_the_logits_mistakes_fail_nothing_else(grader) -> None:
     pytest.importorskip("torch")
     _, out = grader.run(source.replace(old, new, 1), "moe", "--no-shrink")
     assert [p for p, v in grader.verdicts(out).items() if v == "FAILED"] == [LOGITS]
+
+
+BALANCE_NUMPY = """\
+import numpy as np
+
+
+def load_balancing_loss(router_logits, /, *, num_experts, top_k, attention_mask=None):
+    z = np.exp(router_logits - router_logits.max(axis=-1, keepdims=True))
+    p = z / z.sum(axis=-1, keepdims=True)
+    top = np.argsort(-p, axis=-1, kind="stable")[:, :top_k]
+    routed = np.zeros_like(p)
+    np.put_along_axis(routed, top, 1.0, axis=-1)
+    m = np.ones(p.shape[0]) if attention_mask is None else attention_mask.reshape(-1)
+    m = m.astype(p.dtype)[:, None]
+    f = (routed * m).sum(axis=0) / m.sum()
+    P = (p * m).sum(axis=0) / m.sum()
+    return num_experts * (f * P).sum()
+"""
+
+COUNTED = "top-k routing counted"
+MASKED = "padding rows masked"
+
+BALANCE_WRONG = {
+    "numpy-no-factor-e": (
+        BALANCE_NUMPY,
+        "return num_experts * (f * P).sum()",
+        "return (f * P).sum()",
+        COUNTED,
+        "the factor E",
+    ),
+    "numpy-top-1-counted-only": (
+        BALANCE_NUMPY,
+        "[:, :top_k]",
+        "[:, :1]",
+        COUNTED,
+        "counting all k choices",
+    ),
+    "numpy-mask-ignored": (
+        BALANCE_NUMPY,
+        "m = np.ones(p.shape[0]) if attention_mask is None else attention_mask.reshape(-1)",
+        "m = np.ones(p.shape[0])",
+        MASKED,
+        "not by B * S",
+    ),
+}
+
+
+def test_a_correct_balancing_loss_passes_every_property(grader) -> None:
+    """(transformers' load_balancing_loss_func is not graded as a learner: it counts the routed
+    rows in float32, ``expert_mask.float()``, 1e-8 off in float64, beyond the grader's float64
+    tolerance; tests/experts/test_loss.py compares it with ours directly.)"""
+    grader.passes_every_property(BALANCE_NUMPY, "load_balancing_loss")
+
+
+@pytest.mark.parametrize("wrong", list(BALANCE_WRONG))
+def test_a_classic_balancing_mistake_fails_the_property_that_names_it(grader, wrong: str) -> None:
+    source, old, new, caught_by, hint = BALANCE_WRONG[wrong]
+    assert old in source, "the mistake must be an edit of the correct file"
+    grader.catches(source.replace(old, new, 1), "load_balancing_loss", caught_by, hint)

@@ -1,4 +1,5 @@
-"""Properties of lora_linear: the scaling alpha / r (or / sqrt(r)), dropout on the LoRA input."""
+"""Properties of lora_linear (the scaling alpha / r or / sqrt(r), dropout on the LoRA input) and
+of init_lora (A uniform in +-1/sqrt(D_in) from the key, B zeros)."""
 
 from __future__ import annotations
 
@@ -101,4 +102,58 @@ LORA_LINEAR = Spec(
     ),
 )
 
-SPECS = [LORA_LINEAR]
+B_ZEROS = (
+    "B starts as zeros (r, D_out), so that the adapted layer starts as the frozen one: a random "
+    "B adds noise to every output from the first step"
+)
+A_UNIFORM = (
+    "A = mlprims.random.uniform(key, (D_in, r), dtype=dtype, minval=-1/sqrt(D_in), "
+    "maxval=1/sqrt(D_in)): peft's kaiming_uniform_(a=sqrt(5)), whose bound is 1/sqrt(fan_in) "
+    "with fan_in = D_in (in_features), not D_out or r"
+)
+
+
+def _init_outputs(result: Any) -> dict[str, Any]:
+    return {"A": result["A"], "B": result["B"]}
+
+
+@composite
+def _init(draw: Any) -> Call:
+    words = draw(st.lists(st.integers(0, 2**32 - 1), min_size=2, max_size=2))
+    d_in, d_out, r = draw(st.integers(1, 9)), draw(st.integers(1, 9)), draw(st.integers(1, 4))
+    dtype = draw(dtypes())
+    return Call((np.array(words, np.uint32), d_in, d_out, r), {"dtype": dtype}, dtype)
+
+
+#: D_in = 16 against D_out = 4 and r = 2: a bound over the wrong fan is a quarter or a half off.
+_INIT_FIXED = Call((np.array([3, 1], np.uint32), 16, 4, 2), {"dtype": "float64"}, "float64")
+
+INIT_LORA = Spec(
+    name="init_lora",
+    function=mlprims.init_lora,
+    parameters=("key", "in_features", "out_features", "r", "dtype"),
+    outputs=_init_outputs,
+    parameter_docs={
+        "key": "key : mlprims.random key\n"
+        "    Draws A with mlprims.random.uniform (the same A in NumPy, torch and JAX).",
+        "dtype": "dtype : str\n    'float32' or 'float64', the dtype of A and B.",
+    },
+    returns="dict ``{'A': (D_in, r), 'B': (r, D_out)}`` of `dtype`, in the framework of `key`",
+    notes="``A = mlprims.random.uniform(key, (D_in, r), dtype=dtype, minval=-1/sqrt(D_in),\n"
+    "maxval=1/sqrt(D_in))`` (peft's kaiming_uniform_(a=sqrt(5)) on lora_A.weight, whose bound\n"
+    "is 1/sqrt(in_features)) and ``B = zeros((r, D_out))``, so that ``x @ A @ B = 0`` and the\n"
+    "adapted layer starts as the frozen one (Hu et al. 2021). Create B with the namespace of\n"
+    "A (``array_api_compat.array_namespace(A).zeros``, or your framework's zeros).",
+    properties=(
+        Property("B is zero", _init(), B_ZEROS, compare=("B",), examples=(_INIT_FIXED,)),
+        Property(
+            "A is uniform in +-1/sqrt(D_in)",
+            _init(),
+            A_UNIFORM,
+            compare=("A",),
+            examples=(_INIT_FIXED,),
+        ),
+    ),
+)
+
+SPECS = [LORA_LINEAR, INIT_LORA]

@@ -1,4 +1,5 @@
-"""Properties of moe: softmax routing over the experts, top-k renormalised, SwiGLU experts."""
+"""Properties of moe (softmax routing over the experts, top-k renormalised, SwiGLU experts) and
+of load_balancing_loss (Switch Transformer's E * sum_e f_e P_e)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import numpy as np
 
 import mlprims
 
-from ._spec import Call, Property, Spec, assume, composite, dtypes, floats, st
+from ._spec import Call, Property, Spec, assume, composite, dtypes, floats, hnp, st
 
 __all__ = ["SPECS"]
 
@@ -111,4 +112,76 @@ MOE = Spec(
     ),
 )
 
-SPECS = [MOE]
+BALANCE = (
+    "p = softmax(logits) per row; f_e = the fraction of rows whose top_k experts include e "
+    "(counting all k choices, so sum_e f_e = top_k), P_e = the mean of p_e over rows; the loss "
+    "is num_experts * sum_e f_e * P_e: the factor E makes a balanced routing score 1"
+)
+MASKED = (
+    "attention_mask (B, S) marks the real rows of the (B * S, E) logits: a padding row counts "
+    "in neither mean, and both means divide by the number of real rows, not by B * S"
+)
+
+
+@composite
+def _balance(draw: Any, *, top_k: int | None = None, masked: bool = False) -> Call:
+    dtype = draw(dtypes())
+    e = draw(st.integers(2, 5))
+    k = top_k if top_k is not None else draw(st.integers(1, e))
+    b, s = draw(st.integers(1, 3)), draw(st.integers(2, 4))
+    logits = draw(floats((b * s, e), dtype, bound=3.0))
+    assume(_clear(logits, np.eye(e), k))
+    kwargs: dict[str, Any] = {"num_experts": e, "top_k": k}
+    if masked:
+        mask = draw(hnp.arrays(np.bool_, (b, s)))
+        assume(mask.any() and not mask.all())
+        kwargs["attention_mask"] = mask.astype(np.int64)
+    return Call((logits,), kwargs, dtype)
+
+
+def _balance_fixed(*, masked: bool = False) -> Call:
+    """Four rows, three experts, top 2: all rows prefer experts 0 and 1 (a loss well above 1)."""
+    logits = np.array([[2.0, 1.0, -1.0], [1.5, 2.5, 0.0], [3.0, 0.5, -2.0], [0.0, 1.0, 2.0]])
+    kwargs: dict[str, Any] = {"num_experts": 3, "top_k": 2}
+    if masked:
+        kwargs["attention_mask"] = np.array([[1, 1], [1, 0]])
+    return Call((logits,), kwargs, "float64")
+
+
+LOAD_BALANCING_LOSS = Spec(
+    name="load_balancing_loss",
+    function=mlprims.load_balancing_loss,
+    parameters=("router_logits", "num_experts", "top_k", "attention_mask"),
+    parameter_docs={
+        "router_logits": "router_logits : array, shape (T, E)\n"
+        "    One layer's router logits, one row per token (the second output of moe).",
+        "attention_mask": "attention_mask : array of shape (B, S) with B * S = T, optional\n"
+        "    1 for a real token, 0 for padding: padding rows count in neither mean.",
+    },
+    returns="array, shape (): ``E * sum_e f_e P_e`` in the dtype of the logits",
+    notes="With ``p = softmax(router_logits)`` per row and S_t the top_k experts of row t by\n"
+    "probability, over the T rows (Fedus et al. 2021, Switch Transformers, eq. 4 to 6;\n"
+    "transformers' load_balancing_loss_func)::\n\n"
+    "    f_e  = (1 / T) sum_t [e in S_t]   # sum_e f_e = top_k\n"
+    "    P_e  = (1 / T) sum_t p_te\n"
+    "    loss = E * sum_e f_e P_e\n\n"
+    "With a mask m (flattened to T), both means weigh row t by m_t and divide by sum_t m_t.\n"
+    "The graded cases have no near-tie between a row's k-th and (k+1)-th expert.",
+    properties=(
+        Property(
+            "top-k routing counted",
+            _balance(),
+            BALANCE,
+            examples=(_balance_fixed(),),
+        ),
+        Property("top_k = 1", _balance(top_k=1), BALANCE),
+        Property(
+            "padding rows masked",
+            _balance(masked=True),
+            MASKED,
+            examples=(_balance_fixed(masked=True),),
+        ),
+    ),
+)
+
+SPECS = [MOE, LOAD_BALANCING_LOSS]
