@@ -15,14 +15,15 @@ from ._array import Array, Namespace, check_array, check_in_range
 __all__ = ["check_dropout", "creation_target", "dropout", "linear", "merge_heads", "split_heads"]
 
 
-def check_dropout(dropout_p: Any, key: Any, x: Array) -> float:
-    """`dropout_p` in [0, 1), and a `key` array of the backend of `x` whenever it is > 0."""
-    p = check_in_range(dropout_p, "dropout_p", 0.0, 1.0, closed=(True, False))
+def check_dropout(dropout_p: Any, key: Any, x: Array, *, name: str = "dropout_p") -> float:
+    """`dropout_p` in [0, 1), and a `key` array of the backend of `x` whenever it is > 0
+    (`name`: the argument's name in the caller's signature)."""
+    p = check_in_range(dropout_p, name, 0.0, 1.0, closed=(True, False))
     if p > 0.0:
         if key is None:
             msg = (
-                f"`key` is required when `dropout_p` > 0 (got dropout_p={p}): pass "
-                "key=mlprims.random.key(seed), or dropout_p=0.0 for evaluation"
+                f"`key` is required when `{name}` > 0 (got {name}={p}): pass "
+                f"key=mlprims.random.key(seed), or {name}=0.0 for evaluation"
             )
             raise ValueError(msg)
         check_array(key, "key")

@@ -17,12 +17,14 @@ returns float64 (integers and booleans where the primitive returns them).
 ``experts``       Mixtral token by token, only the chosen experts run; the loss by counting
 ``losses``        torch's cross-entropy one element of the batch at a time; BCE by logaddexp;
                   KL term by term; CLIP/InfoNCE row by row; TRL's DPO formulas
+``metrics``       AUC over every (positive, negative) pair; NDCG averaged over every order of ties
 ``normalization`` NumPy's mean and variance over the normalised axes, torch's conventions
 ``positional``    sinusoids and RoPE pair by pair (and as complex products), T5 buckets, ALiBi
 ``pruning``       entries or slices sorted by (magnitude or norm, index), the first k pruned
 ``quantization``  torch.ao's qparams channel by channel, Python's round element by element; NF4 by
                   the nearest level's distance
 ``random``        Threefry-2x32 on NumPy words from the Random123 specification, JAX's layout
+``recommendation`` FM as the sum over pairs of fields; embedding bags one bag at a time
 ``special``       math.erf element by element
 ``transformer``   torch's encoder and decoder layers line by line; the tiny LM head by head
 ================= ===============================================================================
