@@ -67,6 +67,7 @@ from .detection import (
     generalized_box_iou,
     nms,
     nms_padded,
+    roi_align,
 )
 from .experts import from_mixtral, init_moe, load_balancing_loss, moe
 from .image import gaussian_blur, grid_sample, histogram_equalize, resize, rgb_to_grayscale, sobel
@@ -77,6 +78,7 @@ from .losses import (
     dpo_loss,
     info_nce_loss,
     kl_div,
+    sigmoid_focal_loss,
 )
 from .metrics import group_auc, ndcg_at_k, recall_at_k, roc_auc
 from .models import LMConfig, cnn, init_cnn, init_lm, init_lm_cache, lm, lm_step_fn
@@ -131,6 +133,7 @@ from .recurrent import (
     rnn,
     rnn_cell,
 )
+from .retrieval import knn_search
 from .transformer import (
     from_torch_transformer_decoder_layer,
     from_torch_transformer_encoder_layer,
@@ -222,6 +225,7 @@ __all__ = [
     "kmeans_plusplus",
     "kmeans_predict",
     "kmeans_step",
+    "knn_search",
     "layer_norm",
     "leaky_relu",
     "learned_position_encoding",
@@ -258,11 +262,13 @@ __all__ = [
     "rnn",
     "rnn_cell",
     "roc_auc",
+    "roi_align",
     "rope_frequencies",
     "sample_next_token",
     "scaled_dot_product_attention",
     "self_attention",
     "sigmoid",
+    "sigmoid_focal_loss",
     "silu",
     "sinusoidal_position_encoding",
     "sobel",

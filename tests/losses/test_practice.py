@@ -1,6 +1,7 @@
-"""``mlprims grade --primitive kl_div`` and ``--primitive dpo_loss``: correct learner files
-(NumPy, torch, and torch's own F.kl_div) pass every property; the classic mistakes fail the
-property that names them.
+"""``mlprims grade --primitive kl_div``, ``--primitive dpo_loss`` and ``--primitive
+sigmoid_focal_loss``: correct learner files (NumPy, torch, torch's own F.kl_div and
+torchvision's focal loss) pass every property; the classic mistakes fail the property that
+names them.
 
 Graded in this process through the command line with a few hypothesis examples per property
 (tests/tools/test_practice.py tests the grader itself; the template of every spec too).
@@ -76,11 +77,52 @@ def dpo_loss(policy_chosen_logps, policy_rejected_logps, reference_chosen_logps,
     return losses, chosen, rejected
 """
 
+FOCAL_NUMPY = """\
+import numpy as np
+
+
+def sigmoid_focal_loss(inputs, targets, /, *, alpha=0.25, gamma=2.0, reduction="none"):
+    e = np.exp(-np.abs(inputs))
+    p = np.where(inputs >= 0, 1 / (1 + e), e / (1 + e))
+    ce = np.maximum(inputs, 0) - inputs * targets + np.log1p(e)
+    p_t = p * targets + (1 - p) * (1 - targets)
+    loss = ce * (1 - p_t) ** gamma
+    if alpha >= 0:
+        alpha_t = alpha * targets + (1 - alpha) * (1 - targets)
+        loss = alpha_t * loss
+    if reduction == "mean":
+        return loss.mean()
+    return loss.sum() if reduction == "sum" else loss
+"""
+
+#: torchvision.ops.sigmoid_focal_loss, line for line (its wheel does not load here).
+FOCAL_TORCH = """\
+import torch
+import torch.nn.functional as F
+
+
+def sigmoid_focal_loss(inputs, targets, /, *, alpha=0.25, gamma=2.0, reduction="none"):
+    p = torch.sigmoid(inputs)
+    ce_loss = F.binary_cross_entropy_with_logits(inputs, targets, reduction="none")
+    p_t = p * targets + (1 - p) * (1 - targets)
+    loss = ce_loss * ((1 - p_t) ** gamma)
+    if alpha >= 0:
+        alpha_t = alpha * targets + (1 - alpha) * (1 - targets)
+        loss = alpha_t * loss
+    if reduction == "mean":
+        loss = loss.mean()
+    elif reduction == "sum":
+        loss = loss.sum()
+    return loss
+"""
+
 CORRECT = {
     ("kl_div", "numpy"): KL_NUMPY,
     ("kl_div", "torch"): KL_TORCH,
     ("dpo_loss", "numpy"): DPO_NUMPY,
     ("dpo_loss", "torch"): DPO_TORCH,
+    ("sigmoid_focal_loss", "numpy"): FOCAL_NUMPY,
+    ("sigmoid_focal_loss", "torch"): FOCAL_TORCH,
 }
 
 DPO = "sigmoid loss (DPO)"
@@ -142,6 +184,30 @@ WRONG = {
         "IPO (loss_type='ipo')",
         "without beta on h",
     ),
+    "focal-alpha-on-both-classes": (
+        "sigmoid_focal_loss",
+        FOCAL_NUMPY,
+        "alpha_t = alpha * targets + (1 - alpha) * (1 - targets)",
+        "alpha_t = alpha",
+        "alpha 0.25, gamma 2 (the defaults)",
+        "1 - alpha the negatives",
+    ),
+    "focal-negative-alpha-still-weighs": (
+        "sigmoid_focal_loss",
+        FOCAL_NUMPY,
+        "    if alpha >= 0:\n        alpha_t",
+        "    if True:\n        alpha_t",
+        "other alpha and gamma, alpha < 0",
+        "a negative alpha weighs nothing",
+    ),
+    "focal-log-of-sigmoid": (
+        "sigmoid_focal_loss",
+        FOCAL_NUMPY,
+        "ce = np.maximum(inputs, 0) - inputs * targets + np.log1p(e)",
+        "ce = -(targets * np.log(p) + (1 - targets) * np.log(1 - p))",
+        "large logits (|x| up to 1000, float32)",
+        "without log(sigmoid)",
+    ),
 }
 
 
@@ -155,7 +221,7 @@ def test_a_correct_file_passes_every_property(grader, name: str, framework: str)
 @pytest.mark.parametrize("wrong", list(WRONG))
 def test_a_classic_mistake_fails_the_property_that_names_it(grader, wrong: str) -> None:
     name, source, old, new, caught_by, hint = WRONG[wrong]
-    if source is DPO_TORCH:
+    if source in (DPO_TORCH, FOCAL_TORCH):
         pytest.importorskip("torch")
     assert old in source, "the mistake must be an edit of the correct file"
     grader.catches(source.replace(old, new, 1), name, caught_by, hint)

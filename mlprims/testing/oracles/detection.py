@@ -1,7 +1,9 @@
 """Float64 references for :mod:`mlprims.detection`, written independently of the primitives:
 the IoU family one pair of boxes at a time in Python floats, and non-maximum suppression as
 the textbook greedy loop (torchvision's CPU kernel: visit by decreasing score, drop what
-overlaps a kept box), with ties in score taken lower index first. Shared by ``tests/`` and
+overlaps a kept box), with ties in score taken lower index first; RoIAlign as torchvision's
+CPU kernel, transcribed loop for loop into Python floats (:func:`roi_align_weights_reference`
+builds the linear map, whose transpose is the gradient). Shared by ``tests/`` and
 ``mlprims check``; also :func:`random_boxes`, the inputs the checks and the benchmark use.
 
 Two empty boxes have IoU 0 here (torchvision: NaN), as in the primitives.
@@ -24,6 +26,8 @@ __all__ = [
     "nms_padded_reference",
     "nms_reference",
     "random_boxes",
+    "roi_align_reference",
+    "roi_align_weights_reference",
 ]
 
 
@@ -180,3 +184,77 @@ def batched_nms_reference(boxes, scores, classes, iou_threshold: float) -> np.nd
         kept.extend(int(members[k]) for k in nms_reference(b[members], s[members], iou_threshold))
     kept.sort(key=lambda i: (-s[i], i))
     return np.asarray(kept, dtype=np.int64)
+
+
+def _sample_axis(coordinate: float, size: int) -> tuple[int, int, float, float] | None:
+    """One axis of torchvision's ``pre_calc_for_bilinear_interpolate``: the low and high
+    neighbours of a sample at `coordinate` and their weights, or None outside [-1, size]."""
+    if not (-1.0 <= coordinate <= size):
+        return None
+    coordinate = max(coordinate, 0.0)
+    low = int(coordinate)
+    if low >= size - 1:
+        high = low = size - 1
+        coordinate = float(low)
+    else:
+        high = low + 1
+    frac = coordinate - low
+    return low, high, 1.0 - frac, frac
+
+
+def roi_align_weights_reference(
+    boxes, input_shape, output_size, *, spatial_scale=1.0, sampling_ratio=-1, aligned=False
+) -> np.ndarray:
+    """RoIAlign as a linear map of the input: M (K, OH, OW, N, H, W) with ``out[k, c, i, j]
+    = sum_{n, y, x} M[k, i, j, n, y, x] x[n, c, y, x]``; torchvision's CPU kernel loop for loop
+    (``roi_align_forward_kernel_impl``), each sample's four weights added to M instead of
+    multiplied by the input. The gradient of ``sum(g * out)`` is ``einsum(g, M)``."""
+    n, _, height, width = input_shape
+    oh, ow = (output_size, output_size) if isinstance(output_size, int) else output_size
+    rois = np.asarray(boxes, dtype=np.float64)
+    weights = np.zeros((len(rois), oh, ow, n, height, width))
+    offset = 0.5 if aligned else 0.0
+    for k, roi in enumerate(rois):
+        batch = int(roi[0])
+        start_w, start_h, end_w, end_h = (float(v) * spatial_scale - offset for v in roi[1:])
+        roi_w, roi_h = end_w - start_w, end_h - start_h
+        if not aligned:  # force malformed boxes to be 1 x 1
+            roi_w, roi_h = max(roi_w, 1.0), max(roi_h, 1.0)
+        bin_h, bin_w = roi_h / oh, roi_w / ow
+        grid_h = sampling_ratio if sampling_ratio > 0 else math.ceil(roi_h / oh)
+        grid_w = sampling_ratio if sampling_ratio > 0 else math.ceil(roi_w / ow)
+        count = max(grid_h * grid_w, 1)
+        for ph in range(oh):
+            for pw in range(ow):
+                for iy in range(grid_h):
+                    yy = start_h + ph * bin_h + (iy + 0.5) * bin_h / grid_h
+                    for ix in range(grid_w):
+                        xx = start_w + pw * bin_w + (ix + 0.5) * bin_w / grid_w
+                        along_y, along_x = _sample_axis(yy, height), _sample_axis(xx, width)
+                        if along_y is None or along_x is None:
+                            continue  # outside the map: adds 0, still counted
+                        y_low, y_high, hy, ly = along_y
+                        x_low, x_high, hx, lx = along_x
+                        cell = weights[k, ph, pw, batch]
+                        cell[y_low, x_low] += hy * hx / count
+                        cell[y_low, x_high] += hy * lx / count
+                        cell[y_high, x_low] += ly * hx / count
+                        cell[y_high, x_high] += ly * lx / count
+    return weights
+
+
+def roi_align_reference(
+    x, boxes, output_size, *, spatial_scale=1.0, sampling_ratio=-1, aligned=False
+) -> np.ndarray:
+    """torchvision's ``roi_align`` (K, C, OH, OW): the map of
+    :func:`roi_align_weights_reference` applied to `x` (N, C, H, W)."""
+    x = np.asarray(x, dtype=np.float64)
+    weights = roi_align_weights_reference(
+        boxes,
+        x.shape,
+        output_size,
+        spatial_scale=spatial_scale,
+        sampling_ratio=sampling_ratio,
+        aligned=aligned,
+    )
+    return np.einsum("kijnyx,ncyx->kcij", weights, x)

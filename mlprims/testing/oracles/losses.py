@@ -1,6 +1,7 @@
 """Float64 NumPy oracles for :mod:`mlprims.losses`, written independently of the primitives:
 torch's cross-entropy as a loop over the elements of the batch (ignored ones skipped), on a
-long-double log-softmax, and the binary cross-entropy through ``logaddexp``; F.kl_div term by
+long-double log-softmax, and the binary cross-entropy through ``logaddexp``; torchvision's
+focal loss line by line (its ``p_t``, ``alpha_t`` and negative-alpha switch); F.kl_div term by
 term with ``math.log``; CLIP's loss and InfoNCE row by row (``logsumexp`` minus the diagonal);
 TRL's DPO formulas through ``logaddexp``. Shared by ``tests/`` and ``mlprims check``.
 """
@@ -20,6 +21,7 @@ __all__ = [
     "dpo_loss_reference",
     "info_nce_loss_reference",
     "kl_div_reference",
+    "sigmoid_focal_loss_reference",
 ]
 
 
@@ -74,6 +76,22 @@ def binary_cross_entropy_with_logits_reference(
     w = 1.0 if weight is None else np.asarray(weight, dtype=np.float64)
     loss = w * (p * y * np.logaddexp(0.0, -x) + (1 - y) * np.logaddexp(0.0, x))
     loss = np.broadcast_to(loss, x.shape)
+    return {"none": loss, "sum": loss.sum(), "mean": loss.mean()}[reduction]
+
+
+def sigmoid_focal_loss_reference(inputs, targets, *, alpha=0.25, gamma=2.0, reduction="none"):
+    """torchvision's ``sigmoid_focal_loss`` line by line, in float64: ``p = sigmoid(x)`` (as
+    ``(1 + tanh(x / 2)) / 2``, which never overflows), the BCE by ``logaddexp``,
+    ``p_t = p y + (1 - p) (1 - y)``, ``loss = ce (1 - p_t)^gamma``, times
+    ``alpha_t = alpha y + (1 - alpha) (1 - y)`` when ``alpha >= 0``."""
+    x, y = np.asarray(inputs, dtype=np.float64), np.asarray(targets, dtype=np.float64)
+    p = (1.0 + np.tanh(x / 2.0)) / 2.0
+    ce_loss = y * np.logaddexp(0.0, -x) + (1 - y) * np.logaddexp(0.0, x)
+    p_t = p * y + (1 - p) * (1 - y)
+    loss = ce_loss * ((1 - p_t) ** gamma)
+    if alpha >= 0:
+        alpha_t = alpha * y + (1 - alpha) * (1 - y)
+        loss = alpha_t * loss
     return {"none": loss, "sum": loss.sum(), "mean": loss.mean()}[reduction]
 
 

@@ -19,6 +19,7 @@ from ...detection import (
     generalized_box_iou,
     nms,
     nms_padded,
+    roi_align,
 )
 from ...testing import Case
 from ...testing.oracles.detection import (
@@ -32,6 +33,7 @@ from ...testing.oracles.detection import (
     nms_padded_reference,
     nms_reference,
     random_boxes,
+    roi_align_reference,
 )
 
 __all__ = ["CASES"]
@@ -120,3 +122,28 @@ CASES.append(
         jit=False,  # as many indices as kept boxes
     )
 )
+
+
+def _rois(rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Two 8 x 10 feature maps of 3 channels at stride 4, and 6 boxes in image coordinates
+    (a 32 x 40 image), some reaching past its border."""
+    corner = rng.uniform(-4.0, 36.0, size=(6, 2))
+    boxes = np.concatenate([corner, corner + rng.uniform(1.0, 20.0, size=(6, 2))], axis=1)
+    batch = rng.integers(0, 2, size=(6, 1)).astype(np.float64)
+    return {"x": rng.normal(size=(2, 3, 8, 10)), "boxes": np.concatenate([batch, boxes], 1)}
+
+
+for _ratio, _aligned in ((2, False), (2, True), (-1, True)):
+    CASES.append(
+        Case(
+            name=f"roi_align(3x3,scale=0.25,ratio={_ratio},aligned={_aligned})",
+            make_inputs=_rois,
+            run=lambda x, boxes, r=_ratio, a=_aligned: roi_align(
+                x, boxes, 3, spatial_scale=0.25, sampling_ratio=r, aligned=a
+            ),
+            reference=lambda x, boxes, r=_ratio, a=_aligned: roi_align_reference(
+                x, boxes, 3, spatial_scale=0.25, sampling_ratio=r, aligned=a
+            ),
+            jit=_ratio > 0,  # adaptive sampling reads the largest box's sample count
+        )
+    )

@@ -12,6 +12,7 @@ from ...losses import (
     dpo_loss,
     info_nce_loss,
     kl_div,
+    sigmoid_focal_loss,
 )
 from ...testing import Case
 from ...testing.oracles.losses import (
@@ -21,6 +22,7 @@ from ...testing.oracles.losses import (
     dpo_loss_reference,
     info_nce_loss_reference,
     kl_div_reference,
+    sigmoid_focal_loss_reference,
 )
 
 __all__ = ["CASES"]
@@ -115,6 +117,27 @@ CASES.append(
         ),
     )
 )
+
+
+def _focal_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """RetinaNet's layout: (anchors, classes) logits, mostly negative targets."""
+    logits = rng.normal(scale=3.0, size=(N, C))
+    return {"inputs": logits, "targets": (rng.random((N, C)) < 0.3).astype(np.float64)}
+
+
+for _alpha, _gamma, _reduction in ((0.25, 2.0, "none"), (-1.0, 0.5, "mean")):
+    CASES.append(
+        Case(
+            name=f"sigmoid_focal_loss(alpha={_alpha},gamma={_gamma},{_reduction})",
+            make_inputs=_focal_inputs,
+            run=lambda inputs, targets, a=_alpha, g=_gamma, r=_reduction: sigmoid_focal_loss(
+                inputs, targets, alpha=a, gamma=g, reduction=r
+            ),
+            reference=lambda inputs, targets, a=_alpha, g=_gamma, r=_reduction: (
+                sigmoid_focal_loss_reference(inputs, targets, alpha=a, gamma=g, reduction=r)
+            ),
+        )
+    )
 
 
 def _kl_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:

@@ -71,7 +71,8 @@ LORA_LINEAR = Spec(
     returns="array, shape (..., D_out), in the dtype of `x`",
     parameter_docs={
         "lora": "lora : dict\n    ``{'A': (D_in, r), 'B': (r, D_out)}`` of one dtype.",
-        "alpha": "alpha : float\n    peft's ``lora_alpha``: the update is scaled by ``s = alpha / r``.",
+        "alpha": "alpha : float\n"
+        "    peft's ``lora_alpha``: the update is scaled by ``s = alpha / r``.",
         "key": "key : mlprims.random key, optional\n"
         "    Draws the dropout mask: keep = mlprims.random.bernoulli(key, 1 - dropout_p, x.shape)\n"
         "    (True = keep; the same mask in NumPy, torch and JAX). Required when dropout_p > 0.",

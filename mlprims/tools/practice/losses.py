@@ -1,6 +1,7 @@
 """Properties of cross_entropy (mean and other reductions, large logits, ignore_index), kl_div
-(batchmean, the reductions, zero target probabilities) and dpo_loss (the sigmoid loss and its
-rewards, label smoothing, large log-ratios, IPO, hinge)."""
+(batchmean, the reductions, zero target probabilities), dpo_loss (the sigmoid loss and its
+rewards, label smoothing, large log-ratios, IPO, hinge) and sigmoid_focal_loss (alpha_t by
+class, gamma, negative alpha, the reductions, large logits)."""
 
 from __future__ import annotations
 
@@ -220,4 +221,66 @@ DPO_LOSS = Spec(
     ),
 )
 
-SPECS = [CROSS_ENTROPY, KL_DIV, DPO_LOSS]
+
+# --- sigmoid_focal_loss -------------------------------------------------------------------
+
+FOCAL = (
+    "FL = alpha_t (1 - p_t)^gamma BCE(x, y) with p = sigmoid(x), p_t = p y + (1 - p)(1 - y) "
+    "and alpha_t = alpha y + (1 - alpha)(1 - y): alpha weighs the positives, 1 - alpha the "
+    "negatives"
+)
+
+
+@composite
+def _focal(
+    draw: Any, *, options: bool = False, reduction: bool = False, large: bool = False
+) -> Call:
+    dtype = "float32" if large else draw(dtypes())
+    shape = (draw(st.integers(1, 4)), draw(st.integers(1, 3)))
+    logits = draw(floats(shape, dtype, bound=1000.0 if large else 5.0))
+    targets = draw(hnp.arrays(np.float64, shape, elements=st.sampled_from([0.0, 1.0])))
+    kwargs: dict[str, Any] = {}
+    if options:
+        kwargs["alpha"] = draw(st.sampled_from([0.1, 0.5, 0.9, -1.0]))
+        kwargs["gamma"] = draw(st.sampled_from([0.0, 0.5, 1.0, 3.0]))
+    if reduction:
+        kwargs["reduction"] = draw(st.sampled_from(["mean", "sum"]))
+    return Call((logits, targets.astype(dtype)), kwargs, dtype)
+
+
+#: A positive and a negative with the same logit: alpha_t 0.25 and 0.75.
+BOTH_CLASSES = Call((np.array([1.0, 1.0]), np.array([1.0, 0.0])), {}, "float64")
+
+SIGMOID_FOCAL_LOSS = Spec(
+    name="sigmoid_focal_loss",
+    function=mlprims.sigmoid_focal_loss,
+    parameters=("inputs", "targets", "alpha", "gamma", "reduction"),
+    returns="array: (...) for 'none', else a scalar (0-d); dtype of `inputs`.",
+    notes="torchvision.ops.sigmoid_focal_loss (Lin et al., RetinaNet). With p = sigmoid(x)::\n\n"
+    "    p_t     = p y + (1 - p) (1 - y)\n"
+    "    alpha_t = alpha y + (1 - alpha) (1 - y)      (1 when alpha < 0)\n"
+    "    FL      = alpha_t (1 - p_t)^gamma BCE(x, y)\n"
+    "    BCE     = -[y log p + (1 - y) log(1 - p)]    (from the logits, stably)\n\n"
+    "'none' returns FL elementwise, 'mean' its mean, 'sum' its sum.",
+    properties=(
+        Property("alpha 0.25, gamma 2 (the defaults)", _focal(), FOCAL, examples=(BOTH_CLASSES,)),
+        Property(
+            "other alpha and gamma, alpha < 0",
+            _focal(options=True),
+            "gamma is the exponent of (1 - p_t); a negative alpha weighs nothing (alpha_t = 1)",
+        ),
+        Property(
+            "reduction 'mean' and 'sum'",
+            _focal(reduction=True),
+            "'mean' averages over every element, 'sum' adds them",
+        ),
+        Property(
+            "large logits (|x| up to 1000, float32)",
+            _focal(large=True),
+            "BCE from logits without log(sigmoid): max(x, 0) - x y + log1p(exp(-|x|)) (F.binary_"
+            "cross_entropy_with_logits); log(sigmoid(x)) is log(0) = -inf once sigmoid rounds to 0",
+        ),
+    ),
+)
+
+SPECS = [CROSS_ENTROPY, KL_DIV, DPO_LOSS, SIGMOID_FOCAL_LOSS]

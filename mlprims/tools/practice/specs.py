@@ -12,11 +12,16 @@ from . import (
     decoding,
     detection,
     experts,
+    image,
     losses,
+    metrics,
     normalization,
     positional,
     pruning,
     quantization,
+    recommendation,
+    recurrent,
+    retrieval,
 )
 from ._spec import GradeError, Spec
 
@@ -29,6 +34,7 @@ SPECS: list[Spec] = [
     *losses.SPECS,
     *attention.SPECS,
     *convolution.SPECS,
+    *image.SPECS,
     *clustering.SPECS,
     *positional.SPECS,
     *detection.SPECS,
@@ -37,6 +43,10 @@ SPECS: list[Spec] = [
     *experts.SPECS,
     *pruning.SPECS,
     *quantization.SPECS,
+    *metrics.SPECS,
+    *recommendation.SPECS,
+    *recurrent.SPECS,
+    *retrieval.SPECS,
 ]
 _BY_NAME = {spec.name: spec for spec in SPECS}
 
