@@ -29,6 +29,10 @@ its ``lazy_xp_modules``). A test module tags private helpers to trace the same w
 :func:`mlprims.testing.jit.autojit`, the one piece array-api-extra keeps private. A test
 of what only eager arrays can do (errors that read array values) is marked
 ``@pytest.mark.eager_only(reason=...)``: nothing is wrapped for it, and it still runs.
+Eager JAX runs one test of each test class (the first collected, with its first parameter
+set; a test function outside a class is its own group; ``MLPRIMS_EAGER_JAX=all``: every test),
+and an eighth of a hypothesis test's examples: the others run on every other backend,
+``jax_jit`` included.
 A test that one backend covers for the others (eager JAX running the code ``jax_jit`` compiles,
 at seconds per call) is marked ``@pytest.mark.backends("numpy", ..., reason=...)`` or
 ``@pytest.mark.backends(exclude=("jax",), reason=...)``: it is generated for those backends
@@ -156,14 +160,47 @@ def _share_jax_compilations(config: pytest.Config) -> None:
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests marked ``long`` first, longest first (a stable sort: the others keep their order)."""
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Eager JAX once per test function (see :func:`_eager_jax_once`); then the tests marked
+    ``long`` first, longest first (a stable sort: the others keep their order)."""
+    if os.environ.get("MLPRIMS_EAGER_JAX", "once") != "all":
+        kept, dropped = _eager_jax_once(items)
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = kept
 
     def seconds(item: pytest.Item) -> float:
         marker = item.get_closest_marker("long")
         return marker.args[0] if marker else 0.0
 
     items.sort(key=seconds, reverse=True)
+
+
+def _eager_jax_once(items: list[pytest.Item]) -> tuple[list[pytest.Item], list[pytest.Item]]:
+    """(kept, deselected): on eager JAX, one test of each test class runs, the first collected
+    with its first parameter set (a test function outside a class is a group of its own);
+    ``jax_jit`` and the other backends run them all.
+
+    Eager JAX compiles every operation anew for each shape and dtype, about a second a test:
+    it held 240 s of the suite's 650 s of test time, running, test after test, the code that
+    numpy runs eagerly and jax_jit compiles (a test class is about one primitive). What only
+    eager JAX does (the checks that read values, the Python loops of ``fori_loop``) runs in
+    the first test; ``jax_jit``'s ``eager_only`` tests run JAX eagerly too.
+    ``MLPRIMS_EAGER_JAX=all`` runs every test (as hypothesis' examples, EAGER_JAX_EXAMPLES).
+    """
+    seen: set[tuple[str, str]] = set()
+    kept, dropped = [], []
+    for item in items:
+        params = getattr(item, "callspec", None)
+        backend = params and (params.params.get("xb") or params.params.get("xb_half"))
+        if backend == "jax":
+            group = (str(item.path), item.cls.__name__ if item.cls else item.nodeid.split("[")[0])
+            if group in seen:
+                dropped.append(item)
+                continue
+            seen.add(group)
+        kept.append(item)
+    return kept, dropped
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest reads the parametrize markers
