@@ -8,14 +8,12 @@ each exposing the same names (the :class:`Backend` protocol):
 ``name``           ``"numpy"``, ``"torch"``, ``"jax"`` or ``"array_api_strict"`` (for messages
                    and tables: a primitive never branches on it, it asks a capability)
 ``xp``             the array API namespace of the framework
-``fuses``          the framework compiles the program as a whole (XLA), fusing slices and
-                   elementwise passes into the matmuls around them: no need to chunk for the
-                   cache, and a Python loop over chunks would only unroll into the program
+``fuses``          the framework compiles the program as a whole (XLA), fusing elementwise
+                   passes and slices: no chunking for the cache (a loop would only unroll)
 ``fast_scatter``   ``segment_sum`` is one fast kernel (NumPy, torch); else a one-hot matmul is
                    faster (XLA on CPU) or keeps the work blockwise (Dask)
 ``uint32_arithmetic``  ``+``, ``*`` and shifts on uint32 (torch has none: words are emulated)
-``blocked``        arrays are split into blocks the backend schedules itself (Dask): a
-                   primitive does not chunk them again
+``blocked``        arrays are in blocks the backend schedules itself (Dask): not chunked again
 ``asarray``        create an array of this backend (``dtype`` may be a name such as ``"float32"``)
 ``to_numpy``       copy an array of this backend into a NumPy array
 ``jit``            ``jax.jit`` on JAX, ``torch.compile`` on torch when asked, identity elsewhere
@@ -25,8 +23,8 @@ each exposing the same names (the :class:`Backend` protocol):
 ``segment_sum``    sum rows that share a segment id (``index_add_``, ``segment_sum``, ``add.at``)
 ``stop_gradient``  `x` cut from autodiff: ``detach`` on torch, ``lax.stop_gradient`` on JAX,
                    identity elsewhere (for state such as running statistics)
-``erf``            the error function (not in the standard): ``torch.special.erf``,
-                   ``jax.lax.erf``, mlprims' portable one (``mlprims._special.erf``) elsewhere
+``erf``            the error function: ``torch.special.erf``, ``jax.lax.erf``, portable elsewhere
+``sigmoid``        the logistic function: ``torch.sigmoid``, ``jax.nn.sigmoid``, portable elsewhere
 =================  ===========================================================================
 
 Backend modules are imported lazily, so importing :mod:`mlprims` never imports a framework the
@@ -235,11 +233,10 @@ class Backend(Protocol):
     def erf(self, x: Array, /) -> Array:
         """The error function ``2/sqrt(pi) * integral_0^x exp(-t^2) dt``, elementwise.
 
-        The standard has no erf. Written portably it is some fifty elementwise operations
-        (:func:`mlprims._special.erf`, Cody's rational approximations): under ``jax.jit`` they
-        fuse, but in eager torch each is a pass over memory, 50 to 100 times slower than the
-        framework's one kernel. So torch and JAX use their own; NumPy, array_api_strict and
-        Dask, which have none, use the portable one.
+        Not in the standard; the portable one (:func:`mlprims._special.erf`, Cody's rational
+        approximations) is some fifty elementwise operations, fused under ``jax.jit`` but 50
+        to 100 times slower than one kernel in eager torch. So torch and JAX use their own
+        (``torch.special.erf``, ``jax.lax.erf``); NumPy, array_api_strict, Dask the portable.
 
         Parameters
         ----------
@@ -248,9 +245,24 @@ class Backend(Protocol):
         Returns
         -------
         array, shape and dtype of `x`
-            ``erf(+-inf) = +-1``, NaN stays NaN, ``erf(-0.0) = -0.0``; within a few units in
-            the last place of float32 and float64 (``torch.special.erf``, ``jax.lax.erf``,
-            Cody's approximations: all agree with ``math.erf`` to 1e-15 in float64).
+            ``erf(+-inf) = +-1``, NaN stays NaN, ``erf(-0.0) = -0.0``; within 1e-15 in float64.
+        """
+
+    def sigmoid(self, x: Array, /) -> Array:
+        """The logistic function ``1 / (1 + exp(-x))``, elementwise.
+
+        Not in the standard: torch and JAX use their own kernel (torch's CPU sigmoid is six
+        times faster than its tanh); NumPy, array_api_strict and Dask the portable
+        ``0.5 * tanh(0.5 * x) + 0.5``, which never overflows (``exp(-x)`` does below -89).
+
+        Parameters
+        ----------
+        x : array, real floating dtype
+
+        Returns
+        -------
+        array, shape and dtype of `x`
+            In [0, 1]; NaN stays NaN.
         """
 
 
@@ -362,24 +374,15 @@ class use(contextlib.AbstractContextManager["use"]):
 
 
 def _name_of_array(x: Array) -> str | None:
-    from array_api_compat import (
-        is_array_api_strict_namespace,
-        is_dask_array,
-        is_jax_array,
-        is_numpy_array,
-        is_torch_array,
-    )
+    import array_api_compat as compat
 
-    if is_numpy_array(x):
-        return "numpy"
-    if is_torch_array(x):
-        return "torch"
-    if is_jax_array(x):
-        return "jax"
-    if is_dask_array(x):
-        return "dask"
+    tests = (("numpy", compat.is_numpy_array), ("torch", compat.is_torch_array),
+             ("jax", compat.is_jax_array), ("dask", compat.is_dask_array))  # fmt: skip
+    for name, is_array in tests:
+        if is_array(x):
+            return name
     namespace = getattr(x, "__array_namespace__", None)
-    if namespace is not None and is_array_api_strict_namespace(namespace()):
+    if namespace is not None and compat.is_array_api_strict_namespace(namespace()):
         return "array_api_strict"
     return None
 

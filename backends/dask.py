@@ -22,6 +22,7 @@ import dask
 import numpy as np
 
 from mlprims._special import erf as portable_erf
+from mlprims._special import sigmoid as portable_sigmoid
 
 from ._common import (
     check_segment_sum,
@@ -39,6 +40,7 @@ __all__ = [
     "jit",
     "name",
     "segment_sum",
+    "sigmoid",
     "stop_gradient",
     "to_numpy",
     "top_k",
@@ -155,3 +157,8 @@ def stop_gradient(x: Any, /) -> Any:
 def erf(x: Any, /) -> Any:
     """mlprims' portable erf (Cody's rational approximations): Dask has none of its own."""
     return portable_erf(x)
+
+
+def sigmoid(x: Any, /) -> Any:
+    """The logistic function as ``0.5 * tanh(0.5 * x) + 0.5``: Dask has none of its own."""
+    return portable_sigmoid(x)

@@ -33,6 +33,7 @@ __all__ = [
     "jit",
     "name",
     "segment_sum",
+    "sigmoid",
     "stop_gradient",
     "to_numpy",
     "top_k",
@@ -120,3 +121,8 @@ def stop_gradient(x: jax.Array, /) -> jax.Array:
 def erf(x: jax.Array, /) -> jax.Array:
     """``jax.lax.erf``: XLA's own erf (the portable one also fuses under jit, but is longer)."""
     return jax.lax.erf(x)
+
+
+def sigmoid(x: jax.Array, /) -> jax.Array:
+    """``jax.nn.sigmoid`` (XLA's logistic)."""
+    return jax.nn.sigmoid(x)

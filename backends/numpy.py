@@ -13,6 +13,7 @@ import array_api_compat.numpy
 import numpy as np
 
 from mlprims._special import erf as portable_erf
+from mlprims._special import sigmoid as portable_sigmoid
 
 from ._common import (
     check_segment_sum,
@@ -32,6 +33,7 @@ __all__ = [
     "jit",
     "name",
     "segment_sum",
+    "sigmoid",
     "stop_gradient",
     "to_numpy",
     "top_k",
@@ -115,3 +117,8 @@ def stop_gradient(x: np.ndarray, /) -> np.ndarray:
 def erf(x: Any, /) -> Any:
     """mlprims' portable erf (Cody's rational approximations): NumPy has none of its own."""
     return portable_erf(x)
+
+
+def sigmoid(x: Any, /) -> Any:
+    """The logistic function as ``0.5 * tanh(0.5 * x) + 0.5``: NumPy has none of its own."""
+    return portable_sigmoid(x)

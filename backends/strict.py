@@ -13,6 +13,7 @@ import array_api_strict as xp
 import numpy as np
 
 from mlprims._special import erf as portable_erf
+from mlprims._special import sigmoid as portable_sigmoid
 
 from ._common import (
     check_segment_sum,
@@ -33,6 +34,7 @@ __all__ = [
     "jit",
     "name",
     "segment_sum",
+    "sigmoid",
     "stop_gradient",
     "to_numpy",
     "top_k",
@@ -98,3 +100,8 @@ def stop_gradient(x: Any, /) -> Any:
 def erf(x: Any, /) -> Any:
     """mlprims' portable erf (Cody's rational approximations): the standard has no erf."""
     return portable_erf(x)
+
+
+def sigmoid(x: Any, /) -> Any:
+    """The logistic function as ``0.5 * tanh(0.5 * x) + 0.5``: the standard has none."""
+    return portable_sigmoid(x)

@@ -250,6 +250,31 @@ class TestStopGradient:
         assert float(jax.grad(lambda x: stop_gradient(x * x) + x)(3.0)) == 1.0
 
 
+class TestSigmoid:
+    """The sigmoid hook: native on torch and JAX, 0.5 tanh(0.5 x) + 0.5 elsewhere."""
+
+    def test_equals_the_logistic_function(self, xb) -> None:
+        x = np.linspace(-40.0, 40.0, 1_601)
+        got = xb.to_numpy(xb.run(xb.backend.sigmoid, xb.asarray(x)))
+        assert got.dtype == np.float64
+        np.testing.assert_allclose(got, 1.0 / (1.0 + np.exp(-x)), rtol=1e-15, atol=1e-16)
+
+    def test_float32_never_overflows(self, xb) -> None:
+        x = np.array([-1e30, -1000.0, -100.0, 0.0, 100.0, np.inf, -np.inf], dtype=np.float32)
+        got = xb.to_numpy(xb.run(xb.backend.sigmoid, xb.asarray(x)))
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got, [0.0, 0.0, 0.0, 0.5, 1.0, 1.0, 0.0], atol=4e-44)
+        assert np.isnan(xb.to_numpy(xb.backend.sigmoid(xb.asarray(np.array([np.nan])))))[0]
+
+    def test_native_on_torch_and_jax(self) -> None:
+        torch = pytest.importorskip("torch")
+        jax = pytest.importorskip("jax")
+        x = np.linspace(-9.0, 9.0, 101).astype(np.float32)
+        t = torch.from_numpy(x)
+        assert torch.equal(backends.get("torch").sigmoid(t), torch.sigmoid(t))
+        np.testing.assert_array_equal(backends.get("jax").sigmoid(x), jax.nn.sigmoid(x))
+
+
 class TestErf:
     """The erf hook: native on torch and JAX, the portable one elsewhere; all equal math.erf."""
 

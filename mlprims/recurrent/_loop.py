@@ -27,7 +27,7 @@ from .. import backends, random
 from .._array import Array, Namespace
 from .._layers import dropout, linear
 from ._checks import Cell
-from ._gates import gru_update, lstm_slopes, lstm_update, rnn_update
+from ._gates import gru_update, lstm_update, rnn_update
 
 __all__ = ["run_stack"]
 
@@ -105,11 +105,10 @@ def _step(kind: str, cells: Sequence[Cell], nonlinearity: str, *, xp: Namespace)
     w_hh = _stacked([c["w_hh"] for c in cells], axis=0, xp=xp)  # (D, H_out, G H)
     if kind == "lstm":
         w_hr = _stacked([c["w_hr"] for c in cells], axis=0, xp=xp) if "w_hr" in cells[0] else None
-        slopes = lstm_slopes(w_hh.shape[-1] // 4, w_hh, xp=xp)
 
         def lstm_step(gx: Array, state: tuple[Array, ...]) -> tuple[Array, ...]:
             h, c = state
-            h, c = lstm_update(gx + h @ w_hh, c, slopes, xp=xp)  # (D, N, H) each
+            h, c = lstm_update(gx + h @ w_hh, c, xp=xp)  # (D, N, H) each
             return (h if w_hr is None else h @ w_hr), c  # (D, N, P) with a projection
 
         return lstm_step

@@ -18,7 +18,7 @@ from array_api_compat import device as device_of
 from .._array import Array, Namespace, check_choice, check_floating, namespace, shape_str
 from .._layers import linear
 from ._checks import check_cell, check_state
-from ._gates import NONLINEARITIES, gru_update, lstm_slopes, lstm_update, rnn_update
+from ._gates import NONLINEARITIES, gru_update, lstm_update, rnn_update
 
 __all__ = ["gru_cell", "lstm_cell", "rnn_cell"]
 
@@ -82,7 +82,7 @@ def lstm_cell(
             for s, name in zip(hx, ("hx[0]", "hx[1]"), strict=True)
         )
     gates = _preactivations(params, x, h)  # (N, 4 H)
-    return lstm_update(gates, c, lstm_slopes(hidden, gates, xp=xp), xp=xp)
+    return lstm_update(gates, c, xp=xp)
 
 
 def gru_cell(params: Mapping[str, Array], x: Array, hx: Array | None = None, /) -> Array:
