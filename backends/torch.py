@@ -102,8 +102,10 @@ def segment_sum(
     num_segments = check_segment_sum(data, segment_ids, num_segments)
     valid = (segment_ids >= 0) & (segment_ids < num_segments)
     out = torch.zeros((num_segments, *data.shape[1:]), dtype=data.dtype, device=data.device)
+    if not bool(valid.all()):  # copy out the valid rows only when some are not
+        segment_ids, data = segment_ids[valid], data[valid]
     # In place into our own fresh buffer, never into an input.
-    return out.index_add_(0, segment_ids[valid].to(torch.int64), data[valid])
+    return out.index_add_(0, segment_ids.to(torch.int64), data)
 
 
 def stop_gradient(x: torch.Tensor, /) -> torch.Tensor:

@@ -168,14 +168,17 @@ def _cut_bags(
     positions = xp.arange(n, dtype=offsets.dtype, device=device)
     bag = xp.searchsorted(offsets, positions, side="right") - 1  # (N,) the bag of each index
     rows = xp.take(weight, indices, axis=0)  # (N, D)
-    if keep is None:
-        keep = xp.ones((n,), dtype=xp.bool, device=device)
     backend = backends.of(weight)
-    count = backend.segment_sum(xp.astype(keep, xp.float32), bag, b)[:, None]  # (B, 1)
+    ends = xp.concat([offsets[1:], xp.asarray([n], dtype=offsets.dtype, device=device)])
+    if keep is None:  # every index counts: a bag's size is where the next one starts
+        count = xp.astype(ends - offsets, xp.float32)[:, None]  # (B, 1)
+    else:
+        count = backend.segment_sum(xp.astype(keep, xp.float32), bag, b)[:, None]  # (B, 1)
     if mode == "max":
-        ranked = xp.where(keep[:, None], backend.stop_gradient(rows), -xp.inf)
+        ranked = backend.stop_gradient(rows)
+        if keep is not None:
+            ranked = xp.where(keep[:, None], ranked, -xp.inf)
         first = _first_max_positions(ranked, bag, xp=xp)  # (N, D) within each bag so far
-        ends = xp.concat([offsets[1:], xp.asarray([n], dtype=offsets.dtype, device=device)])
         last = xp.clip(ends - 1, 0, n - 1)  # (B,) each bag's last position (an empty bag's: any)
         at = xp.take(first, last, axis=0)  # (B, D) positions in [0, N)
         columns = xp.arange(d, dtype=index_dtype(xp), device=device)
@@ -186,7 +189,9 @@ def _cut_bags(
     x = xp.astype(rows, statistics_dtype(weight.dtype, xp=xp), copy=False)
     if scale is not None:
         x = x * xp.astype(scale, x.dtype)[:, None]
-    total = backend.segment_sum(xp.where(keep[:, None], x, xp.zeros_like(x)), bag, b)  # (B, D)
+    if keep is not None:
+        x = xp.where(keep[:, None], x, xp.zeros_like(x))
+    total = backend.segment_sum(x, bag, b)  # (B, D)
     return _finish(total, count, mode, weight.dtype, xp=xp)
 
 
