@@ -4,28 +4,28 @@ A primitive in :mod:`mlprims` is written once against the array API (``xp.matmul
 ``xp.exp``, ...). What the standard does not offer lives here, in one module per framework,
 each exposing the same names (the :class:`Backend` protocol):
 
-=================  ===========================================================================
-``name``           ``"numpy"``, ``"torch"``, ``"jax"`` or ``"array_api_strict"`` (for messages
-                   and tables: a primitive never branches on it, it asks a capability)
-``xp``             the array API namespace of the framework
-``fuses``          the framework compiles the program as a whole (XLA), fusing elementwise
-                   passes and slices: no chunking for the cache (a loop would only unroll)
-``fast_scatter``   ``segment_sum`` is one fast kernel (NumPy, torch); else a one-hot matmul is
-                   faster (XLA on CPU) or keeps the work blockwise (Dask)
+=====================  ===========================================================================
+``name``               ``"numpy"``, ``"torch"``, ``"jax"`` or ``"array_api_strict"`` (for messages
+                       and tables: a primitive never branches on it, it asks a capability)
+``xp``                 the array API namespace of the framework
+``fuses``              the framework compiles the program as a whole (XLA), fusing elementwise
+                       passes and slices: no chunking for the cache (a loop would only unroll)
+``fast_scatter``       ``segment_sum`` is one fast kernel (NumPy, torch); else a one-hot matmul is
+                       faster (XLA on CPU) or keeps the work blockwise (Dask)
 ``uint32_arithmetic``  ``+``, ``*`` and shifts on uint32 (torch has none: words are emulated)
-``blocked``        arrays are in blocks the backend schedules itself (Dask): not chunked again
-``asarray``        create an array of this backend (``dtype`` may be a name such as ``"float32"``)
-``to_numpy``       copy an array of this backend into a NumPy array
-``jit``            ``jax.jit`` on JAX, ``torch.compile`` on torch when asked, identity elsewhere
-``fori_loop``      ``lax.fori_loop`` on traced JAX arrays, a Python loop elsewhere
-``while_loop``     ``lax.while_loop`` on traced JAX arrays, a Python loop elsewhere
-``top_k``          the k largest values along the last axis, ties broken by the lower index
-``segment_sum``    sum rows that share a segment id (``index_add_``, ``segment_sum``, ``add.at``)
-``stop_gradient``  `x` cut from autodiff: ``detach`` on torch, ``lax.stop_gradient`` on JAX,
-                   identity elsewhere (for state such as running statistics)
-``erf``            the error function: ``torch.special.erf``, ``jax.lax.erf``, portable elsewhere
-``sigmoid``        the logistic function: ``torch.sigmoid``, ``jax.nn.sigmoid``, portable elsewhere
-=================  ===========================================================================
+``blocked``            arrays are in blocks the backend schedules itself (Dask): not chunked again
+``asarray``            create an array of this backend (``dtype`` may be a name, e.g. ``"float32"``)
+``to_numpy``           copy an array of this backend into a NumPy array
+``jit``                ``jax.jit`` on JAX, ``torch.compile`` on torch when asked, identity elsewhere
+``fori_loop``          ``lax.fori_loop`` on traced JAX arrays, a Python loop elsewhere
+``while_loop``         ``lax.while_loop`` on traced JAX arrays, a Python loop elsewhere
+``top_k``              the k largest values along the last axis, ties broken by the lower index
+``segment_sum``        sum rows sharing a segment id (``index_add_``, ``segment_sum``, ``add.at``)
+``stop_gradient``      `x` cut from autodiff: ``detach`` on torch, ``lax.stop_gradient`` on JAX,
+                       identity elsewhere (for state such as running statistics)
+``erf``                error function: ``torch.special.erf``, ``jax.lax.erf``, portable elsewhere
+``sigmoid``            logistic function: ``torch.sigmoid``, ``jax.nn.sigmoid``, portable elsewhere
+=====================  ===========================================================================
 
 Backend modules are imported lazily, so importing :mod:`mlprims` never imports a framework the
 user has not installed; asking for a missing one raises an :class:`ImportError` that names the

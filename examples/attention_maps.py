@@ -160,7 +160,7 @@ def draw_t5_bias(out: Path, bias: np.ndarray) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("output", nargs="?", default="attention-figures", type=Path)
     parser.add_argument("--quick", action="store_true", help="no effect: already fast")
     folder = parser.parse_args().output

@@ -174,7 +174,7 @@ def single_row(held_out: np.ndarray) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("output", nargs="?", default="batchnorm-figures", type=Path)
     parser.add_argument("--quick", action="store_true", help="60 steps instead of 300")
     args = parser.parse_args()

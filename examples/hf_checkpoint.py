@@ -105,7 +105,7 @@ def draw(differences: dict[str, float], out: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("output", nargs="?", default="hf-checkpoint", help="where files go")
     parser.add_argument("--quick", action="store_true", help="no effect (already fast)")
     parser.add_argument("--checkpoint", type=Path, help="a save_pretrained directory")

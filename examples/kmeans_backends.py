@@ -84,7 +84,7 @@ def as_numpy(result: mlprims.KMeansResult) -> mlprims.KMeansResult:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer points, an in-process cluster")
     parser.add_argument("output", nargs="?", default="kmeans-figures", type=Path)
     args = parser.parse_args()

@@ -110,7 +110,7 @@ def alibi(out: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("output", nargs="?", default="positional-figures", type=Path)
     parser.add_argument("--quick", action="store_true", help="no effect: already fast")
     folder = parser.parse_args().output

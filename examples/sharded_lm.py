@@ -178,7 +178,7 @@ def draw(path: Path, losses, tokens, owner, chars, n_devices: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("output", nargs="?", default="sharded-lm", type=Path)
     parser.add_argument("--quick", action="store_true", help="5 small training steps: a smoke test")
     args = parser.parse_args()

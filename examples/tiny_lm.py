@@ -159,7 +159,7 @@ def draw(path: Path, torch_losses, jax_losses) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("output", nargs="?", default="tiny-lm", type=Path)
     parser.add_argument("--quick", action="store_true", help="10 small steps: a smoke test")
     args = parser.parse_args()

@@ -189,7 +189,7 @@ def draw(path: Path, curves: dict[str, list], x_test, y_test, predicted) -> None
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("output", nargs="?", default="cnn-digits", type=Path)
     parser.add_argument("--quick", action="store_true", help="2 epochs of 5 batches: a smoke test")
     args = parser.parse_args()

@@ -1,11 +1,11 @@
 """Clustering: Lloyd's k-means with scikit-learn's semantics, on every backend and on Dask.
 
-=============  ===========================================================================
-``kmeans``     kmeans, kmeans_step, kmeans_predict, KMeansResult (``KMeans(algorithm="lloyd")``)
-``plusplus``   kmeans_plusplus (scikit-learn's greedy k-means++ seeding)
-``_distances`` the matmul form of squared distances, in row chunks of bounded memory
-``_checks``    argument checks shared by the above
-=============  ===========================================================================
+===============  ===========================================================================
+``kmeans``       kmeans, kmeans_step, kmeans_predict, KMeansResult (``KMeans(algorithm="lloyd")``)
+``plusplus``     kmeans_plusplus (scikit-learn's greedy k-means++ seeding)
+``_distances``   the matmul form of squared distances, in row chunks of bounded memory
+``_checks``      argument checks shared by the above
+===============  ===========================================================================
 """
 
 from .kmeans import KMeansResult, kmeans, kmeans_predict, kmeans_step

@@ -113,20 +113,20 @@ def batch_norm(
     The same layer in the conventions of Keras 3 and Flax (their momentum weighs the *old*
     value, so torch 0.1 is their 0.9):
 
-    ====================  ==================  ========================  ========================
-    setting               torch / mlprims     Keras 3                   Flax linen
-    ====================  ==================  ========================  ========================
-    update                (1-m) r + m b       m r + (1-m) b             m r + (1-m) b
-    this layer's momentum ``momentum=0.1``    ``momentum=0.9``          ``momentum=0.9``
-    default momentum      0.1                 0.99                      0.99
-    default eps           1e-5                1e-3                      1e-5
-    mode                  ``training=True``   ``training=True``         ``use_running_average``
-                                                                        ``=False``
-    running variance      unbiased (n-1)      biased (n)                biased (n)
-    channel axis          1                   -1                        -1
-    parameter names       weight, bias,       gamma, beta,              scale, bias,
-                          running_mean/var    moving_mean/variance      batch_stats mean/var
-    ====================  ==================  ========================  ========================
+    =====================  ==================  ========================  ========================
+    setting                torch / mlprims     Keras 3                   Flax linen
+    =====================  ==================  ========================  ========================
+    update                 (1-m) r + m b       m r + (1-m) b             m r + (1-m) b
+    this layer's momentum  ``momentum=0.1``    ``momentum=0.9``          ``momentum=0.9``
+    default momentum       0.1                 0.99                      0.99
+    default eps            1e-5                1e-3                      1e-5
+    mode                   ``training=True``   ``training=True``         ``use_running_average``
+                                                                         ``=False``
+    running variance       unbiased (n-1)      biased (n)                biased (n)
+    channel axis           1                   -1                        -1
+    parameter names        weight, bias,       gamma, beta,              scale, bias,
+                           running_mean/var    moving_mean/variance      batch_stats mean/var
+    =====================  ==================  ========================  ========================
 
     A stored Keras/Flax moving variance is the biased one; loading it here is a plain copy (only
     the training history differs, by the factor n/(n-1) on each batch's contribution).

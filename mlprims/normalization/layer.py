@@ -53,7 +53,7 @@ def layer_norm(
 
     Parameters
     ----------
-    x : array, shape (..., *S)
+    x : array, shape ``(..., *S)``
         Real floating input.
     normalized_shape : int or sequence of int
         ``S``, the trailing shape to normalise over.
@@ -111,7 +111,7 @@ def rms_norm(
 
     Parameters
     ----------
-    x : array, shape (..., *S)
+    x : array, shape ``(..., *S)``
         Real floating input.
     normalized_shape : int or sequence of int
         ``S``, the trailing shape to normalise over.
@@ -164,11 +164,11 @@ def group_norm(
     """Group normalisation: the channels split into `num_groups` groups, each normalised per sample.
 
     Matches ``torch.nn.functional.group_norm`` (Wu & He 2018). ``num_groups=1`` is layer norm
-    over (C, *) with per-channel affine parameters; ``num_groups=C`` is instance norm.
+    over ``(C, *)`` with per-channel affine parameters; ``num_groups=C`` is instance norm.
 
     Parameters
     ----------
-    x : array, shape (N, C, *)
+    x : array, shape ``(N, C, *)``
         Real floating input, channels on axis 1.
     num_groups : int
         ``G``; must divide ``C``.

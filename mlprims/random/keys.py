@@ -69,7 +69,7 @@ def split(key: Array, /, num: Shape = 2) -> Array:
 
     Returns
     -------
-    array of shape (num, 2) or (*num, 2), uint32
+    array of shape (num, 2) or ``(*num, 2)``, uint32
         The new keys, on the backend and device of `key`.
 
     Examples
