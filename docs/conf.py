@@ -5,7 +5,9 @@ Build it (warnings are errors) with::
     python -m sphinx -W -b html docs docs/_build/html
 
 The API pages are written by ``_api.py`` at every build (from the packages' ``__all__``); the
-gallery runs ``examples/*.py`` with ``--quick`` through sphinx-gallery (``_gallery.py``).
+gallery runs ``examples/*.py`` with ``--quick`` through sphinx-gallery (``_gallery.py``); the
+guides' generated parts (the differences catalogue, a graded report, benchmarks/RESULTS.md) are
+written by ``_guides.py``.
 Nothing is fetched from the network (no intersphinx).
 """
 
@@ -16,15 +18,17 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))  # _api and _gallery
+sys.path.insert(0, str(HERE))  # _api, _gallery and _guides
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 import _api  # noqa: E402
 import _gallery  # noqa: E402
+import _guides  # noqa: E402
 
 import mlprims  # noqa: E402
 
 _api.write(HERE / "api")
+_guides.write(HERE / "guides" / "generated")
 
 project = "mlprims"
 author = "the mlprims authors"

@@ -93,3 +93,19 @@ def test_the_site_index_has_the_set_up_commands_first_and_the_build_command() ->
         "pip install -r requirements-dev.txt && pytest",
         "python -m sphinx -W -b html docs docs/_build/html",
     ]
+
+
+def _toctree_entries(text: str) -> list[str]:
+    """The entries of every ``.. toctree::`` of an rst text, in order."""
+    entries = []
+    for body in re.findall(r"^\.\. toctree::\n((?:   .*\n|\n)*)", text, re.M):
+        entries += [line.strip() for line in body.splitlines() if re.match(r"   [^:\s]", line)]
+    return entries
+
+
+def test_the_site_index_toctree_names_every_guide() -> None:
+    guides = sorted(p.stem for p in (ROOT / "docs" / "guides").glob("*.rst"))
+    entries = _toctree_entries((ROOT / "docs" / "index.rst").read_text())
+    named = [e.removeprefix("guides/") for e in entries if e.startswith("guides/")]
+    assert guides and sorted(named) == guides, "docs/index.rst's toctree and docs/guides/ differ"
+    assert entries.index(f"guides/{named[-1]}") < entries.index("api/index")  # guides first
