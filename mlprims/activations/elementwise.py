@@ -93,7 +93,7 @@ def leaky_relu(x: Array, /, *, negative_slope: float = 0.01) -> Array:
 
 
 def gelu(x: Array, /, *, approximate: str = "none") -> Array:
-    """Gaussian error linear unit ``x * Phi(x)`` (Hendrycks & Gimpel, 2016); matches ``F.gelu``.
+    r"""Gaussian error linear unit ``x * Phi(x)`` (Hendrycks & Gimpel, 2016); matches ``F.gelu``.
 
     Parameters
     ----------
@@ -110,12 +110,22 @@ def gelu(x: Array, /, *, approximate: str = "none") -> Array:
 
     Notes
     -----
+    .. math:: \operatorname{gelu}(x) = x \, \Phi(x)
+              = \frac{x}{2} \left(1 + \operatorname{erf}\left(\frac{x}{\sqrt{2}}\right)\right),
+              \quad\text{tanh form: }
+              \frac{x}{2} \left(1 + \tanh\left(\sqrt{2/\pi}\,(x + 0.044715\,x^3)\right)\right).
+
     Matches ``torch.nn.functional.gelu`` and ``jax.nn.gelu(approximate=False/True)`` (JAX's
     default is the tanh form, torch's the exact one, like ours). ``gelu(-inf)`` is 0 (torch: NaN).
 
     erf is the one function here the array API standard lacks; it comes from the backend
     (:func:`mlprims.backends.Backend.erf`) because the portable form is some fifty elementwise
     operations, which eager torch runs as fifty passes over memory (100 times ``F.gelu``).
+
+    References
+    ----------
+    - Hendrycks & Gimpel, "Gaussian Error Linear Units (GELUs)", https://arxiv.org/abs/1606.08415
+    - https://pytorch.org/docs/stable/generated/torch.nn.functional.gelu.html
 
     Examples
     --------

@@ -104,7 +104,7 @@ def logsumexp_core(x: Array, axes: tuple[int, ...], keepdims: bool, *, xp: Names
 
 
 def softmax(x: Array, /, *, axis: int = -1) -> Array:
-    """``exp(x) / sum(exp(x))`` along `axis`; matches ``torch.softmax`` / ``jax.nn.softmax``.
+    r"""``exp(x) / sum(exp(x))`` along `axis`; matches ``torch.softmax`` / ``jax.nn.softmax``.
 
     Parameters
     ----------
@@ -118,9 +118,17 @@ def softmax(x: Array, /, *, axis: int = -1) -> Array:
 
     Notes
     -----
+    .. math:: \operatorname{softmax}(x)_i = \frac{e^{x_i - m}}{\sum_j e^{x_j - m}},
+              \qquad m = \max_j x_j.
+
     The maximum of each slice is subtracted first (no overflow). A slice that is entirely
     ``-inf`` (every class masked) gives 0, not NaN (torch and JAX give NaN). Slices holding
     NaN or ``+inf`` give NaN. float16/bfloat16 are computed in float32 and cast back.
+
+    References
+    ----------
+    - https://pytorch.org/docs/stable/generated/torch.nn.functional.softmax.html
+    - https://jax.readthedocs.io/en/latest/_autosummary/jax.nn.softmax.html
 
     Examples
     --------
@@ -135,7 +143,7 @@ def softmax(x: Array, /, *, axis: int = -1) -> Array:
 
 
 def log_softmax(x: Array, /, *, axis: int = -1) -> Array:
-    """``x - logsumexp(x)`` along `axis`; matches ``F.log_softmax`` / ``jax.nn.log_softmax``.
+    r"""``x - logsumexp(x)`` along `axis`; matches ``F.log_softmax`` / ``jax.nn.log_softmax``.
 
     Parameters
     ----------
@@ -149,11 +157,19 @@ def log_softmax(x: Array, /, *, axis: int = -1) -> Array:
 
     Notes
     -----
-    Computed as ``(x - m) - log(sum(exp(x - m)))`` with ``m`` the maximum, never as
+    .. math:: \log\operatorname{softmax}(x)_i = (x_i - m) - \log \sum_j e^{x_j - m},
+              \qquad m = \max_j x_j,
+
+    computed as ``(x - m) - log(sum(exp(x - m)))`` with ``m`` the maximum, never as
     ``log(softmax(x))``. A slice that is entirely ``-inf`` gives ``-inf`` everywhere (torch and
     JAX give NaN): the log of our softmax 0, and ``x - logsumexp(x)`` with ``logsumexp = -inf``
     read as "every element is impossible". A slice holding NaN or ``+inf`` is NaN throughout
     (as torch and JAX). float16/bfloat16 are computed in float32.
+
+    References
+    ----------
+    - https://pytorch.org/docs/stable/generated/torch.nn.functional.log_softmax.html
+    - https://jax.readthedocs.io/en/latest/_autosummary/jax.nn.log_softmax.html
 
     Examples
     --------

@@ -114,7 +114,7 @@ def lora_linear(
     use_rslora: bool = False,
     adapter_ids: Array | None = None,
 ) -> Array:
-    """A linear layer with a LoRA adapter: ``x @ weight + bias + (dropout(x) @ A) @ B * s``.
+    r"""A linear layer with a LoRA adapter: ``x @ weight + bias + (dropout(x) @ A) @ B * s``.
 
     Matches peft's ``LoraLayer`` (its ``lora.Linear`` forward, not merged): one active adapter,
     or, with `adapter_ids`, one of several adapters chosen per row of the batch (peft's
@@ -173,11 +173,19 @@ def lora_linear(
     itself. As in peft, the branch runs in the dtype of A (`x` is cast to it) and the sum is
     cast back to the dtype of the frozen layer's output.
 
+    .. math:: y = x W + b + s\, \operatorname{drop}(x) A B, \qquad
+              s = \alpha / r \;\text{ or }\; \alpha / \sqrt{r} \;\text{(rsLoRA)}.
+
     With `adapter_ids` each row gathers its own A and B and the branch is one batched matmul
     ``(drop(x_b) @ A[id_b]) @ B[id_b] * s[id_b]``, zero where ``id_b = -1``: no
     data-dependent shapes (jit-safe), where peft loops over the adapters present, indexing
     their sub-batches. Under ``jax.jit`` an id outside [-1, n) is not detected (JAX clamps
     the gather).
+
+    References
+    ----------
+    - Hu et al. 2021, "LoRA", https://arxiv.org/abs/2106.09685
+    - https://huggingface.co/docs/peft/package_reference/lora
 
     Examples
     --------

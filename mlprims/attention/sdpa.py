@@ -43,7 +43,7 @@ def scaled_dot_product_attention(
     return_weights: bool = False,
     block_size: int | tuple[int, int] | str | None = "auto",
 ) -> Array | tuple[Array, Array]:
-    """Scaled dot-product attention: ``softmax(q @ k^T * scale + bias, masked) @ v``.
+    r"""Scaled dot-product attention: ``softmax(q @ k^T * scale + bias, masked) @ v``.
 
     Parameters
     ----------
@@ -102,6 +102,11 @@ def scaled_dot_product_attention(
 
     Notes
     -----
+    .. math:: \operatorname{Attention}(Q, K, V)
+              = \operatorname{softmax}\left(s\, Q K^\top + B\right) V,
+              \qquad s = 1 / \sqrt{H} \text{ by default},
+
+    with masked scores set to :math:`-\infty` before the softmax.
     Matches ``torch.nn.functional.scaled_dot_product_attention`` (``attn_mask`` boolean or
     float, ``is_causal``, ``scale``, ``enable_gqa=True``) and ``jax.nn.dot_product_attention``
     in the (B, T, N, H) layout. A query with no key left (fully masked, also by -inf in `bias`)
@@ -110,6 +115,14 @@ def scaled_dot_product_attention(
     sum) and the result is cast back. Dropout draws the keep mask of each tile (queries from
     row t0, keys from s0) as ``mlprims.random.bernoulli(fold_in(fold_in(key, t0), s0),
     1 - dropout_p, (B..., N, bq, bk))``: it depends on the key, the shapes and the tiles.
+
+    References
+    ----------
+    Vaswani et al. 2017, "Attention Is All You Need", https://arxiv.org/abs/1706.03762
+
+    https://pytorch.org/docs/stable/generated/torch.nn.functional.scaled_dot_product_attention.html
+
+    https://jax.readthedocs.io/en/latest/_autosummary/jax.nn.dot_product_attention.html
 
     Examples
     --------

@@ -82,7 +82,7 @@ def kmeans(
     sample_weight: Array | None = None,
     chunk_size: int | None = None,
 ) -> KMeansResult:
-    """Lloyd's k-means: ``sklearn.cluster.KMeans(algorithm="lloyd")`` as a function.
+    r"""Lloyd's k-means: ``sklearn.cluster.KMeans(algorithm="lloyd")`` as a function.
 
     Minimises the inertia ``sum_i w_i min_j |x_i - c_j|^2`` by alternating assignment and
     weighted means (Lloyd 1982), with scikit-learn's stopping rule, empty-cluster relocation
@@ -137,12 +137,19 @@ def kmeans(
 
     Notes
     -----
+    .. math:: \min_{c} \sum_i w_i \min_j \lVert x_i - c_j \rVert^2 \quad\text{(the inertia)}.
+
     Memory beyond `x` is ``O(n_samples + chunk_size * (n_clusters + n_features))``. Under
     ``jax.jit`` the chunks are unrolled (their count is static). Every step computes the
     relocation (a top-k over the distances), which scikit-learn skips when no cluster is
     empty: no Python branch on array values. On Dask the loop is a Python loop whose state is
     persisted on the workers each step; only the (k, d) centres and a few scalars come back to
     the client.
+
+    References
+    ----------
+    - Lloyd 1982, "Least squares quantization in PCM", https://doi.org/10.1109/TIT.1982.1056489
+    - https://scikit-learn.org/stable/modules/generated/sklearn.cluster.KMeans.html
 
     Examples
     --------

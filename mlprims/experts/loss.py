@@ -27,7 +27,7 @@ def load_balancing_loss(
     top_k: int,
     attention_mask: Array | None = None,
 ) -> Array:
-    """The Switch Transformer load-balancing loss of router logits, as Hugging Face's Mixtral.
+    r"""The Switch Transformer load-balancing loss of router logits, as Hugging Face's Mixtral.
 
     Matches transformers' ``load_balancing_loss_func`` (the ``aux_loss`` of
     ``MixtralForCausalLM`` before its ``router_aux_loss_coef``).
@@ -73,6 +73,9 @@ def load_balancing_loss(
         P_e  = (1 / N) sum_t p_te              # the mean probability of e
         loss = E * sum_e f_e P_e
 
+    .. math:: \mathcal{L} = E \sum_{e=1}^{E} f_e P_e, \qquad
+              f_e = \frac{1}{N} \sum_t [e \in S_t], \qquad P_e = \frac{1}{N} \sum_t p_{te}.
+
     With a mask ``m`` (repeated for each layer), both averages weigh row t by ``m_t`` and
     divide by ``sum_t m_t``. The gradient flows through ``P`` only (the counts are constant).
 
@@ -80,6 +83,10 @@ def load_balancing_loss(
     logits (a list or a single tensor gives 0); here one array is one layer. It accumulates in
     float32 whatever the logits' dtype: float64 results differ from it by about 1e-7. On
     exact ties ``torch.topk`` may count another expert than the lower index.
+
+    References
+    ----------
+    - Fedus, Zoph & Shazeer 2021, "Switch Transformers", https://arxiv.org/abs/2101.03961
 
     Examples
     --------

@@ -42,7 +42,7 @@ def cross_entropy(
     label_smoothing: float = 0.0,
     axis: int = -1,
 ) -> Array:
-    """Cross-entropy between ``softmax(logits)`` and `target`; matches ``F.cross_entropy``.
+    r"""Cross-entropy between ``softmax(logits)`` and `target`; matches ``F.cross_entropy``.
 
     Parameters
     ----------
@@ -78,6 +78,10 @@ def cross_entropy(
     * probabilities ``q``: ``l_i = -sum_c w[c] q'[i, c] logp[i, c]`` with
       ``q' = (1 - eps) q + eps / C``; "mean" divides by the number of elements of (...).
 
+    .. math:: \ell_i = -(1 - \varepsilon)\, w_{t_i} \log p_{i, t_i}
+              - \frac{\varepsilon}{C} \sum_c w_c \log p_{i, c}, \qquad
+              \ell_i = -\sum_c w_c \, q'_{i, c} \log p_{i, c}.
+
     Both exactly as ``torch.nn.functional.cross_entropy`` (LossNLL.cpp). As in torch, a "mean"
     over a batch whose targets are all ignored (or an empty batch) is NaN (0 / 0).
     Differences from torch: a target probability of 0 paired with a ``-inf`` logit
@@ -87,6 +91,10 @@ def cross_entropy(
     Class indices outside ``[0, C)`` other than `ignore_index` raise a ValueError when the
     values can be read (NumPy, PyTorch, JAX outside ``jax.jit``, array_api_strict). Under
     ``jax.jit`` they cannot be checked; the loss of such an element is NaN instead.
+
+    References
+    ----------
+    - https://pytorch.org/docs/stable/generated/torch.nn.functional.cross_entropy.html
 
     Examples
     --------

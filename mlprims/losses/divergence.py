@@ -32,7 +32,7 @@ def kl_div(
     reduction: str = "mean",
     log_target: bool = False,
 ) -> Array:
-    """The KL divergence of `target` from ``exp(input)``, term by term, then reduced.
+    r"""The KL divergence of `target` from ``exp(input)``, term by term, then reduced.
 
     Matches ``torch.nn.functional.kl_div``.
 
@@ -60,12 +60,20 @@ def kl_div(
     * ``q log q - q log p``, with ``0 log 0 = 0`` (torch's ``xlogy(q, q) - q * input``);
     * with `log_target`: ``exp(log q) (log q - log p)``.
 
-    Summed over the class axis this is ``KL(q || p)``; "batchmean" is then its mean over the
-    batch (torch warns that "mean" divides by the classes too, and keeps it as the default:
-    so does this function, without the warning). A zero probability, ``q = 0`` (or
-    ``log q = -inf``), contributes 0 whatever ``log p`` is; **torch gives NaN where it meets
-    ``log p = -inf`` (``0 * -inf``), or where ``log q = -inf`` with `log_target`**, and 0
-    elsewhere. The gradient with respect to `input` is ``-q`` (0 where ``q = 0``).
+    Summed over the class axis this is ``KL(q || p)``,
+
+    .. math:: \mathrm{KL}(q \,\|\, p) = \sum_c q_c \left(\log q_c - \log p_c\right);
+
+    "batchmean" is then its mean over the batch (torch warns that "mean" divides by the
+    classes too, and keeps it as the default: so does this function, without the warning).
+    A zero probability, ``q = 0`` (or ``log q = -inf``), contributes 0 whatever ``log p`` is;
+    **torch gives NaN where it meets ``log p = -inf`` (``0 * -inf``), or where
+    ``log q = -inf`` with `log_target`**, and 0 elsewhere. The gradient with respect to
+    `input` is ``-q`` (0 where ``q = 0``).
+
+    References
+    ----------
+    - https://pytorch.org/docs/stable/generated/torch.nn.functional.kl_div.html
 
     Examples
     --------

@@ -36,7 +36,7 @@ def sigmoid_focal_loss(
     gamma: float = 2.0,
     reduction: str = "none",
 ) -> Array:
-    """The focal loss (Lin et al., RetinaNet) of logits `inputs` against binary `targets`.
+    r"""The focal loss (Lin et al., RetinaNet) of logits `inputs` against binary `targets`.
 
     Parameters
     ----------
@@ -70,9 +70,17 @@ def sigmoid_focal_loss(
 
         FL = alpha_t (1 - p_t)^gamma BCE(x, y),   alpha_t = alpha y + (1 - alpha) (1 - y)
 
-    (``alpha_t = 1`` when ``alpha < 0``), ``BCE(x, y) = (1 - y) x - log_sigmoid(x)``.
+    (``alpha_t = 1`` when ``alpha < 0``), ``BCE(x, y) = (1 - y) x - log_sigmoid(x)``:
+
+    .. math:: \mathrm{FL}(p_t) = -\alpha_t (1 - p_t)^\gamma \log p_t.
+
     Matches ``torchvision.ops.sigmoid_focal_loss`` (its formula, the default ``reduction``
     "none" and the negative-alpha switch); computed in float32 for 16-bit inputs.
+
+    References
+    ----------
+    - Lin et al. 2017, "Focal Loss for Dense Object Detection", https://arxiv.org/abs/1708.02002
+    - https://pytorch.org/vision/stable/generated/torchvision.ops.sigmoid_focal_loss.html
 
     Examples
     --------

@@ -41,7 +41,7 @@ def dpo_loss(
     label_smoothing: float = 0.0,
     loss_type: str = "sigmoid",
 ) -> tuple[Array, Array, Array]:
-    """The DPO loss of each preference pair and the implicit rewards of its two responses.
+    r"""The DPO loss of each preference pair and the implicit rewards of its two responses.
 
     Matches TRL's ``DPOTrainer.dpo_loss``.
 
@@ -80,8 +80,19 @@ def dpo_loss(
     * "ipo" (Azar et al. 2023, Eq. 17): ``(h - 1 / (2 beta))^2``;
     * "hinge" (RSO, Liu et al. 2023): ``max(0, 1 - beta h)``.
 
+    "sigmoid", with :math:`\pi` the policy and :math:`\pi_\mathrm{ref}` the reference:
+
+    .. math:: \ell = -\log \sigma\left(\beta \left(
+              \log \frac{\pi(y_w \mid x)}{\pi_\mathrm{ref}(y_w \mid x)}
+              - \log \frac{\pi(y_l \mid x)}{\pi_\mathrm{ref}(y_l \mid x)}\right)\right).
+
     ``log sigmoid`` is computed stably (finite for ``beta h`` of +-1000). TRL ignores
     `label_smoothing` with "ipo" and "hinge" (with a warning); here it is a ValueError.
+
+    References
+    ----------
+    - Rafailov et al. 2023, "Direct Preference Optimization", https://arxiv.org/abs/2305.18290
+    - https://huggingface.co/docs/trl/dpo_trainer
 
     Examples
     --------

@@ -78,6 +78,10 @@ def roc_auc(y_true: Array, y_score: Array, /, *, sample_weight: Array | None = N
     of total weight zero give NaN, as in scikit-learn. Infinite scores rank as the largest
     and smallest (scikit-learn refuses them).
 
+    References
+    ----------
+    - https://scikit-learn.org/stable/modules/generated/sklearn.metrics.roc_auc_score.html
+
     Examples
     --------
     >>> import numpy as np, mlprims

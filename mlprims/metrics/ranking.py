@@ -73,6 +73,10 @@ def ndcg_at_k(y_true: Array, y_score: Array, /, *, k: int, reduction: str = "mea
     Scores"). A row without a relevant item (IDCG = 0) scores 0, as in scikit-learn. Under
     ``jax.jit`` gains are not checked, and NaN scores give NaN.
 
+    References
+    ----------
+    - https://scikit-learn.org/stable/modules/generated/sklearn.metrics.ndcg_score.html
+
     Examples
     --------
     >>> import numpy as np, mlprims

@@ -57,7 +57,7 @@ def batch_norm(
     eps: float = 1e-5,
     axis: int = 1,
 ) -> BatchNormOutput:
-    """Batch normalisation with PyTorch's conventions; running statistics are returned.
+    r"""Batch normalisation with PyTorch's conventions; running statistics are returned.
 
     Matches ``torch.nn.functional.batch_norm`` and ``torch.nn.BatchNorm1d/2d/3d`` step for step
     (including their running statistics), without mutating anything.
@@ -93,6 +93,10 @@ def batch_norm(
         y = (x - mean) / sqrt(var_biased + eps) * weight + bias
         running_mean <- (1 - momentum) * running_mean + momentum * mean
         running_var  <- (1 - momentum) * running_var  + momentum * var_biased * n / (n - 1)
+
+    .. math:: y = \frac{x - \mu_B}{\sqrt{\sigma_B^2 + \epsilon}} \gamma + \beta, \qquad
+              \hat\mu \leftarrow (1 - m)\,\hat\mu + m\,\mu_B, \qquad
+              \hat\sigma^2 \leftarrow (1 - m)\,\hat\sigma^2 + m\,\frac{n}{n - 1}\,\sigma_B^2.
 
     The output uses the *biased* batch variance, the running variance stores the *unbiased* one
     (torch's convention). Evaluation computes ``(x - running_mean) / sqrt(running_var + eps)``.
@@ -130,6 +134,11 @@ def batch_norm(
 
     A stored Keras/Flax moving variance is the biased one; loading it here is a plain copy (only
     the training history differs, by the factor n/(n-1) on each batch's contribution).
+
+    References
+    ----------
+    - Ioffe & Szegedy, "Batch Normalization", https://arxiv.org/abs/1502.03167
+    - https://pytorch.org/docs/stable/generated/torch.nn.functional.batch_norm.html
 
     Examples
     --------

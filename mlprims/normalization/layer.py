@@ -46,7 +46,7 @@ def layer_norm(
     *,
     eps: float = 1e-5,
 ) -> Array:
-    """Layer normalisation over the trailing `normalized_shape` axes.
+    r"""Layer normalisation over the trailing `normalized_shape` axes.
 
     Matches ``torch.nn.functional.layer_norm`` (Ba et al. 2016), and is more accurate on data
     with a large mean: see Notes.
@@ -68,12 +68,21 @@ def layer_norm(
 
     Notes
     -----
-    ``y = (x - mean) / sqrt(var + eps) * weight + bias`` with the mean and the biased variance of
-    each group of ``prod(S)`` values, computed by shifted two passes (subtract the group's first
-    value, exact by the Sterbenz lemma, then mean and mean squared deviation of the
-    differences). On float32 rows with mean 1e4 and std 1e-2 this is within 5e-7 of the float64
-    result, where the plain two-pass algorithm errs by 0.09 and torch's float32 layer_norm by
-    0.13 to 0.19 (tests/normalization/test_layer.py measures it).
+    .. math:: y = \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}} \odot w + b,
+              \qquad \mu = \frac{1}{n} \sum_i x_i, \quad
+              \sigma^2 = \frac{1}{n} \sum_i (x_i - \mu)^2,
+
+    that is ``y = (x - mean) / sqrt(var + eps) * weight + bias`` with the mean and the biased
+    variance of each group of ``n = prod(S)`` values, computed by shifted two passes (subtract
+    the group's first value, exact by the Sterbenz lemma, then mean and mean squared deviation
+    of the differences). On float32 rows with mean 1e4 and std 1e-2 this is within 5e-7 of the
+    float64 result, where the plain two-pass algorithm errs by 0.09 and torch's float32
+    layer_norm by 0.13 to 0.19 (tests/normalization/test_layer.py measures it).
+
+    References
+    ----------
+    - Ba, Kiros & Hinton, "Layer Normalization", https://arxiv.org/abs/1607.06450
+    - https://pytorch.org/docs/stable/generated/torch.nn.functional.layer_norm.html
 
     Examples
     --------
@@ -105,7 +114,7 @@ def rms_norm(
     *,
     eps: float | None = None,
 ) -> Array:
-    """Root-mean-square normalisation over the trailing `normalized_shape` axes.
+    r"""Root-mean-square normalisation over the trailing `normalized_shape` axes.
 
     Matches ``torch.nn.functional.rms_norm`` / ``torch.nn.RMSNorm`` (Zhang & Sennrich 2019).
 
@@ -128,8 +137,15 @@ def rms_norm(
 
     Notes
     -----
-    ``y = x / sqrt(mean(x²) + eps) * weight``, the mean over the ``prod(S)`` trailing values.
-    No mean is subtracted, so no cancellation can occur.
+    .. math:: y = \frac{x}{\sqrt{\frac{1}{n} \sum_i x_i^2 + \epsilon}} \odot w,
+
+    that is ``y = x / sqrt(mean(x²) + eps) * weight``, the mean over the ``n = prod(S)``
+    trailing values. No mean is subtracted, so no cancellation can occur.
+
+    References
+    ----------
+    - Zhang & Sennrich, "Root Mean Square Layer Normalization", https://arxiv.org/abs/1910.07467
+    - https://pytorch.org/docs/stable/generated/torch.nn.functional.rms_norm.html
 
     Examples
     --------
@@ -161,7 +177,7 @@ def group_norm(
     *,
     eps: float = 1e-5,
 ) -> Array:
-    """Group normalisation: the channels split into `num_groups` groups, each normalised per sample.
+    r"""Group normalisation: channels split into `num_groups` groups, each normalised per sample.
 
     Matches ``torch.nn.functional.group_norm`` (Wu & He 2018). ``num_groups=1`` is layer norm
     over ``(C, *)`` with per-channel affine parameters; ``num_groups=C`` is instance norm.
@@ -184,8 +200,15 @@ def group_norm(
     Notes
     -----
     Each sample's channels ``[g C/G, (g + 1) C/G)`` with all their spatial positions form one
-    group, normalised with its mean and biased variance (shifted two passes, as layer_norm),
-    then ``y * weight[c] + bias[c]``.
+    group ``g``, normalised with its mean and biased variance (shifted two passes, as
+    layer_norm), then scaled per channel:
+
+    .. math:: y_{c} = \frac{x_{c} - \mu_g}{\sqrt{\sigma_g^2 + \epsilon}} \, w_c + b_c.
+
+    References
+    ----------
+    - Wu & He 2018, "Group Normalization", https://arxiv.org/abs/1803.08494
+    - https://pytorch.org/docs/stable/generated/torch.nn.functional.group_norm.html
 
     Examples
     --------

@@ -52,7 +52,7 @@ def sinusoidal_position_encoding(
     backend: Any = None,
     device: Any = None,
 ) -> Array:
-    """The fixed sin/cos position encoding of "Attention Is All You Need", shape ``(L, D)``.
+    r"""The fixed sin/cos position encoding of "Attention Is All You Need", shape ``(L, D)``.
 
     Parameters
     ----------
@@ -92,6 +92,12 @@ def sinusoidal_position_encoding(
 
     Notes
     -----
+    With the defaults (``layout="interleaved"``, ``spacing="paper"``):
+
+    .. math:: \mathrm{PE}(p, 2i) = \sin(p\,\omega_i), \quad
+              \mathrm{PE}(p, 2i + 1) = \cos(p\,\omega_i), \quad
+              \omega_i = \mathrm{base}^{-2i/D}.
+
     The frequencies are computed in Python (float64) and rounded once; the angles ``p·ω_i`` are
     computed in float32, or float64 when `dtype` is float64, never in 16 bits: a float16 angle
     for position 3000 would be off by a whole radian. For long sequences ask for float64: the
@@ -99,6 +105,10 @@ def sinusoidal_position_encoding(
 
     ``PE(p + k)`` is a fixed rotation of ``PE(p)``: each (sin, cos) pair of frequency ω turns by
     the angle ``k·ω``, whatever ``p`` is (the property the paper gives for choosing it).
+
+    References
+    ----------
+    - Vaswani et al. 2017, "Attention Is All You Need", https://arxiv.org/abs/1706.03762
 
     Examples
     --------

@@ -194,7 +194,7 @@ def apply_rope(
     rotary_dim: int | None = None,
     scaling: Mapping[str, Any] | None = None,
 ) -> Array:
-    """Rotate queries or keys ``x`` of shape ``(..., L, D)`` by their positions (RoPE).
+    r"""Rotate queries or keys ``x`` of shape ``(..., L, D)`` by their positions (RoPE).
 
     Parameters
     ----------
@@ -227,7 +227,16 @@ def apply_rope(
     Meta Llama's ``apply_rotary_emb``, GPT-J's ``rotate_every_two``). Angles and the rotation are
     computed in float32, or float64 for float64 `x`, and the result is cast back to `x`'s
     dtype (HF rounds ``cos``/``sin`` to a float16 `x`'s dtype first). For very long contexts use
-    float64: float32 angles carry an error of about ``p · 6e-8`` radians.
+    float64: float32 angles carry an error of about ``p · 6e-8`` radians. Without `scaling`:
+
+    .. math:: \begin{pmatrix} a' \\ b' \end{pmatrix}
+              = \begin{pmatrix} \cos p\omega_i & -\sin p\omega_i \\
+              \sin p\omega_i & \cos p\omega_i \end{pmatrix}
+              \begin{pmatrix} a \\ b \end{pmatrix}, \qquad \omega_i = \mathrm{base}^{-2i/R}.
+
+    References
+    ----------
+    - Su et al. 2021, "RoFormer", https://arxiv.org/abs/2104.09864
 
     Examples
     --------

@@ -145,7 +145,7 @@ def quantize(
     dtype: str = "int8",
     axis: int | None = None,
 ) -> Array:
-    """Affine quantization to integers: ``clip(round(x / scale + zero_point), qmin, qmax)``.
+    r"""Affine quantization to integers: ``clip(round(x / scale + zero_point), qmin, qmax)``.
 
     Matches ``torch.quantize_per_tensor(x, scale, zero_point, qdtype).int_repr()`` (`axis`
     None) and ``torch.quantize_per_channel(x, scale, zero_point, axis, qdtype).int_repr()``.
@@ -179,7 +179,10 @@ def quantize(
 
     Notes
     -----
-    ``q = clip(round(x * (1 / scale) + zero_point), qmin, qmax)``, round half to even, as
+    .. math:: q = \operatorname{clip}\left(\left\lfloor x / s + z \right\rceil,\,
+              q_\mathrm{min},\, q_\mathrm{max}\right),
+
+    that is ``q = clip(round(x * (1 / scale) + zero_point), qmin, qmax)``, round half to even, as
     torch's CPU kernel (fbgemm's ``Quantize``) computes it: it multiplies by ``1 / scale``
     (in the dtype of `x`; float32 for float16/bfloat16) rather than dividing, and adds the
     zero point *before* rounding, so a tie ``x / scale = k + 1/2`` rounds to the even one of
@@ -194,6 +197,12 @@ def quantize(
     one step, and this function gives ``quantize_per_tensor``'s answer for both. Without
     float64 (JAX without x64) the sum is rounded as the framework rounds it. NaN gives an
     unspecified value.
+
+    References
+    ----------
+    - Jacob et al. 2018, https://arxiv.org/abs/1712.05877
+    - https://pytorch.org/docs/stable/generated/torch.quantize_per_tensor.html
+    - https://pytorch.org/docs/stable/generated/torch.quantize_per_channel.html
 
     Examples
     --------

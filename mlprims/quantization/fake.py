@@ -27,7 +27,7 @@ def fake_quantize(
     dtype: str = "int8",
     axis: int | None = None,
 ) -> Array:
-    """Quantize then dequantize, with the straight-through gradient of quantization-aware training.
+    r"""Quantize then dequantize, with the straight-through gradient of quantization-aware training.
 
     Matches ``torch.fake_quantize_per_tensor_affine(x, scale, zero_point, qmin, qmax)``
     (`axis` None) and ``torch.fake_quantize_per_channel_affine(x, scale, zero_point, axis,
@@ -71,9 +71,18 @@ def fake_quantize(
     step. Computed in the dtype of `x` (float32 for float16/bfloat16, cast back); torch
     computes float64 input in float32.
 
+    .. math:: y = s \left(\operatorname{clip}\left(\lfloor x / s \rceil + z,\,
+              q_\mathrm{min},\, q_\mathrm{max}\right) - z\right), \qquad
+              \frac{\partial y}{\partial x} = [q_\mathrm{min} \le q \le q_\mathrm{max}].
+
     The gradient is written ``stop_gradient(y) + where(inside, x - stop_gradient(x), 0)``
     with the backend's ``stop_gradient``: the value is `y`, the derivative that of
     ``where(inside, x, 0)``, under torch autograd and ``jax.grad`` alike.
+
+    References
+    ----------
+    - https://pytorch.org/docs/stable/generated/torch.fake_quantize_per_tensor_affine.html
+    - https://pytorch.org/docs/stable/generated/torch.fake_quantize_per_channel_affine.html
 
     Examples
     --------

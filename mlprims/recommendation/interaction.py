@@ -48,6 +48,10 @@ def fm_interaction(v: Array, /) -> Array:
     al. 2017) computes it. Float16 and bfloat16 inputs are summed in float32 (the difference
     of two squares cancels) and cast back.
 
+    References
+    ----------
+    - Rendle 2010, "Factorization Machines", https://doi.org/10.1109/ICDM.2010.127
+
     Examples
     --------
     >>> import numpy as np, mlprims

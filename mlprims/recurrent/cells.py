@@ -26,7 +26,7 @@ __all__ = ["gru_cell", "lstm_cell", "rnn_cell"]
 def lstm_cell(
     params: Mapping[str, Array], x: Array, hx: tuple[Array, Array] | None = None, /
 ) -> tuple[Array, Array]:
-    """One LSTM step: the new hidden and cell states from the input and the previous ones.
+    r"""One LSTM step: the new hidden and cell states from the input and the previous ones.
 
     Matches ``torch.nn.LSTMCell`` (its ``forward(input, (h, c))``) with the same weights.
 
@@ -59,7 +59,15 @@ def lstm_cell(
     With ``a = x @ w_ih + b_ih + h @ w_hh + b_hh`` split in four blocks of H,
     ``i, f, g, o = sigmoid(a_i), sigmoid(a_f), tanh(a_g), sigmoid(a_o)``,
     ``c' = f * c + i * g`` and ``h' = o * tanh(c')`` (Hochreiter and Schmidhuber 1997, with
-    the forget gate of Gers et al. 2000; torch's gate order and weight layout).
+    the forget gate of Gers et al. 2000; torch's gate order and weight layout):
+
+    .. math:: c' = \sigma(a_f) \odot c + \sigma(a_i) \odot \tanh(a_g), \qquad
+              h' = \sigma(a_o) \odot \tanh(c').
+
+    References
+    ----------
+    - Hochreiter & Schmidhuber 1997, https://doi.org/10.1162/neco.1997.9.8.1735
+    - https://pytorch.org/docs/stable/generated/torch.nn.LSTMCell.html
 
     Examples
     --------
@@ -86,7 +94,7 @@ def lstm_cell(
 
 
 def gru_cell(params: Mapping[str, Array], x: Array, hx: Array | None = None, /) -> Array:
-    """One GRU step: the new hidden state from the input and the previous one.
+    r"""One GRU step: the new hidden state from the input and the previous one.
 
     Matches ``torch.nn.GRUCell`` with the same weights.
 
@@ -117,7 +125,14 @@ def gru_cell(params: Mapping[str, Array], x: Array, hx: Array | None = None, /) 
     With ``a = x @ w_ih + b_ih`` and ``b = h @ w_hh + b_hh`` split in blocks r, z, n:
     ``r = sigmoid(a_r + b_r)``, ``z = sigmoid(a_z + b_z)``, ``n = tanh(a_n + r * b_n)``,
     ``h' = (1 - z) * n + z * h``. The reset gate scales ``h @ W_hn + b_hn``, bias included,
-    as torch and cuDNN do (Cho et al. 2014 write ``W_hn (r * h)``: another function).
+    as torch and cuDNN do (Cho et al. 2014 write ``W_hn (r * h)``: another function):
+
+    .. math:: n = \tanh\left(a_n + r \odot b_n\right), \qquad h' = (1 - z) \odot n + z \odot h.
+
+    References
+    ----------
+    - Cho et al. 2014, https://arxiv.org/abs/1406.1078
+    - https://pytorch.org/docs/stable/generated/torch.nn.GRUCell.html
 
     Examples
     --------
