@@ -59,6 +59,10 @@ def magnitude_prune(w: Array, /, *, amount: float | int) -> Array:
     on ties the masks may differ (the count, and the magnitudes pruned, never do). A NaN counts
     as the largest magnitude (kept), as in torch.
 
+    References
+    ----------
+    - https://pytorch.org/docs/stable/generated/torch.nn.utils.prune.l1_unstructured.html
+
     Examples
     --------
     >>> import numpy as np
@@ -105,6 +109,10 @@ def structured_prune(w: Array, /, *, amount: float | int, n: float = 2, axis: in
     The ``k`` slices of smallest norm are pruned; among equal norms the lower index is pruned
     first. torch keeps the ``C - k`` largest by ``torch.topk(norms, C - k)``, whose order
     among ties is not specified: on ties the masks may differ (the count never does).
+
+    References
+    ----------
+    - https://pytorch.org/docs/stable/generated/torch.nn.utils.prune.ln_structured.html
 
     Examples
     --------
@@ -156,6 +164,10 @@ def prune(w: Array, mask: Array, /) -> Array:
     -----
     A product, as torch's: a pruned ``inf`` or NaN becomes NaN (``inf * 0``), and the
     gradient with respect to `w` is the mask.
+
+    References
+    ----------
+    - https://pytorch.org/tutorials/intermediate/pruning_tutorial.html
 
     Examples
     --------

@@ -58,6 +58,10 @@ def relu(x: Array, /) -> Array:
     -------
     array (...), dtype of `x`. NaN stays NaN.
 
+    References
+    ----------
+    - https://pytorch.org/docs/stable/generated/torch.nn.functional.relu.html
+
     Examples
     --------
     >>> import numpy as np
@@ -80,6 +84,10 @@ def leaky_relu(x: Array, /, *, negative_slope: float = 0.01) -> Array:
     Returns
     -------
     array (...), dtype of `x`.
+
+    References
+    ----------
+    - https://pytorch.org/docs/stable/generated/torch.nn.functional.leaky_relu.html
 
     Examples
     --------
@@ -162,6 +170,10 @@ def sigmoid(x: Array, /) -> Array:
     Computed from ``e = exp(-|x|)`` (never overflows): ``1 / (1 + e)`` for ``x >= 0`` and
     ``e / (1 + e)`` for ``x < 0``, so ``sigmoid(+-1000)`` is 1 and 0 with no warning.
 
+    References
+    ----------
+    - https://pytorch.org/docs/stable/generated/torch.sigmoid.html
+
     Examples
     --------
     >>> import numpy as np
@@ -187,6 +199,10 @@ def silu(x: Array, /) -> Array:
     Returns
     -------
     array (...), dtype of `x`. ``silu(-inf)`` is 0 (torch: NaN).
+
+    References
+    ----------
+    - https://pytorch.org/docs/stable/generated/torch.nn.functional.silu.html
 
     Examples
     --------
@@ -214,6 +230,12 @@ def elu(x: Array, /, *, alpha: float = 1.0) -> Array:
     -------
     array (...), dtype of `x`.
 
+    References
+    ----------
+    - Clevert et al. 2016, "Fast and Accurate Deep Network Learning by Exponential Linear Units
+      (ELUs)", https://arxiv.org/abs/1511.07289
+    - https://pytorch.org/docs/stable/generated/torch.nn.functional.elu.html
+
     Examples
     --------
     >>> import numpy as np
@@ -237,6 +259,10 @@ def tanh(x: Array, /) -> Array:
     Returns
     -------
     array (...), dtype of `x`, in [-1, 1].
+
+    References
+    ----------
+    - https://pytorch.org/docs/stable/generated/torch.tanh.html
 
     Examples
     --------
@@ -268,6 +294,10 @@ def softplus(x: Array, /, *, beta: float = 1.0, threshold: float = 20.0) -> Arra
     -----
     Torch's semantics; ``jax.nn.softplus`` is ``logaddexp(x, 0)`` with no threshold, which
     differs from this by at most ``exp(-threshold) / beta`` (2e-9 for the defaults).
+
+    References
+    ----------
+    - https://pytorch.org/docs/stable/generated/torch.nn.functional.softplus.html
 
     Examples
     --------

@@ -29,6 +29,10 @@ def swiglu(x: Array, w_gate: Array, w_up: Array, w_down: Array | None = None, /)
     -------
     array (..., O), or (..., H) without `w_down`; dtype of `x`.
 
+    References
+    ----------
+    - Shazeer 2020, "GLU Variants Improve Transformer", https://arxiv.org/abs/2002.05202
+
     Examples
     --------
     >>> import numpy as np

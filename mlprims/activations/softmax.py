@@ -206,6 +206,11 @@ def logsumexp(
     one holding ``+inf`` (and no NaN) gives ``+inf``. Matches ``jax.scipy.special.logsumexp``
     too. Reducing an empty axis gives ``-inf`` (the log of an empty sum).
 
+    References
+    ----------
+    - https://pytorch.org/docs/stable/generated/torch.logsumexp.html
+    - https://jax.readthedocs.io/en/latest/_autosummary/jax.scipy.special.logsumexp.html
+
     Examples
     --------
     >>> import numpy as np

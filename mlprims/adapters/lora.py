@@ -259,6 +259,11 @@ def merge_lora(
     promoted dtype, then cast to the dtype of W (peft's ``get_delta_weight``, transposed).
     :func:`unmerge_lora` subtracts the same update.
 
+    References
+    ----------
+    - Hu et al. 2021, "LoRA", https://arxiv.org/abs/2106.09685
+    - https://huggingface.co/docs/peft/package_reference/lora
+
     Examples
     --------
     >>> import numpy as np, mlprims
@@ -295,6 +300,11 @@ def unmerge_lora(
     -------
     array, shape (D_in, D_out)
         A new array in the dtype of `weight`.
+
+    References
+    ----------
+    - Hu et al. 2021, "LoRA", https://arxiv.org/abs/2106.09685
+    - https://huggingface.co/docs/peft/package_reference/lora
 
     Examples
     --------

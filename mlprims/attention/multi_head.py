@@ -226,6 +226,11 @@ def multi_head_attention(
     ``key_padding_mask`` mean *masked out* where ours means *attend*: pass
     ``mask = ~attn_mask``.
 
+    References
+    ----------
+    - Vaswani et al. 2017, "Attention Is All You Need", https://arxiv.org/abs/1706.03762
+    - https://pytorch.org/docs/stable/generated/torch.nn.MultiheadAttention.html
+
     Examples
     --------
     >>> import numpy as np, mlprims
@@ -345,6 +350,11 @@ def self_attention(
     -------
     MultiHeadAttentionOutput
         ``(output, weights, cache)`` as in :func:`multi_head_attention`.
+
+    References
+    ----------
+    - Vaswani et al. 2017, "Attention Is All You Need", https://arxiv.org/abs/1706.03762
+    - https://pytorch.org/docs/stable/generated/torch.nn.MultiheadAttention.html
 
     Examples
     --------

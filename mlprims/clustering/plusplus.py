@@ -67,6 +67,10 @@ def kmeans_plusplus(
     differ; the algorithm is the same. The loop over centres is the backend's ``fori_loop``
     (``lax.fori_loop`` under ``jax.jit``); memory is ``O(n_samples * n_local_trials)``.
 
+    References
+    ----------
+    - https://scikit-learn.org/stable/modules/generated/sklearn.cluster.kmeans_plusplus.html
+
     Examples
     --------
     >>> import numpy as np, mlprims

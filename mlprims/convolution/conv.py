@@ -196,6 +196,11 @@ def conv2d(
     eager backends, shift-and-matmul (one matmul per kernel tap) under JAX: see the module
     docstring for the measurements.
 
+    References
+    ----------
+    - https://pytorch.org/docs/stable/generated/torch.nn.functional.conv2d.html
+    - https://jax.readthedocs.io/en/latest/_autosummary/jax.lax.conv_general_dilated.html
+
     Examples
     --------
     >>> import numpy as np, mlprims
@@ -263,6 +268,11 @@ def conv1d(
     -----
     Equals ``torch.nn.functional.conv1d`` for ``"NCL"`` and ``jax.lax.conv_general_dilated``
     with dimension numbers ("NWC", "WIO", "NWC") for ``"NLC"``.
+
+    References
+    ----------
+    - https://pytorch.org/docs/stable/generated/torch.nn.functional.conv1d.html
+    - https://jax.readthedocs.io/en/latest/_autosummary/jax.lax.conv_general_dilated.html
 
     Examples
     --------

@@ -98,6 +98,10 @@ def conv_transpose2d(
     Equals ``torch.nn.functional.conv_transpose2d``. Computed as a stride-1 :func:`conv2d` of
     the zero-spread, padded input with the flipped kernel.
 
+    References
+    ----------
+    - https://pytorch.org/docs/stable/generated/torch.nn.functional.conv_transpose2d.html
+
     Examples
     --------
     >>> import numpy as np, mlprims

@@ -147,6 +147,12 @@ def top_p_filter(
     ordered as a stable ascending sort orders them (the lower index comes first, so it is the
     first of a tie to go), which is what ``torch.sort`` gives on CPU.
 
+    References
+    ----------
+    - Holtzman et al. 2020, "The Curious Case of Neural Text Degeneration",
+      https://arxiv.org/abs/1904.09751
+    - https://huggingface.co/docs/transformers/internal/generation_utils
+
     Examples
     --------
     >>> import numpy as np, mlprims
@@ -193,6 +199,10 @@ def min_p_filter(
     `min_tokens_to_keep`-th place the lower index is kept. transformers 4 sorted stably too;
     transformers 5 picks them with ``torch.topk``, whose order among ties is unspecified.
 
+    References
+    ----------
+    - https://huggingface.co/docs/transformers/internal/generation_utils
+
     Examples
     --------
     >>> import numpy as np, mlprims
@@ -235,6 +245,11 @@ def repetition_penalty(logits: Array, tokens: Array, penalty: float, /) -> Array
     ``s * penalty`` (Keskar et al., "CTRL", 2019, section 4.1; Hugging Face's
     ``RepetitionPenaltyLogitsProcessor``). Which tokens were seen is counted with the backend's
     ``segment_sum`` (O(B L + B V) memory, no (B, L, V) one-hot).
+
+    References
+    ----------
+    - Keskar et al. 2019, "CTRL", https://arxiv.org/abs/1909.05858
+    - https://huggingface.co/docs/transformers/internal/generation_utils
 
     Examples
     --------

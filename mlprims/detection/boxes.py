@@ -147,6 +147,10 @@ def box_convert(boxes: Array, /, in_fmt: str, out_fmt: str) -> Array:
     conversions between xywh and cxcywh go through xyxy, as torchvision's do. Values are not
     checked (an xywh box may carry a negative width on purpose).
 
+    References
+    ----------
+    - https://pytorch.org/vision/stable/generated/torchvision.ops.box_convert.html
+
     Examples
     --------
     >>> import numpy as np, mlprims
@@ -236,6 +240,10 @@ def box_iou(boxes1: Array, boxes2: Array, /) -> Array:
     - max(y1))``, ``union = area_A + area_B - inter``, ``IoU = inter / union``, except that two
     empty boxes (union 0) give 0 where torchvision gives NaN.
 
+    References
+    ----------
+    - https://pytorch.org/vision/stable/generated/torchvision.ops.box_iou.html
+
     Examples
     --------
     >>> import numpy as np, mlprims
@@ -276,6 +284,10 @@ def generalized_box_iou(boxes1: Array, boxes2: Array, /) -> Array:
     of two empty boxes is 0 (so GIoU -1 for two points that differ in x and in y), and a
     pair whose enclosing box is empty (the same point twice, two points on one horizontal)
     has GIoU 0, not NaN.
+
+    References
+    ----------
+    - https://pytorch.org/vision/stable/generated/torchvision.ops.generalized_box_iou.html
 
     Examples
     --------
@@ -334,6 +346,10 @@ def distance_box_iou(boxes1: Array, boxes2: Array, /, *, eps: float = 1e-7) -> A
     Zheng et al., "Distance-IoU Loss" (AAAI 2020); matches ``torchvision.ops.distance_box_iou``
     (the IoU of two empty boxes is 0 here, NaN there).
 
+    References
+    ----------
+    - https://pytorch.org/vision/stable/generated/torchvision.ops.distance_box_iou.html
+
     Examples
     --------
     >>> import numpy as np, mlprims
@@ -378,6 +394,10 @@ def complete_box_iou(boxes1: Array, boxes2: Array, /, *, eps: float = 1e-7) -> A
     ``stop_gradient``). ``atan(w / h)`` is computed as ``atan2(w, h)``: equal for every box
     torchvision accepts, and 0 rather than NaN for a box of zero width and height. Two
     empty boxes have IoU 0 here, NaN there.
+
+    References
+    ----------
+    - https://pytorch.org/vision/stable/generated/torchvision.ops.complete_box_iou.html
 
     Examples
     --------

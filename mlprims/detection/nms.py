@@ -227,6 +227,10 @@ def nms_padded(
     ``lax.while_loop`` of at most ``max_output`` steps, each one IoU row). Its first K
     entries equal ``torchvision.ops.nms`` wherever the scores are distinct; see ``nms``.
 
+    References
+    ----------
+    - https://pytorch.org/vision/stable/generated/torchvision.ops.nms.html
+
     Examples
     --------
     >>> import numpy as np, mlprims
@@ -281,6 +285,10 @@ def nms(boxes: Array, scores: Array, /, iou_threshold: float) -> Array:
     IoU 0 with every box, so it is never suppressed and suppresses nothing (torchvision: the
     same, through a NaN comparison). The IoU is computed in the dtype of `boxes`.
 
+    References
+    ----------
+    - https://pytorch.org/vision/stable/generated/torchvision.ops.nms.html
+
     Examples
     --------
     >>> import numpy as np, mlprims
@@ -334,6 +342,10 @@ def batched_nms(boxes: Array, scores: Array, classes: Array, /, iou_threshold: f
     a suppression step compares classes instead (one more comparison per step), which is
     exact for any coordinates and any class ids, where the shifted coordinates lose float
     precision as they grow.
+
+    References
+    ----------
+    - https://pytorch.org/vision/stable/generated/torchvision.ops.batched_nms.html
 
     Examples
     --------

@@ -186,6 +186,11 @@ def roi_align(
     pool of a 50 x 50 map), and still wrong for a box larger than the map. A fixed
     `sampling_ratio` costs the same for every box, which is what a compiled program wants.
 
+    References
+    ----------
+    - He et al. 2017, "Mask R-CNN", https://arxiv.org/abs/1703.06870
+    - https://pytorch.org/vision/stable/generated/torchvision.ops.roi_align.html
+
     Examples
     --------
     >>> import numpy as np, mlprims

@@ -165,6 +165,13 @@ def moe(params: Mapping[str, Array], x: Array, /, *, top_k: int) -> tuple[Array,
     inf on a token it was not chosen for makes that token NaN there. transformers' router
     jitter (``router_jitter_noise``, training only) is not applied.
 
+    References
+    ----------
+    - Shazeer et al. 2017, "Outrageously Large Neural Networks: The Sparsely-Gated
+      Mixture-of-Experts Layer", https://arxiv.org/abs/1701.06538
+    - Jiang et al. 2024, "Mixtral of Experts", https://arxiv.org/abs/2401.04088
+    - https://huggingface.co/docs/transformers/model_doc/mixtral
+
     Examples
     --------
     >>> import numpy as np, mlprims

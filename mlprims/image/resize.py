@@ -100,6 +100,10 @@ def resize(
     `align_corners`, and it antialiases by default when downsampling (``antialias=True``),
     where torch does only when asked.
 
+    References
+    ----------
+    - https://pytorch.org/docs/stable/generated/torch.nn.functional.interpolate.html
+
     Examples
     --------
     >>> import numpy as np, mlprims

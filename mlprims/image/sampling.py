@@ -73,6 +73,10 @@ def grid_sample(
     become -100 (outside). The gradient of the grid is that of the bilinear weights, zero in
     nearest mode, as torch's.
 
+    References
+    ----------
+    - https://pytorch.org/docs/stable/generated/torch.nn.functional.grid_sample.html
+
     Examples
     --------
     >>> import numpy as np, mlprims

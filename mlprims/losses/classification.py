@@ -278,6 +278,11 @@ def binary_cross_entropy_with_logits(
     ``exp(|x|)``: logits of +-1000 give finite losses and no warnings. "mean" divides by the
     number of elements (an empty input gives NaN, as torch).
 
+    References
+    ----------
+    -
+      https://pytorch.org/docs/stable/generated/torch.nn.functional.binary_cross_entropy_with_logits.html
+
     Examples
     --------
     >>> import numpy as np

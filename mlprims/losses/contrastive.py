@@ -53,6 +53,12 @@ def clip_loss(logits_per_text: Array, /) -> Array:
     ``transformers.models.clip.modeling_clip.image_text_contrastive_loss`` (``clip_loss``
     before transformers 5); the matrix is symmetric in role, so ``L.T`` gives the same loss.
 
+    References
+    ----------
+    - Radford et al. 2021, "Learning Transferable Visual Models From Natural Language Supervision",
+      https://arxiv.org/abs/2103.00020
+    - https://huggingface.co/docs/transformers/model_doc/clip
+
     Examples
     --------
     >>> import numpy as np
@@ -101,6 +107,11 @@ def info_nce_loss(
     with ``CE`` :func:`mlprims.cross_entropy`, its mean over the rows: with `symmetric`,
     exactly :func:`clip_loss` of ``L`` (CLIPModel's loss with ``logit_scale.exp() = 1 /
     temperature``).
+
+    References
+    ----------
+    - van den Oord et al. 2018, "Representation Learning with Contrastive Predictive Coding",
+      https://arxiv.org/abs/1807.03748
 
     Examples
     --------

@@ -168,6 +168,11 @@ def group_auc(y_true: Array, y_score: Array, groups: Array, /) -> Array:
     When no group holds both classes an eager call raises a ValueError and a call under
     ``jax.jit`` returns NaN (0 / 0), as do NaN scores there.
 
+    References
+    ----------
+    - Zhu et al. 2017, "Optimized Cost per Click in Taobao Display Advertising",
+      https://arxiv.org/abs/1703.02091
+
     Examples
     --------
     >>> import numpy as np, mlprims

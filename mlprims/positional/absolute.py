@@ -236,6 +236,10 @@ def learned_position_encoding(table: Array, positions: Array, /) -> Array:
     another position's vector (in JAX, ``table[positions]`` clamps, and ``jnp.take`` gives NaN
     past the end but counts negative positions from the end).
 
+    References
+    ----------
+    - https://pytorch.org/docs/stable/generated/torch.nn.functional.embedding.html
+
     Examples
     --------
     >>> import numpy as np, mlprims

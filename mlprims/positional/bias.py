@@ -88,6 +88,11 @@ def t5_relative_position_bucket(
     ``n - 1``. The logarithm is taken in float32 like T5 (bucket borders such as d = 64 land
     where T5's land) and only of ``max(d, m) >= 1``, so there is no ``log(0)``.
 
+    References
+    ----------
+    - Raffel et al. 2020, "Exploring the Limits of Transfer Learning with a Unified Text-to-Text
+      Transformer", https://arxiv.org/abs/1910.10683
+
     Examples
     --------
     >>> import numpy as np, mlprims
@@ -150,6 +155,11 @@ def t5_position_bias(
         Pass it as ``bias=`` to :func:`mlprims.scaled_dot_product_attention` (it broadcasts
         over the batch). T5 does not scale its scores by ``1/sqrt(H)``: use ``scale=1.0`` to
         reproduce T5 itself.
+
+    References
+    ----------
+    - Raffel et al. 2020, "Exploring the Limits of Transfer Learning with a Unified Text-to-Text
+      Transformer", https://arxiv.org/abs/1910.10683
 
     Examples
     --------
@@ -220,6 +230,10 @@ def alibi_slopes(
     array, shape ``(N,)``
         Positive and decreasing: head 0 has the steepest penalty.
 
+    References
+    ----------
+    - Press et al. 2022, "Train Short, Test Long", https://arxiv.org/abs/2108.12409
+
     Examples
     --------
     >>> import mlprims
@@ -278,6 +292,10 @@ def alibi_bias(
     BLOOM/Falcon add ``m · j`` instead, which differs from ``m · (j - p_i)`` by a constant per
     row: the attention weights are identical (softmax ignores row constants), the raw scores
     are not.
+
+    References
+    ----------
+    - Press et al. 2022, "Train Short, Test Long", https://arxiv.org/abs/2108.12409
 
     Examples
     --------

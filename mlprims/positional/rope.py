@@ -172,6 +172,10 @@ def rope_frequencies(
     Computed in Python float64 and rounded once (HF computes ``1 / base ** (2i / R)`` in
     float32, which may differ from this in the last bit).
 
+    References
+    ----------
+    - Su et al. 2021, "RoFormer", https://arxiv.org/abs/2104.09864
+
     Examples
     --------
     >>> import mlprims

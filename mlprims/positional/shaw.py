@@ -77,6 +77,11 @@ def relative_position_index(
         ``>= K`` (Shaw et al., section 3.2; tensor2tensor's
         ``_generate_relative_positions_matrix``).
 
+    References
+    ----------
+    - Shaw et al. 2018, "Self-Attention with Relative Position Representations",
+      https://arxiv.org/abs/1803.02155
+
     Examples
     --------
     >>> import mlprims
@@ -204,6 +209,11 @@ def relative_attention(
     long sequences. A query whose keys are all masked gets weights 0 and output 0, never NaN
     (like torch SDPA). float16/bfloat16 inputs are computed in float32 and the result cast
     back. With zero tables this is plain scaled dot-product attention.
+
+    References
+    ----------
+    - Shaw et al. 2018, "Self-Attention with Relative Position Representations",
+      https://arxiv.org/abs/1803.02155
 
     Examples
     --------

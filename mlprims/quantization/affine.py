@@ -100,6 +100,12 @@ def choose_qparams(
     float16/bfloat16 input), so float32 input gives torch's values exactly; torch's observers
     cast float64 input to float32 first, mlprims keeps float64.
 
+    References
+    ----------
+    - https://pytorch.org/docs/stable/generated/torch.ao.quantization.observer.MinMaxObserver.html
+    -
+      https://pytorch.org/docs/stable/generated/torch.ao.quantization.observer.PerChannelMinMaxObserver.html
+
     Examples
     --------
     >>> import numpy as np, mlprims
@@ -261,6 +267,10 @@ def dequantize(q: Array, scale: Any, zero_point: Any, /, *, axis: int | None = N
     Notes
     -----
     ``x = (q - zero_point) * scale``, the subtraction exact, one rounding in the product.
+
+    References
+    ----------
+    - https://pytorch.org/docs/stable/generated/torch.dequantize.html
 
     Examples
     --------

@@ -110,6 +110,10 @@ def quantize_nf4(x: Array, /, *, block_size: int = 64) -> NF4Tensor:
     (bitsandbytes' own), in float64 for float64 input (which bitsandbytes refuses). Dettmers
     et al. 2023, "QLoRA: Efficient Finetuning of Quantized LLMs".
 
+    References
+    ----------
+    - Dettmers et al. 2023, "QLoRA", https://arxiv.org/abs/2305.14314
+
     Examples
     --------
     >>> import numpy as np, mlprims
@@ -172,6 +176,10 @@ def dequantize_nf4(q: NF4Tensor, /, *, dtype: Any = None) -> Array:
     ``x_i = NF4_CODE[code_i] * absmax_b``, the product in the dtype of absmax (float32, as
     bitsandbytes), then cast to `dtype`. A value of magnitude absmax comes back exactly; the
     others within half the gap between two levels times absmax.
+
+    References
+    ----------
+    - Dettmers et al. 2023, "QLoRA", https://arxiv.org/abs/2305.14314
 
     Examples
     --------

@@ -98,6 +98,10 @@ def embedding_bag(
     indices and offsets are not checked: JAX's ``take`` fills an out-of-range row with NaN,
     and an index before ``offsets[0]`` belongs to no bag.
 
+    References
+    ----------
+    - https://pytorch.org/docs/stable/generated/torch.nn.functional.embedding_bag.html
+
     Examples
     --------
     >>> import numpy as np, mlprims

@@ -180,6 +180,10 @@ def rnn_cell(
     TypeError
         Arrays of another framework or dtype.
 
+    References
+    ----------
+    - https://pytorch.org/docs/stable/generated/torch.nn.RNNCell.html
+
     Examples
     --------
     >>> import numpy as np, mlprims

@@ -113,6 +113,10 @@ def lstm(
     (L, N, D H_out))`` (time-major whatever `batch_first`, N = 1 for an unbatched `x`;
     torch's draws cannot be reproduced, the law is the same).
 
+    References
+    ----------
+    - https://pytorch.org/docs/stable/generated/torch.nn.LSTM.html
+
     Examples
     --------
     >>> import mlprims
@@ -182,6 +186,10 @@ def gru(
     -----
     Each cell runs :func:`~mlprims.gru_cell`'s step, ``n = tanh(a_n + r * (h @ W_hn + b_hn))``
     and ``h' = (1 - z) * n + z * h``; layers, directions and dropout as :func:`lstm`.
+
+    References
+    ----------
+    - https://pytorch.org/docs/stable/generated/torch.nn.GRU.html
 
     Examples
     --------
@@ -253,6 +261,10 @@ def rnn(
     -----
     ``h_t = act(x_t @ w_ih + b_ih + h_{t-1} @ w_hh + b_hh)`` (Elman 1990), act tanh or relu
     (:func:`~mlprims.rnn_cell`); layers, directions and dropout as :func:`lstm`.
+
+    References
+    ----------
+    - https://pytorch.org/docs/stable/generated/torch.nn.RNN.html
 
     Examples
     --------

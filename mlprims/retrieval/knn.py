@@ -174,6 +174,10 @@ def knn_search(
     history instead (of the scores [-1, -1, 0] and k = 2 it returns indices 2 and 1, here
     2 and 0), so with ties at the k-th score the two differ.
 
+    References
+    ----------
+    - https://github.com/facebookresearch/faiss/wiki
+
     Examples
     --------
     >>> import numpy as np, mlprims

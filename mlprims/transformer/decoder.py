@@ -164,6 +164,11 @@ def transformer_decoder_layer(
     Equals ``torch.nn.TransformerDecoderLayer(E, N, F, batch_first=True)`` in eval mode with
     the parameters of :func:`~mlprims.from_torch_transformer_decoder_layer`.
 
+    References
+    ----------
+    - Vaswani et al. 2017, "Attention Is All You Need", https://arxiv.org/abs/1706.03762
+    - https://pytorch.org/docs/stable/generated/torch.nn.TransformerDecoderLayer.html
+
     Examples
     --------
     >>> import numpy as np, mlprims

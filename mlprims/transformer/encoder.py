@@ -163,6 +163,11 @@ def transformer_encoder_layer(
     ``forward`` in ``torch/nn/modules/transformer.py``). Dropout draws its own masks: the
     same key gives the same masks on every backend, not torch's.
 
+    References
+    ----------
+    - Vaswani et al. 2017, "Attention Is All You Need", https://arxiv.org/abs/1706.03762
+    - https://pytorch.org/docs/stable/generated/torch.nn.TransformerEncoderLayer.html
+
     Examples
     --------
     >>> import numpy as np, mlprims
