@@ -10,9 +10,9 @@ from typing import Any
 
 from array_api_compat import device as device_of
 
-from .._array import check_int
+from .._array import check_int, shape_str
 
-__all__ = ["as_tuple", "output_size", "padding_pairs", "zero_pad"]
+__all__ = ["as_tuple", "batched_nchw", "output_size", "padding_pairs", "zero_pad"]
 
 
 def as_tuple(value: Any, name: str, ndim: int, *, minimum: int = 0) -> tuple[int, ...]:
@@ -23,6 +23,16 @@ def as_tuple(value: Any, name: str, ndim: int, *, minimum: int = 0) -> tuple[int
             raise ValueError(msg)
         return tuple(check_int(v, name, minimum=minimum) for v in value)
     return (check_int(value, name, minimum=minimum),) * ndim
+
+
+def batched_nchw(x: Any, xp: Any) -> tuple[Any, bool]:
+    """`x` as (N, C, H, W), and whether it arrived unbatched (C, H, W)."""
+    if x.ndim not in (3, 4):
+        msg = f"`x` must have 3 (C, H, W) or 4 (N, C, H, W) dimensions, got {shape_str(x.shape)}"
+        raise ValueError(msg)
+    if x.ndim == 3:
+        return xp.expand_dims(x, axis=0), True
+    return x, False
 
 
 def padding_pairs(

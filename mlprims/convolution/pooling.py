@@ -1,9 +1,8 @@
-"""Pooling over 2 spatial dimensions with torch's semantics: max, average and adaptive pools.
+"""Pooling over fixed windows of 2 spatial dimensions with torch's semantics: max and average.
 
-Fixed windows loop over the kernel taps: each tap is one strided slice of the padded input
+The pools loop over the kernel taps: each tap is one strided slice of the padded input
 (shape (N, C, oH, oW)), folded into a running maximum or sum, so only one slice and the
-result are alive at a time. Adaptive windows differ in size, so they are separable: a pass
-along W (one ``take`` per tap of the widest window) then the same along H.
+result are alive at a time.
 
 Max pooling scans the taps in row-major order and keeps a value when it is greater than the
 running maximum or NaN, exactly torch's rule: the first maximum wins a tie (its index, its
@@ -16,20 +15,10 @@ from typing import Any
 
 from array_api_compat import device as device_of
 
-from .._array import Array, check_bool, check_int, floating_namespace, index_dtype, shape_str
-from ._geometry import as_tuple, output_size, zero_pad
+from .._array import Array, check_bool, check_int, floating_namespace, index_dtype
+from ._geometry import as_tuple, batched_nchw, output_size, zero_pad
 
-__all__ = ["adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool2d", "max_pool2d"]
-
-
-def _batched(x: Array, xp: Any) -> tuple[Array, bool]:
-    """`x` as (N, C, H, W), and whether it arrived unbatched (C, H, W)."""
-    if x.ndim not in (3, 4):
-        msg = f"`x` must have 3 (C, H, W) or 4 (N, C, H, W) dimensions, got {shape_str(x.shape)}"
-        raise ValueError(msg)
-    if x.ndim == 3:
-        return xp.expand_dims(x, axis=0), True
-    return x, False
+__all__ = ["avg_pool2d", "max_pool2d"]
 
 
 def _window_geometry(
@@ -86,7 +75,7 @@ def max_pool2d(
     ceil_mode: bool = False,
     return_indices: bool = False,
 ) -> Array | tuple[Array, Array]:
-    """Maximum over each (dilated) window of the last two axes.
+    r"""Maximum over each (dilated) window of the last two axes.
 
     Parameters
     ----------
@@ -116,9 +105,19 @@ def max_pool2d(
 
     Notes
     -----
-    ``out[n, c, i, j] = max_{a, b} x_pad[n, c, i s_H + a d_H, j s_W + b d_W]``. A NaN in a
-    window makes its output NaN (index: the last NaN); ties pick the first maximum in
-    row-major order. Matches ``torch.nn.functional.max_pool2d``.
+    ``out[n, c, i, j] = max_{a, b} x_pad[n, c, i s_H + a d_H, j s_W + b d_W]``:
+
+    .. math::
+
+        y_{ncij} = \max_{0 \le a < k_H,\ 0 \le b < k_W}
+            x^{\text{pad}}_{n,c,\,i s_H + a d_H,\,j s_W + b d_W}
+
+    A NaN in a window makes its output NaN (index: the last NaN); ties pick the first maximum
+    in row-major order. Matches ``torch.nn.functional.max_pool2d``.
+
+    References
+    ----------
+    - https://pytorch.org/docs/stable/generated/torch.nn.functional.max_pool2d.html
 
     Examples
     --------
@@ -131,7 +130,7 @@ def max_pool2d(
     """
     xp = floating_namespace(x)
     return_indices = check_bool(return_indices, "return_indices")
-    x4, unbatched = _batched(x, xp)
+    x4, unbatched = batched_nchw(x, xp)
     kernel, strides, pads, dilations, outs = _window_geometry(
         x4, kernel_size, stride, padding, dilation, ceil_mode
     )
@@ -194,7 +193,7 @@ def avg_pool2d(
     count_include_pad: bool = True,
     divisor_override: int | None = None,
 ) -> Array:
-    """Mean over each window of the last two axes.
+    r"""Mean over each window of the last two axes.
 
     Parameters
     ----------
@@ -223,8 +222,20 @@ def avg_pool2d(
 
     Notes
     -----
-    ``out[n, c, i, j] = sum_{a, b} x_pad[n, c, i s_H + a, j s_W + b] / divisor[i, j]``.
-    Matches ``torch.nn.functional.avg_pool2d``.
+    ``out[n, c, i, j] = sum_{a, b} x_pad[n, c, i s_H + a, j s_W + b] / divisor[i, j]``:
+
+    .. math::
+
+        y_{ncij} = \frac{1}{D_{ij}} \sum_{a=0}^{k_H - 1} \sum_{b=0}^{k_W - 1}
+            x^{\text{pad}}_{n,c,\,i s_H + a,\,j s_W + b}
+
+    with :math:`D_{ij}` the window clipped to the padded input, to the input itself
+    (``count_include_pad=False``) or `divisor_override`. Matches
+    ``torch.nn.functional.avg_pool2d``.
+
+    References
+    ----------
+    - https://pytorch.org/docs/stable/generated/torch.nn.functional.avg_pool2d.html
 
     Examples
     --------
@@ -239,7 +250,7 @@ def avg_pool2d(
     count_include_pad = check_bool(count_include_pad, "count_include_pad")
     if divisor_override is not None:
         divisor_override = check_int(divisor_override, "divisor_override", minimum=1)
-    x4, unbatched = _batched(x, xp)
+    x4, unbatched = batched_nchw(x, xp)
     kernel, strides, pads, dilations, outs = _window_geometry(
         x4, kernel_size, stride, padding, 1, ceil_mode
     )
@@ -261,156 +272,4 @@ def avg_pool2d(
             [[float(r * c) for c in cols] for r in rows], dtype=x.dtype, device=device_of(x)
         )
         out = total / divisor
-    return out[0, ...] if unbatched else out
-
-
-def _adaptive_sizes(x: Array, output_size: Any) -> tuple[int, int]:
-    """`output_size` (an int, or a pair whose None entries keep the input size) as two ints."""
-    if isinstance(output_size, (tuple, list)):
-        if len(output_size) != 2:
-            msg = f"`output_size` must be an int or 2 ints (or None), got {output_size!r}"
-            raise ValueError(msg)
-        sizes = tuple(
-            x.shape[-2 + i] if s is None else check_int(s, "output_size", minimum=1)
-            for i, s in enumerate(output_size)
-        )
-        return sizes[0], sizes[1]
-    size = check_int(output_size, "output_size", minimum=1)
-    return size, size
-
-
-def _adaptive_taps(size: int, out: int) -> tuple[list[list[int]], list[list[bool]]]:
-    """For each tap t of the widest adaptive window: the input index every output position
-    reads (clipped to its window) and whether that tap lies inside the window. Window i is
-    ``[floor(i size / out), ceil((i + 1) size / out))``."""
-    windows = [(i * size // out, -(-(i + 1) * size // out)) for i in range(out)]
-    widest = max(end - start for start, end in windows)
-    index = [[min(start + t, end - 1) for start, end in windows] for t in range(widest)]
-    valid = [[start + t < end for start, end in windows] for t in range(widest)]
-    return index, valid
-
-
-def _adaptive_max_axis(
-    x: Array, index: Array | None, out: int, axis: int, xp: Any, *, width: int = 0
-) -> tuple[Array, Array]:
-    """Adaptive max along `axis` (-1 or -2): the maxima and, per output, the position along
-    `axis` (torch's rule: first maximum, last NaN). `index` (positions along the other axis,
-    same shape as `x`) is carried along with the winner when given, making the positions
-    flat indices ``h * width + w``."""
-    taps, _ = _adaptive_taps(x.shape[axis], out)
-    idt = index_dtype(xp)
-    best = None
-    where_at = None
-    for row in taps:
-        at = xp.asarray(row, dtype=idt, device=device_of(x))
-        value = xp.take(x, at, axis=axis)
-        shape = [1] * x.ndim
-        shape[axis] = out
-        position = xp.reshape(at, tuple(shape))
-        if index is not None:
-            position = position * width + xp.take(index, at, axis=axis)
-        if best is None:
-            best, where_at = value, xp.broadcast_to(position, value.shape)
-            continue
-        take = (value > best) | xp.isnan(value)
-        best = xp.where(take, value, best)
-        where_at = xp.where(take, position, where_at)
-    assert best is not None and where_at is not None
-    return best, where_at
-
-
-def adaptive_max_pool2d(
-    x: Array, output_size: Any, /, *, return_indices: bool = False
-) -> Array | tuple[Array, Array]:
-    """Maximum over `output_size` windows that tile the last two axes.
-
-    Parameters
-    ----------
-    x : array
-        Real floating input, (N, C, H, W) or unbatched (C, H, W).
-    output_size : int or (int or None, int or None)
-        (oH, oW); ``None`` keeps that input size.
-    return_indices : bool, optional
-        Also return each maximum's flat index ``h * W + w`` into the input plane.
-
-    Returns
-    -------
-    array or (array, array)
-        (N, C, oH, oW) (or (C, oH, oW)) maxima, and with `return_indices` their indices.
-
-    Notes
-    -----
-    Window i along an axis of size H covers ``[floor(i H / oH), ceil((i + 1) H / oH))``;
-    NaN propagates and ties pick the first maximum in row-major order. Matches
-    ``torch.nn.functional.adaptive_max_pool2d``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from mlprims import adaptive_max_pool2d
-    >>> x = np.arange(9.0).reshape(1, 3, 3)
-    >>> adaptive_max_pool2d(x, 2)[0]
-    array([[4., 5.],
-           [7., 8.]])
-    """
-    xp = floating_namespace(x)
-    return_indices = check_bool(return_indices, "return_indices")
-    x4, unbatched = _batched(x, xp)
-    out_h, out_w = _adaptive_sizes(x4, output_size)
-    along_w, col = _adaptive_max_axis(x4, None, out_w, -1, xp)
-    best, index = _adaptive_max_axis(along_w, col, out_h, -2, xp, width=x4.shape[-1])
-    if unbatched:
-        best, index = best[0, ...], index[0, ...]
-    return (best, index) if return_indices else best
-
-
-def _adaptive_mean_axis(x: Array, out: int, axis: int, xp: Any) -> Array:
-    """Adaptive mean along `axis` (-1 or -2)."""
-    taps, valid = _adaptive_taps(x.shape[axis], out)
-    shape = [1] * x.ndim
-    shape[axis] = out
-    total = None
-    for row, inside in zip(taps, valid, strict=True):
-        value = xp.take(x, xp.asarray(row, dtype=index_dtype(xp), device=device_of(x)), axis=axis)
-        if not all(inside):
-            mask = xp.reshape(xp.asarray(inside, device=device_of(x)), tuple(shape))
-            value = xp.where(mask, value, xp.zeros_like(value))
-        total = value if total is None else total + value
-    counts = [sum(column) for column in zip(*valid, strict=True)]
-    divisor = xp.reshape(xp.asarray(counts, dtype=x.dtype, device=device_of(x)), tuple(shape))
-    return total / divisor
-
-
-def adaptive_avg_pool2d(x: Array, output_size: Any, /) -> Array:
-    """Mean over `output_size` windows that tile the last two axes.
-
-    Parameters
-    ----------
-    x : array
-        Real floating input, (N, C, H, W) or unbatched (C, H, W).
-    output_size : int or (int or None, int or None)
-        (oH, oW); ``None`` keeps that input size.
-
-    Returns
-    -------
-    array
-        (N, C, oH, oW) (or (C, oH, oW)) means.
-
-    Notes
-    -----
-    Window i along an axis of size H covers ``[floor(i H / oH), ceil((i + 1) H / oH))``, the
-    output its mean. Matches ``torch.nn.functional.adaptive_avg_pool2d``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from mlprims import adaptive_avg_pool2d
-    >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
-    >>> adaptive_avg_pool2d(x, 1)[0, 0]
-    array([[7.5]])
-    """
-    xp = floating_namespace(x)
-    x4, unbatched = _batched(x, xp)
-    out_h, out_w = _adaptive_sizes(x4, output_size)
-    out = _adaptive_mean_axis(_adaptive_mean_axis(x4, out_w, -1, xp), out_h, -2, xp)
     return out[0, ...] if unbatched else out

@@ -1,5 +1,5 @@
 """max_pool2d, avg_pool2d, adaptive_max_pool2d, adaptive_avg_pool2d
-(mlprims/convolution/pooling.py).
+(mlprims/convolution/pooling.py, adaptive_pooling.py).
 
 References: the float64 loop oracles of mlprims.testing.oracles.convolution and
 torch.nn.functional's pools."""
