@@ -2,6 +2,7 @@
 
 ===============  ===========================================================================
 ``kmeans``       kmeans, kmeans_step, kmeans_predict, KMeansResult (``KMeans(algorithm="lloyd")``)
+``_lloyd``       one fit's passes: assign, Lloyd step, relocation, the stopping loop
 ``plusplus``     kmeans_plusplus (scikit-learn's greedy k-means++ seeding)
 ``_distances``   the matmul form of squared distances, in row chunks of bounded memory
 ``_checks``      argument checks shared by the above

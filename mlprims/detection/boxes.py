@@ -1,42 +1,24 @@
-"""Boxes: area, format conversion and the IoU family, with torchvision's formulas.
+"""Boxes: the checks every detection primitive runs on them, their area and format conversion.
 
-Shape legend: N and M boxes, each ``(x1, y1, x2, y2)`` (``"xyxy"``) with ``x1 <= x2`` and
-``y1 <= y2``. The pairwise functions return an (N, M) matrix, entry (i, j) comparing box i of
-the first set with box j of the second.
-
-Transcribed from torchvision's ``ops/boxes.py`` (``box_area``, ``_box_inter_union``,
-``box_iou``, ``generalized_box_iou``, ``_box_diou_iou``, ``distance_box_iou``,
-``complete_box_iou``) and ``ops/_box_convert.py``, with one deliberate difference: where a
-ratio would be 0 / 0 (only between empty boxes, whose union is empty) torchvision gives NaN and
-we give 0. An empty box (zero width or height) overlaps nothing, so its IoU is 0, and the NaN
-would otherwise spread through a loss or let ``nms`` keep a box it should not look at.
+Shape legend: boxes of shape (..., 4), each ``(x1, y1, x2, y2)`` (``"xyxy"``) with
+``x1 <= x2`` and ``y1 <= y2``. Transcribed from torchvision's ``ops/boxes.py``
+(``box_area``, ``_upcast``) and ``ops/_box_convert.py``. The IoU family is in :mod:`.iou`.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-from .. import backends
 from .._array import (
     Array,
     check_choice,
-    check_in_range,
     concrete_any,
     floating_namespace,
-    namespace,
     shape_str,
     statistics_dtype,
 )
 
-__all__ = [
-    "box_area",
-    "box_convert",
-    "box_iou",
-    "complete_box_iou",
-    "distance_box_iou",
-    "generalized_box_iou",
-]
+__all__ = ["box_area", "box_convert", "check_boxes", "columns", "upcast"]
 
 FORMATS = ("xyxy", "xywh", "cxcywh")
 
@@ -56,28 +38,21 @@ def check_boxes(boxes: Any, name: str, *, pairwise: bool = True) -> Any:
     if (pairwise and boxes.ndim != 2) or boxes.ndim == 0 or boxes.shape[-1] != 4:
         msg = f"`{name}` must have shape {wanted} (x1, y1, x2, y2), got {shape_str(boxes.shape)}"
         raise ValueError(msg)
-    x1, y1, x2, y2 = _columns(boxes)
+    x1, y1, x2, y2 = columns(boxes)
     if concrete_any((x2 < x1) | (y2 < y1), xp=xp):  # None (unknown) under jax.jit
         msg = f"`{name}` must have x1 <= x2 and y1 <= y2 in every box (x1, y1, x2, y2)"
         raise ValueError(msg)
     return xp
 
 
-def _columns(boxes: Array) -> tuple[Array, Array, Array, Array]:
+def columns(boxes: Array) -> tuple[Array, Array, Array, Array]:
     """The four coordinates of (..., 4) boxes, each of shape (...)."""
     return boxes[..., 0], boxes[..., 1], boxes[..., 2], boxes[..., 3]
 
 
-def _upcast(boxes: Array, *, xp: Any) -> Array:
+def upcast(boxes: Array, *, xp: Any) -> Array:
     """Half-precision boxes in float32 (torchvision's ``_upcast``): areas overflow float16."""
     return xp.astype(boxes, statistics_dtype(boxes.dtype, xp=xp), copy=False)
-
-
-def _ratio(numerator: Array, denominator: Array, *, xp: Any) -> Array:
-    """``numerator / denominator``, and 0 where the denominator is 0 (no NaN, nor in gradients)."""
-    nonzero = denominator != 0
-    safe = xp.where(nonzero, denominator, xp.ones_like(denominator))
-    return xp.where(nonzero, numerator / safe, xp.zeros_like(numerator))
 
 
 # ----------------------------------------------------------------------- public functions
@@ -106,6 +81,10 @@ def box_area(boxes: Array, /) -> Array:
     Matches ``torchvision.ops.box_area``, which takes only (N, 4) and returns float32 for
     float16 boxes (we return the input dtype).
 
+    References
+    ----------
+    - https://pytorch.org/vision/stable/generated/torchvision.ops.box_area.html
+
     Examples
     --------
     >>> import numpy as np, mlprims
@@ -113,7 +92,7 @@ def box_area(boxes: Array, /) -> Array:
     [6.0, 0.0]
     """
     xp = check_boxes(boxes, "boxes", pairwise=False)
-    x1, y1, x2, y2 = _columns(_upcast(boxes, xp=xp))
+    x1, y1, x2, y2 = columns(upcast(boxes, xp=xp))
     return xp.astype((x2 - x1) * (y2 - y1), boxes.dtype, copy=False)
 
 
@@ -164,7 +143,7 @@ def box_convert(boxes: Array, /, in_fmt: str, out_fmt: str) -> Array:
     if boxes.ndim == 0 or boxes.shape[-1] != 4:
         msg = f"`boxes` must have shape (..., 4), got {shape_str(boxes.shape)}"
         raise ValueError(msg)
-    a, b, c, d = _columns(boxes)
+    a, b, c, d = columns(boxes)
     if in_fmt == "xywh":  # (x1, y1, w, h) -> corners
         a, b, c, d = a, b, a + c, b + d
     elif in_fmt == "cxcywh":  # (cx, cy, w, h) -> corners
@@ -174,244 +153,3 @@ def box_convert(boxes: Array, /, in_fmt: str, out_fmt: str) -> Array:
     elif out_fmt == "cxcywh":
         a, b, c, d = (a + c) / 2, (b + d) / 2, c - a, d - b
     return xp.stack((a, b, c, d), axis=-1)
-
-
-def _inter_union(boxes1: Array, boxes2: Array, *, xp: Any) -> tuple[Array, Array]:
-    """Intersection and union areas, each (N, M) (torchvision's ``_box_inter_union``)."""
-    ax1, ay1, ax2, ay2 = (c[:, None] for c in _columns(boxes1))  # each (N, 1)
-    bx1, by1, bx2, by2 = (c[None, :] for c in _columns(boxes2))  # each (1, M)
-    width = xp.clip(xp.minimum(ax2, bx2) - xp.maximum(ax1, bx1), min=0.0)
-    height = xp.clip(xp.minimum(ay2, by2) - xp.maximum(ay1, by1), min=0.0)
-    inter = width * height
-    union = (ax2 - ax1) * (ay2 - ay1) + (bx2 - bx1) * (by2 - by1) - inter
-    return inter, union
-
-
-def _enclosing(boxes1: Array, boxes2: Array, *, xp: Any) -> tuple[Array, Array]:
-    """Width and height of the smallest box enclosing each pair, each (N, M)."""
-    ax1, ay1, ax2, ay2 = (c[:, None] for c in _columns(boxes1))
-    bx1, by1, bx2, by2 = (c[None, :] for c in _columns(boxes2))
-    width = xp.clip(xp.maximum(ax2, bx2) - xp.minimum(ax1, bx1), min=0.0)
-    height = xp.clip(xp.maximum(ay2, by2) - xp.minimum(ay1, by1), min=0.0)
-    return width, height
-
-
-def pairwise_iou(boxes1: Array, boxes2: Array, *, xp: Any) -> Array:
-    """IoU (N, M) of checked boxes, 0 for an empty union; ``nms`` calls it without checks."""
-    inter, union = _inter_union(boxes1, boxes2, xp=xp)
-    return _ratio(inter, union, xp=xp)
-
-
-def _pair(boxes1: Array, boxes2: Array) -> tuple[Any, Array, Array, Any]:
-    """Check both sets; return the namespace, both sets in the dtype to compute in (float32
-    for 16-bit floats) and their common dtype, the dtype of the result."""
-    xp = namespace(boxes1, boxes2, names=("boxes1", "boxes2"))
-    check_boxes(boxes1, "boxes1")
-    check_boxes(boxes2, "boxes2")
-    dtype = xp.result_type(boxes1.dtype, boxes2.dtype)
-    a = _upcast(xp.astype(boxes1, dtype, copy=False), xp=xp)
-    b = _upcast(xp.astype(boxes2, dtype, copy=False), xp=xp)
-    return xp, a, b, dtype
-
-
-def box_iou(boxes1: Array, boxes2: Array, /) -> Array:
-    """Intersection over union (Jaccard index) of every pair of boxes.
-
-    Parameters
-    ----------
-    boxes1 : array, shape (N, 4)
-        Boxes ``(x1, y1, x2, y2)`` with ``x1 <= x2`` and ``y1 <= y2``, real floating.
-    boxes2 : array, shape (M, 4)
-        The same, of the same framework.
-
-    Returns
-    -------
-    array, shape (N, M)
-        ``IoU[i, j] = |A_i & B_j| / |A_i | B_j|``, in the common dtype of the inputs.
-
-    Raises
-    ------
-    ValueError
-        If a set is not (N, 4), or (eagerly) a box has ``x2 < x1`` or ``y2 < y1``.
-
-    Notes
-    -----
-    Matches ``torchvision.ops.box_iou``: ``inter = max(0, min(x2) - max(x1)) * max(0, min(y2)
-    - max(y1))``, ``union = area_A + area_B - inter``, ``IoU = inter / union``, except that two
-    empty boxes (union 0) give 0 where torchvision gives NaN.
-
-    References
-    ----------
-    - https://pytorch.org/vision/stable/generated/torchvision.ops.box_iou.html
-
-    Examples
-    --------
-    >>> import numpy as np, mlprims
-    >>> a = np.array([[0.0, 0.0, 2.0, 2.0]])
-    >>> b = np.array([[1.0, 0.0, 3.0, 2.0], [0.0, 0.0, 0.0, 0.0]])
-    >>> mlprims.box_iou(a, b).round(4).tolist()
-    [[0.3333, 0.0]]
-    """
-    xp, a, b, dtype = _pair(boxes1, boxes2)
-    return xp.astype(pairwise_iou(a, b, xp=xp), dtype, copy=False)
-
-
-def generalized_box_iou(boxes1: Array, boxes2: Array, /) -> Array:
-    """Generalized IoU of every pair of boxes: IoU minus the empty share of the enclosing box.
-
-    Parameters
-    ----------
-    boxes1 : array, shape (N, 4)
-        Boxes ``(x1, y1, x2, y2)`` with ``x1 <= x2`` and ``y1 <= y2``, real floating.
-    boxes2 : array, shape (M, 4)
-        The same, of the same framework.
-
-    Returns
-    -------
-    array, shape (N, M)
-        ``GIoU = IoU - (|C| - |A | B|) / |C|``, with C the smallest box enclosing A and B; in
-        [-1, 1].
-
-    Raises
-    ------
-    ValueError
-        If a set is not (N, 4), or (eagerly) a box has ``x2 < x1`` or ``y2 < y1``.
-
-    Notes
-    -----
-    Rezatofighi et al., "Generalized Intersection over Union" (CVPR 2019); matches
-    ``torchvision.ops.generalized_box_iou`` except where torchvision divides 0 by 0: the IoU
-    of two empty boxes is 0 (so GIoU -1 for two points that differ in x and in y), and a
-    pair whose enclosing box is empty (the same point twice, two points on one horizontal)
-    has GIoU 0, not NaN.
-
-    References
-    ----------
-    - https://pytorch.org/vision/stable/generated/torchvision.ops.generalized_box_iou.html
-
-    Examples
-    --------
-    >>> import numpy as np, mlprims
-    >>> a = np.array([[0.0, 0.0, 1.0, 1.0]])
-    >>> mlprims.generalized_box_iou(a, np.array([[2.0, 0.0, 3.0, 1.0]])).tolist()
-    [[-0.3333333333333333]]
-    """
-    xp, a, b, dtype = _pair(boxes1, boxes2)
-    inter, union = _inter_union(a, b, xp=xp)
-    width, height = _enclosing(a, b, xp=xp)
-    enclosing = width * height
-    giou = _ratio(inter, union, xp=xp) - _ratio(enclosing - union, enclosing, xp=xp)
-    return xp.astype(giou, dtype, copy=False)
-
-
-def _distance_iou(a: Array, b: Array, eps: float, *, xp: Any) -> tuple[Array, Array]:
-    """DIoU and IoU, each (N, M) (torchvision's ``_box_diou_iou``)."""
-    iou = pairwise_iou(a, b, xp=xp)
-    width, height = _enclosing(a, b, xp=xp)
-    diagonal_squared = width**2 + height**2 + eps
-    ax1, ay1, ax2, ay2 = (c[:, None] for c in _columns(a))
-    bx1, by1, bx2, by2 = (c[None, :] for c in _columns(b))
-    centres_squared = ((ax1 + ax2) / 2 - (bx1 + bx2) / 2) ** 2 + (
-        (ay1 + ay2) / 2 - (by1 + by2) / 2
-    ) ** 2
-    return iou - centres_squared / diagonal_squared, iou
-
-
-def distance_box_iou(boxes1: Array, boxes2: Array, /, *, eps: float = 1e-7) -> Array:
-    """Distance IoU of every pair of boxes: IoU minus the normalised squared centre distance.
-
-    Parameters
-    ----------
-    boxes1 : array, shape (N, 4)
-        Boxes ``(x1, y1, x2, y2)`` with ``x1 <= x2`` and ``y1 <= y2``, real floating.
-    boxes2 : array, shape (M, 4)
-        The same, of the same framework.
-    eps : float
-        Added to the squared diagonal, >= 0 (torchvision's default 1e-7).
-
-    Returns
-    -------
-    array, shape (N, M)
-        ``DIoU = IoU - d^2 / (c^2 + eps)``, with d the distance between the centres and c the
-        diagonal of the smallest box enclosing both.
-
-    Raises
-    ------
-    ValueError
-        If a set is not (N, 4), `eps` is negative, or (eagerly) a box has ``x2 < x1`` or
-        ``y2 < y1``.
-
-    Notes
-    -----
-    Zheng et al., "Distance-IoU Loss" (AAAI 2020); matches ``torchvision.ops.distance_box_iou``
-    (the IoU of two empty boxes is 0 here, NaN there).
-
-    References
-    ----------
-    - https://pytorch.org/vision/stable/generated/torchvision.ops.distance_box_iou.html
-
-    Examples
-    --------
-    >>> import numpy as np, mlprims
-    >>> a = np.array([[0.0, 0.0, 1.0, 1.0]])
-    >>> mlprims.distance_box_iou(a, np.array([[1.0, 0.0, 2.0, 1.0]]), eps=0.0).tolist()
-    [[-0.2]]
-    """
-    eps = check_in_range(eps, "eps", 0.0)
-    xp, a, b, dtype = _pair(boxes1, boxes2)
-    diou, _ = _distance_iou(a, b, eps, xp=xp)
-    return xp.astype(diou, dtype, copy=False)
-
-
-def complete_box_iou(boxes1: Array, boxes2: Array, /, *, eps: float = 1e-7) -> Array:
-    """Complete IoU of every pair of boxes: DIoU minus an aspect-ratio consistency term.
-
-    Parameters
-    ----------
-    boxes1 : array, shape (N, 4)
-        Boxes ``(x1, y1, x2, y2)`` with ``x1 <= x2`` and ``y1 <= y2``, real floating.
-    boxes2 : array, shape (M, 4)
-        The same, of the same framework.
-    eps : float
-        Added to the denominators, >= 0 (torchvision's default 1e-7).
-
-    Returns
-    -------
-    array, shape (N, M)
-        ``CIoU = DIoU - alpha * v``, ``v = 4 / pi^2 * (atan(w_A / h_A) - atan(w_B / h_B))^2``,
-        ``alpha = v / (1 - IoU + v + eps)``.
-
-    Raises
-    ------
-    ValueError
-        If a set is not (N, 4), `eps` is negative, or (eagerly) a box has ``x2 < x1`` or
-        ``y2 < y1``.
-
-    Notes
-    -----
-    Zheng et al., "Distance-IoU Loss" (AAAI 2020); matches ``torchvision.ops.complete_box_iou``,
-    whose `alpha` carries no gradient (``torch.no_grad``; here the backend's
-    ``stop_gradient``). ``atan(w / h)`` is computed as ``atan2(w, h)``: equal for every box
-    torchvision accepts, and 0 rather than NaN for a box of zero width and height. Two
-    empty boxes have IoU 0 here, NaN there.
-
-    References
-    ----------
-    - https://pytorch.org/vision/stable/generated/torchvision.ops.complete_box_iou.html
-
-    Examples
-    --------
-    >>> import numpy as np, mlprims
-    >>> a = np.array([[0.0, 0.0, 2.0, 1.0]])
-    >>> mlprims.complete_box_iou(a, a).tolist()
-    [[1.0]]
-    """
-    eps = check_in_range(eps, "eps", 0.0)
-    xp, a, b, dtype = _pair(boxes1, boxes2)
-    diou, iou = _distance_iou(a, b, eps, xp=xp)
-    ax1, ay1, ax2, ay2 = (c[:, None] for c in _columns(a))
-    bx1, by1, bx2, by2 = (c[None, :] for c in _columns(b))
-    angle_gap = xp.atan2(ax2 - ax1, ay2 - ay1) - xp.atan2(bx2 - bx1, by2 - by1)
-    v = (4 / math.pi**2) * angle_gap**2
-    alpha = backends.of(boxes1).stop_gradient(v / (1 - iou + v + eps))
-    return xp.astype(diou - alpha * v, dtype, copy=False)

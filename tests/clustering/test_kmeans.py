@@ -20,7 +20,7 @@ from mlprims.testing import assert_close
 from mlprims.testing.oracles.clustering import kmeans_reference
 
 sklearn_cluster = pytest.importorskip("sklearn.cluster")
-kmeans_module = importlib.import_module("mlprims.clustering.kmeans")  # `kmeans` is the function
+lloyd_module = importlib.import_module("mlprims.clustering._lloyd")  # where the chunked passes live
 
 K = 6
 
@@ -206,13 +206,13 @@ class TestMemory:
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         rows: list[int] = []
-        real = kmeans_module.assign
+        real = lloyd_module.assign
 
         def spy(x: Any, *args: Any, **kwargs: Any) -> Any:
             rows.append(x.shape[0])
             return real(x, *args, **kwargs)
 
-        monkeypatch.setattr(kmeans_module, "assign", spy)
+        monkeypatch.setattr(lloyd_module, "assign", spy)
         x = _data("blobs")
         chunked = kmeans(x, K, init=_init(x, unused=False), chunk_size=64)
         assert max(rows) == 64 and sum(rows) % len(x) == 0

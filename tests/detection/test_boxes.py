@@ -1,4 +1,4 @@
-"""box_area, box_convert and the IoU family (mlprims/detection/boxes.py).
+"""box_area, box_convert and the IoU family (mlprims/detection/boxes.py, iou.py).
 
 References: the float64 pair-by-pair oracles of mlprims.testing.oracles.detection, and
 torchvision's formulas transcribed in torch (torchvision itself does not load here).
