@@ -49,6 +49,12 @@ def rgb_to_grayscale(x: Array, /) -> Array:
     ``0.2989, 0.587, 0.114``; scikit-image's ``rgb2gray`` uses the Rec. 709 weights
     ``0.2125, 0.7154, 0.0721`` (a green-heavier luma, about 0.13 apart on pure green).
 
+    References
+    ----------
+    - https://docs.opencv.org/4.x/de/d25/imgproc_color_conversions.html#color_convert_rgb_gray
+      (``COLOR_RGB2GRAY``)
+    - ITU-R Recommendation BT.601, https://www.itu.int/rec/R-REC-BT.601
+
     Examples
     --------
     >>> import numpy as np, mlprims
@@ -66,7 +72,7 @@ def rgb_to_grayscale(x: Array, /) -> Array:
 
 
 def histogram_equalize(x: Array, /) -> Array:
-    """Images (uint8) with equalised histograms, each plane on its own: ``cv2.equalizeHist``.
+    r"""Images (uint8) with equalised histograms, each plane on its own: ``cv2.equalizeHist``.
 
     Parameters
     ----------
@@ -94,6 +100,16 @@ def histogram_equalize(x: Array, /) -> Array:
     so the result equals OpenCV's bit for bit; with exact arithmetic a value whose scaled
     level lies on a half could differ by one grey level. A constant plane is left as it is
     (OpenCV's ``dst.setTo(i)``).
+
+    .. math::
+
+        \operatorname{lut}(v) = \operatorname{round}\Bigl(
+            255 \, \frac{\operatorname{cdf}(v) - h_0}{T - h_0} \Bigr)
+
+    References
+    ----------
+    - https://docs.opencv.org/4.x/d6/dc7/group__imgproc__hist.html#ga7e54091f0c937d49bf84152a16f76d6e
+      (``cv2.equalizeHist``)
 
     Examples
     --------

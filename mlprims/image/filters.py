@@ -32,7 +32,7 @@ SOBEL_TAPS = {0: [1.0, 2.0, 1.0], 1: [-1.0, 0.0, 1.0], 2: [1.0, -2.0, 1.0]}
 
 
 def gaussian_blur(x: Array, /, *, kernel_size: Any, sigma: Any = 0.0) -> Array:
-    """Images blurred by a Gaussian: ``cv2.GaussianBlur`` with its default border.
+    r"""Images blurred by a Gaussian: ``cv2.GaussianBlur`` with its default border.
 
     Parameters
     ----------
@@ -68,6 +68,18 @@ def gaussian_blur(x: Array, /, *, kernel_size: Any, sigma: Any = 0.0) -> Array:
     the Gaussian of sigma 0.8); torchvision's ``gaussian_blur`` without sigma uses the
     formula for every size, and so differs from OpenCV there. Compare with OpenCV on float
     images: on uint8 images it rounds through a fixed-point path of its own.
+
+    .. math::
+
+        K_i = \frac{e^{-(i - r)^2 / 2\sigma^2}}{\sum_j e^{-(j - r)^2 / 2\sigma^2}}, \qquad
+        y = K_H \star (K_W \star x)
+
+    References
+    ----------
+    - https://docs.opencv.org/4.x/d4/d86/group__imgproc__filter.html#gaabe8c836e97159a9193fb0b11ac52cf1
+      (``cv2.GaussianBlur``)
+    - https://docs.opencv.org/4.x/d4/d86/group__imgproc__filter.html#gac05a120c1ae92a6060dd0db190a61afa
+      (``cv2.getGaussianKernel``)
 
     Examples
     --------
@@ -116,7 +128,7 @@ def _sigmas(sigma: Any) -> tuple[float, float]:
 
 
 def sobel(x: Array, /, *, dx: int = 1, dy: int = 0) -> Array:
-    """The Sobel derivative of images: ``cv2.Sobel(x, -1, dx, dy, ksize=3)``.
+    r"""The Sobel derivative of images: ``cv2.Sobel(x, -1, dx, dy, ksize=3)``.
 
     Parameters
     ----------
@@ -145,7 +157,17 @@ def sobel(x: Array, /, *, dx: int = 1, dy: int = 0) -> Array:
     ``[1, 2, 1]`` (order 0, smoothing), ``[-1, 0, 1]`` (order 1) or ``[1, -2, 1]`` (order 2),
     correlated (not flipped: ``dx = 1`` gives ``x[:, j + 1] - x[:, j - 1]`` smoothed along
     H), border ``BORDER_REFLECT_101`` as OpenCV's default, so the derivative across a
-    border is 0.
+    border is 0. For ``dx = 1, dy = 0``:
+
+    .. math::
+
+        G_x = \begin{bmatrix} 1 \\ 2 \\ 1 \end{bmatrix}
+            \begin{bmatrix} -1 & 0 & 1 \end{bmatrix} \star x
+
+    References
+    ----------
+    - https://docs.opencv.org/4.x/d4/d86/group__imgproc__filter.html#gacea54f142e81b6758cb6f375ce782c8d
+      (``cv2.Sobel``)
 
     Examples
     --------

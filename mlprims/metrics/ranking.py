@@ -125,7 +125,7 @@ def ndcg_at_k(y_true: Array, y_score: Array, /, *, k: int, reduction: str = "mea
 
 
 def recall_at_k(y_true: Array, y_score: Array, /, *, k: int) -> Array:
-    """Recall of the top `k`: the share of each row's relevant items ranked in its first `k`.
+    r"""Recall of the top `k`: the share of each row's relevant items ranked in its first `k`.
 
     Parameters
     ----------
@@ -159,6 +159,19 @@ def recall_at_k(y_true: Array, y_score: Array, /, *, k: int) -> Array:
     retrieved first, on every backend (so a tie across the k-th rank is broken by position,
     not averaged). When no row has a relevant item an eager call raises a ValueError and a
     call under ``jax.jit`` returns NaN (0 / 0), as do NaN scores there.
+
+    .. math::
+
+        \text{recall@}k = \frac{1}{|B^+|} \sum_{b \in B^+}
+            \frac{|\{\text{relevant}\} \cap \operatorname{top}_k(s_b)|}{|\{\text{relevant}\}|}
+
+    with :math:`B^+` the rows holding a relevant item.
+
+    References
+    ----------
+    - https://lightning.ai/docs/torchmetrics/stable/retrieval/recall.html
+    - Manning, Raghavan and Schütze, *Introduction to Information Retrieval*, ch. 8,
+      https://nlp.stanford.edu/IR-book/html/htmledition/evaluation-of-ranked-retrieval-results-1.html
 
     Examples
     --------
