@@ -3,7 +3,8 @@
 Debian's headless ``chromium`` loads each page from ``docs/_build/html`` (built by ``python -m
 sphinx -W -b html docs docs/_build/html``, which ``.ci/run`` runs before the tests), dumps the
 DOM it rendered and takes a screenshot: the page has its title, the gallery page shows the
-example's pictures (``<img>`` of files that exist), and the screenshots are not blank.
+example's pictures (``<img>`` of files that exist), the screenshots are not blank, and a
+formula is typeset by the MathJax the site carries (``_static/mathjax``, no network needed).
 
 Outside CI, a missing site or browser skips these tests (a ``skipif`` naming the command that
 provides it); under ``CI``, which builds the site and installs chromium, they fail instead.
@@ -24,6 +25,8 @@ SITE = ROOT / "docs" / "_build" / "html"
 BUILD = "python -m sphinx -W -b html docs docs/_build/html"
 #: A page the gallery always has: the examples' first picture, the positional encodings.
 GALLERY_PAGE = "auto_examples/positional_encodings.html"
+#: A page with a ``.. math::`` block: softmax's formula.
+MATH_PAGE = "api/generated/mlprims.softmax.html"
 
 
 def _chromium_path() -> str | None:
@@ -87,3 +90,17 @@ def test_the_gallery_page_shows_the_examples_pictures(browser: str) -> None:
     page_dir = (SITE / GALLERY_PAGE).parent
     missing = [s for s in sources if not (page_dir / s).resolve().is_file()]
     assert not missing, f"{GALLERY_PAGE}: pictures not in the site: {missing}"
+
+
+def test_formulas_are_typeset_by_the_mathjax_the_site_carries(browser: str) -> None:
+    html = (SITE / MATH_PAGE).read_text()
+    scripts = re.findall(r'<script[^>]+src="([^"]*mathjax[^"]*)"', html, re.I)
+    assert scripts, f"{MATH_PAGE}: no MathJax script"
+    assert all("://" not in s for s in scripts), f"MathJax from the network: {scripts}"
+    formulas = html.count('class="math')
+    assert formulas, f"{MATH_PAGE}: no formula to typeset"
+    # virtual time lets MathJax's deferred scripts run before the DOM is dumped
+    dom = _chromium(browser, "--virtual-time-budget=10000", "--dump-dom", page=MATH_PAGE)
+    typeset = dom.count("<mjx-container")
+    assert typeset >= formulas, f"{MATH_PAGE}: {typeset} of {formulas} formulas typeset"
+    assert "<mjx-merror" not in dom, f"{MATH_PAGE}: MathJax could not read a formula"

@@ -63,6 +63,10 @@ def from_peft(
     TypeError
         `state_dict` not a mapping, or a LoRA weight that is not an array.
 
+    References
+    ----------
+    - https://huggingface.co/docs/peft/package_reference/lora
+
     Examples
     --------
     >>> import numpy as np, mlprims

@@ -79,6 +79,11 @@ def init_lora(
     A here is drawn from that same law with :mod:`mlprims.random` (torch's generator cannot
     be reproduced): the same distribution, other draws.
 
+    References
+    ----------
+    - Hu et al. 2021, "LoRA", https://arxiv.org/abs/2106.09685
+    - https://huggingface.co/docs/peft/package_reference/lora
+
     Examples
     --------
     >>> import mlprims

@@ -38,6 +38,10 @@ def from_torch_multihead(
         ``wq, wk, wv, wo`` and ``bq, bk, bv, bo`` when the module has biases. Use
         ``num_heads=module.num_heads``.
 
+    References
+    ----------
+    - https://pytorch.org/docs/stable/generated/torch.nn.MultiheadAttention.html
+
     Examples
     --------
     >>> import numpy as np, mlprims

@@ -60,6 +60,10 @@ def init_kv_cache(
         array (0). Pass it as ``cache=`` to :func:`multi_head_attention` and use the cache it
         returns; the shapes never change, so a decoding step compiles once under ``jax.jit``.
 
+    References
+    ----------
+    - Decoding with a KV cache: https://huggingface.co/docs/transformers/kv_cache
+
     Examples
     --------
     >>> import mlprims

@@ -109,6 +109,10 @@ def init_multi_head_attention(
     ``kaiming_uniform_(a=sqrt(5))``, is U(-1/sqrt(N*H), 1/sqrt(N*H)); torch then zeroes all
     biases, so do we.
 
+    References
+    ----------
+    - https://pytorch.org/docs/stable/generated/torch.nn.MultiheadAttention.html
+
     Examples
     --------
     >>> import mlprims

@@ -114,6 +114,11 @@ def generate(
     Unlike Hugging Face, which crops the output to the longest row, the buffer always has
     P + N columns.
 
+    References
+    ----------
+    - ``GenerationMixin.generate``: https://huggingface.co/docs/transformers/main_classes/text_generation
+    - https://huggingface.co/docs/transformers/generation_strategies
+
     Examples
     --------
     >>> import numpy as np, mlprims

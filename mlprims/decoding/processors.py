@@ -62,6 +62,10 @@ def apply_temperature(logits: Array, temperature: float, /) -> Array:
     Hugging Face's ``TemperatureLogitsWarper`` (which also refuses ``temperature <= 0``; greedy
     decoding is ``strategy="greedy"``, not temperature 0).
 
+    References
+    ----------
+    - ``TemperatureLogitsWarper``: https://huggingface.co/docs/transformers/internal/generation_utils
+
     Examples
     --------
     >>> import numpy as np, mlprims
@@ -93,6 +97,11 @@ def top_k_filter(logits: Array, k: int, /, *, fill: float = -math.inf) -> Array:
     ``remove = logits < kth_largest(logits)``: Hugging Face's ``TopKLogitsWarper``, so a tie
     at the k-th place keeps more than k tokens. The k-th value comes from the backend's
     ``top_k`` (``torch.topk``, ``jax.lax.top_k``, ``np.partition``).
+
+    References
+    ----------
+    - Fan et al. 2018, "Hierarchical Neural Story Generation", https://arxiv.org/abs/1805.04833
+    - ``TopKLogitsWarper``: https://huggingface.co/docs/transformers/internal/generation_utils
 
     Examples
     --------

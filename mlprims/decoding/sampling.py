@@ -68,6 +68,11 @@ def sample_next_token(
     order, then Gumbel-max (Gumbel 1954; ``jax.random.categorical``) instead of
     ``torch.multinomial``, so the draw is the same on every backend.
 
+    References
+    ----------
+    - Multinomial sampling: https://huggingface.co/docs/transformers/generation_strategies
+    - https://jax.readthedocs.io/en/latest/_autosummary/jax.random.categorical.html
+
     Examples
     --------
     >>> import numpy as np, mlprims

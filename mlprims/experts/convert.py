@@ -66,6 +66,10 @@ def from_mixtral(
     TypeError
         `state_dict` not a mapping, or a weight that is not an array.
 
+    References
+    ----------
+    - https://huggingface.co/docs/transformers/model_doc/mixtral
+
     Examples
     --------
     >>> import numpy as np, mlprims

@@ -85,6 +85,11 @@ def init_moe(
     The same law as transformers, other draws (torch's generator cannot be reproduced): four
     keys split from `key`, one per array, drawn with :func:`mlprims.random.normal`.
 
+    References
+    ----------
+    - Jiang et al. 2024, "Mixtral of Experts", https://arxiv.org/abs/2401.04088
+    - https://huggingface.co/docs/transformers/model_doc/mixtral
+
     Examples
     --------
     >>> import mlprims

@@ -99,6 +99,11 @@ def bert(
     last_hidden_state : array, shape (B, T, E)
     pooler_output : array, shape (B, E), or None
         None without a pooler.
+
+    References
+    ----------
+    - Devlin et al. 2019, "BERT", https://arxiv.org/abs/1810.04805
+    - https://huggingface.co/docs/transformers/model_doc/bert
     """
     check_array(input_ids, "input_ids")
     xp = namespace(input_ids, params["word"], names=("input_ids", "params['word']"))

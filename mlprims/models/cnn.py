@@ -117,6 +117,11 @@ def init_cnn(
     weight and bias from that distribution with :func:`mlprims.random.uniform` (the same law,
     not torch's numbers).
 
+    References
+    ----------
+    - https://pytorch.org/docs/stable/generated/torch.nn.Conv2d.html
+    - https://pytorch.org/docs/stable/generated/torch.nn.Linear.html
+
     Examples
     --------
     >>> import mlprims
@@ -213,6 +218,13 @@ def cnn(params: Mapping[str, Array], x: Array, /, *, padding: int = 0) -> Array:
     ``fc = nn.Linear(320, 10)``, ``forward: x = F.relu(F.max_pool2d(conv1(x), 2));
     x = F.relu(F.max_pool2d(conv2(x), 2)); return fc(x.flatten(1))`` with ``conv{i}_w =
     conv{i}.weight``, ``linear_w = fc.weight.T`` (tests/models/test_cnn.py).
+
+    References
+    ----------
+    - LeCun et al. 1998, "Gradient-based learning applied to document recognition",
+      https://doi.org/10.1109/5.726791
+    - PyTorch's MNIST example (this network until 2019, see the module docstring):
+      https://github.com/pytorch/examples/tree/main/mnist
 
     Examples
     --------

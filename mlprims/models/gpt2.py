@@ -127,6 +127,12 @@ def gpt2(
         (B, k, V) for ``logits_to_keep = k``.
     cache : dict or None
         With a `cache`, this call's keys and values written into it; else None.
+
+    References
+    ----------
+    - Radford et al. 2019, "Language Models are Unsupervised Multitask Learners",
+      https://cdn.openai.com/better-language-models/language_models_are_unsupervised_multitask_learners.pdf
+    - https://huggingface.co/docs/transformers/model_doc/gpt2
     """
     check_array(tokens, "tokens")
     xp = namespace(tokens, params["wte"], names=("tokens", "params['wte']"))
@@ -196,6 +202,10 @@ def init_gpt2_cache(
     -------
     dict
         ``layers`` (one ``{"k", "v"}`` (B, N, C, H) per block) and ``length`` (B,).
+
+    References
+    ----------
+    - Decoding with a KV cache: https://huggingface.co/docs/transformers/kv_cache
     """
     return init_cache(config, batch, capacity, dtype=dtype, backend=backend)
 
@@ -226,6 +236,11 @@ def gpt2_step_fn(
     -------
     callable
         ``step_fn(tokens, cache, index) -> (logits (B, V), cache)``.
+
+    References
+    ----------
+    - https://huggingface.co/docs/transformers/model_doc/gpt2
+    - Decoding with a KV cache: https://huggingface.co/docs/transformers/kv_cache
     """
     check_bool(cached, "cached")
 

@@ -109,6 +109,12 @@ def lm(
     is one; so feeding a sequence in chunks through the cache gives the logits of one
     uncached call, to rounding. RoPE uses Hugging Face Llama's ``"half"`` pairing.
 
+    References
+    ----------
+    - Touvron et al. 2023, "LLaMA", https://arxiv.org/abs/2302.13971
+    - https://huggingface.co/docs/transformers/model_doc/llama
+    - nanoGPT, whose shape letters the module docstring uses: https://github.com/karpathy/nanoGPT
+
     Examples
     --------
     >>> import numpy as np, mlprims
@@ -197,6 +203,11 @@ def lm_step_fn(
     backend ``fori_loop`` from the cache's length to `index` (one iteration per step). Both
     give the same logits. The column ``index - 1`` is picked with ``take`` and an index
     array, never a Python slice, so a traced `index` works.
+
+    References
+    ----------
+    - Decoding with a KV cache: https://huggingface.co/docs/transformers/kv_cache
+    - ``GenerationMixin.generate``: https://huggingface.co/docs/transformers/main_classes/text_generation
 
     Examples
     --------

@@ -49,6 +49,11 @@ def init_lm(
     Every matrix from N(0, 0.02²), the two that write into the residual stream (``wo``,
     ``w_down``) scaled by ``1 / sqrt(2 L)`` (GPT-2, Radford et al. 2019); RMSNorm weights ones.
 
+    References
+    ----------
+    - https://huggingface.co/docs/transformers/model_doc/gpt2
+    - Touvron et al. 2023, "LLaMA", https://arxiv.org/abs/2302.13971
+
     Examples
     --------
     >>> import mlprims
@@ -123,6 +128,10 @@ def init_lm_cache(
     dict
         ``layers``: one ``{"k", "v"}`` per block, each (B, K, C, H) zeros; ``length``: (B,)
         zeros, the tokens held.
+
+    References
+    ----------
+    - Decoding with a KV cache: https://huggingface.co/docs/transformers/kv_cache
 
     Examples
     --------

@@ -257,6 +257,11 @@ def from_pretrained(
     ValueError
         For a missing file, an unknown ``model_type``, or a tensor missing, left over or of
         the wrong shape: nothing is loaded then.
+
+    References
+    ----------
+    - ``save_pretrained`` and ``from_pretrained``: https://huggingface.co/docs/transformers/main_classes/model
+    - https://huggingface.co/docs/safetensors/index
     """
     folder = Path(path)
     config_file = folder / "config.json"
@@ -292,6 +297,10 @@ def from_transformers(
     Returns
     -------
     CausalLM, Encoder or ImageClassifier
+
+    References
+    ----------
+    - https://huggingface.co/docs/transformers/main_classes/model
     """
     tensors = {
         name: tensor.detach().cpu().float().numpy()

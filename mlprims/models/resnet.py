@@ -199,6 +199,12 @@ def resnet(params: Mapping[str, Any], pixel_values: Array, /, *, config: ResNetC
     Batch norms use their running statistics (``model.eval()``), eps 1e-5 (torch's default);
     the pooling is :func:`mlprims.adaptive_avg_pool2d` to 1x1, as transformers'
     ``nn.AdaptiveAvgPool2d((1, 1))``.
+
+    References
+    ----------
+    - He et al. 2016, "Deep Residual Learning for Image Recognition",
+      https://arxiv.org/abs/1512.03385
+    - https://huggingface.co/docs/transformers/model_doc/resnet
     """
     stem = params["stem"]
     _check_pixels(pixel_values, stem["conv"], config)

@@ -216,6 +216,10 @@ def init_batch_norm(
         weight and bias are None unless `affine`, the running statistics None unless
         `track_running_stats` (the arguments :func:`batch_norm` takes).
 
+    References
+    ----------
+    - https://pytorch.org/docs/stable/generated/torch.nn.BatchNorm2d.html
+
     Examples
     --------
     >>> import numpy as np

@@ -275,6 +275,10 @@ def init_layer_norm(
         ``{"weight": ones(S), "bias": zeros(S)}``; None entries when not `elementwise_affine`
         (or no `bias`).
 
+    References
+    ----------
+    - https://pytorch.org/docs/stable/generated/torch.nn.LayerNorm.html
+
     Examples
     --------
     >>> from mlprims import init_layer_norm

@@ -193,6 +193,11 @@ def init_learned_position_table(
     The draws come from the portable Threefry generator, so a seed gives the same table on every
     backend (and equals ``std * jax.random.normal(key, (P, D))``).
 
+    References
+    ----------
+    - Devlin et al. 2019, "BERT", https://arxiv.org/abs/1810.04805
+    - https://huggingface.co/docs/transformers/model_doc/gpt2
+
     Examples
     --------
     >>> import mlprims

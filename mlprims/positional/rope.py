@@ -347,6 +347,12 @@ def convert_rope_weights(
     ``apply_rope(x @ w, style="interleaved")`` with each head's features permuted the same way,
     so the attention scores ``q · k`` are identical.
 
+    References
+    ----------
+    - Su et al. 2021, "RoFormer", https://arxiv.org/abs/2104.09864
+    - ``permute`` in Hugging Face's conversion script,
+      https://github.com/huggingface/transformers/blob/main/src/transformers/models/llama/convert_llama_weights_to_hf.py
+
     Examples
     --------
     >>> import numpy as np, mlprims

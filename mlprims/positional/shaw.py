@@ -129,6 +129,11 @@ def init_relative_position_tables(
     table_v : array, shape ``(2K+1, Hv)``
         ``a^V``.
 
+    References
+    ----------
+    - Shaw et al. 2018, "Self-Attention with Relative Position Representations",
+      https://arxiv.org/abs/1803.02155
+
     Examples
     --------
     >>> import mlprims

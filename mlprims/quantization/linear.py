@@ -52,6 +52,12 @@ def quantized_linear(
     dequantized first, then one matmul, so the result equals the float layer on the
     dequantized weight (torch's ``F.linear(x, (q * scale).T, b)``) to rounding.
 
+    References
+    ----------
+    - Jacob et al. 2018, "Quantization and Training of Neural Networks for Efficient
+      Integer-Arithmetic-Only Inference", https://arxiv.org/abs/1712.05877
+    - https://pytorch.org/docs/stable/generated/torch.quantize_per_channel.html
+
     Examples
     --------
     >>> import numpy as np, mlprims

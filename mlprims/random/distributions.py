@@ -72,6 +72,10 @@ def uniform(
     ``max(minval, u * (maxval - minval) + minval)`` as in ``jax._src.random._uniform``
     (exact for the default bounds; for others, see the FMA caveat in the module docstring).
 
+    References
+    ----------
+    - https://jax.readthedocs.io/en/latest/_autosummary/jax.random.uniform.html
+
     Examples
     --------
     >>> from mlprims import random
@@ -104,6 +108,10 @@ def bernoulli(key: Array, /, p: float | Array = 0.5, shape: Shape | None = None)
     -----
     ``jax.random.bernoulli(key, p, shape)`` (its default ``mode="low"``) for array `p` of any
     floating dtype, and for a Python float `p` in JAX's default 32-bit mode.
+
+    References
+    ----------
+    - https://jax.readthedocs.io/en/latest/_autosummary/jax.random.bernoulli.html
 
     Examples
     --------
@@ -148,6 +156,12 @@ def normal(key: Array, /, shape: Shape = (), *, dtype: Any = "float32") -> Array
     (:func:`mlprims._special.erfinv`). Bit-equal to JAX under ``jax.jit``; within 1e-6 of
     it on the other backends (their ``log1p`` differs in the last bit).
 
+    References
+    ----------
+    - https://jax.readthedocs.io/en/latest/_autosummary/jax.random.normal.html
+    - Giles 2010, "Approximating the erfinv function" (the polynomial XLA evaluates),
+      https://people.maths.ox.ac.uk/gilesm/files/gems_erfinv.pdf
+
     Examples
     --------
     >>> from mlprims import random
@@ -178,6 +192,10 @@ def gumbel(key: Array, /, shape: Shape = (), *, dtype: Any = "float32") -> Array
     Returns
     -------
     array of `shape` and `dtype`
+
+    References
+    ----------
+    - https://jax.readthedocs.io/en/latest/_autosummary/jax.random.gumbel.html
 
     Examples
     --------
@@ -217,6 +235,11 @@ def categorical(
     ``jax.random.categorical(key, logits, axis, shape)`` (``replace=True``). The same key and
     logits pick the same categories on every backend unless two perturbed logits agree to
     within a few ulps.
+
+    References
+    ----------
+    - https://jax.readthedocs.io/en/latest/_autosummary/jax.random.categorical.html
+    - Gumbel-max: Maddison et al. 2014, "A* Sampling", https://arxiv.org/abs/1411.0030
 
     Examples
     --------
@@ -270,6 +293,10 @@ def permutation(key: Array, /, x: int | Array, *, axis: int = 0) -> Array:
         index dtype. For an array: `x` with its entries along `axis` permuted (same shape and
         dtype).
 
+    References
+    ----------
+    - https://jax.readthedocs.io/en/latest/_autosummary/jax.random.permutation.html
+
     Examples
     --------
     >>> from mlprims import random
@@ -322,6 +349,10 @@ def choice(
         For an int: distinct indices of shape `shape`, the default index dtype. For an array:
         its entries, of shape ``(*a.shape[:axis], *shape, *a.shape[axis + 1:])`` and the dtype
         of `a`.
+
+    References
+    ----------
+    - https://jax.readthedocs.io/en/latest/_autosummary/jax.random.choice.html
 
     Examples
     --------

@@ -36,6 +36,13 @@ def key(seed: int, *, backend: str | backends.Backend | None = None, device: Any
     ``jax.random.PRNGKey(seed)``. For seeds in [0, 2**32) that holds with or without
     ``jax_enable_x64``; other seeds match JAX with x64 (without it, JAX keeps the low 32 bits).
 
+    References
+    ----------
+    - https://jax.readthedocs.io/en/latest/_autosummary/jax.random.PRNGKey.html
+    - Salmon et al. 2011, "Parallel Random Numbers: As Easy as 1, 2, 3",
+      https://doi.org/10.1145/2063384.2063405
+    - JAX's PRNG design: https://jax.readthedocs.io/en/latest/jep/263-prng.html
+
     Examples
     --------
     >>> from mlprims import random
@@ -72,6 +79,13 @@ def split(key: Array, /, num: Shape = 2) -> Array:
     array of shape (num, 2) or ``(*num, 2)``, uint32
         The new keys, on the backend and device of `key`.
 
+    References
+    ----------
+    - https://jax.readthedocs.io/en/latest/_autosummary/jax.random.split.html
+    - Salmon et al. 2011, "Parallel Random Numbers: As Easy as 1, 2, 3",
+      https://doi.org/10.1145/2063384.2063405
+    - JAX's PRNG design: https://jax.readthedocs.io/en/latest/jep/263-prng.html
+
     Examples
     --------
     >>> from mlprims import random
@@ -99,6 +113,13 @@ def fold_in(key: Array, /, data: int | Array) -> Array:
     -------
     array of shape (2,), uint32
         The new key.
+
+    References
+    ----------
+    - https://jax.readthedocs.io/en/latest/_autosummary/jax.random.fold_in.html
+    - Salmon et al. 2011, "Parallel Random Numbers: As Easy as 1, 2, 3",
+      https://doi.org/10.1145/2063384.2063405
+    - JAX's PRNG design: https://jax.readthedocs.io/en/latest/jep/263-prng.html
 
     Examples
     --------
@@ -140,6 +161,12 @@ def bits(key: Array, /, shape: Shape = ()) -> Array:
     Returns
     -------
     array of `shape`, uint32
+
+    References
+    ----------
+    - https://jax.readthedocs.io/en/latest/_autosummary/jax.random.bits.html
+    - Salmon et al. 2011, "Parallel Random Numbers: As Easy as 1, 2, 3",
+      https://doi.org/10.1145/2063384.2063405
 
     Examples
     --------

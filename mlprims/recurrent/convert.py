@@ -60,6 +60,10 @@ def from_torch_lstm(
     TypeError
         `state_dict` not a mapping, or a value that is not an array.
 
+    References
+    ----------
+    - https://pytorch.org/docs/stable/generated/torch.nn.LSTM.html
+
     Examples
     --------
     >>> import numpy as np, mlprims
@@ -97,6 +101,10 @@ def from_torch_gru(
     TypeError
         `state_dict` not a mapping, or a value that is not an array.
 
+    References
+    ----------
+    - https://pytorch.org/docs/stable/generated/torch.nn.GRU.html
+
     Examples
     --------
     >>> import numpy as np, mlprims
@@ -131,6 +139,10 @@ def from_torch_rnn(
         A key that is not one of an ``nn.RNN``, missing weights, weight_hh not (H, H).
     TypeError
         `state_dict` not a mapping, or a value that is not an array.
+
+    References
+    ----------
+    - https://pytorch.org/docs/stable/generated/torch.nn.RNN.html
 
     Examples
     --------

@@ -69,6 +69,10 @@ def init_lstm(
     TypeError
         Sizes that are not ints, flags that are not bools, a non-floating `dtype`.
 
+    References
+    ----------
+    - https://pytorch.org/docs/stable/generated/torch.nn.LSTM.html
+
     Examples
     --------
     >>> import mlprims
@@ -131,6 +135,10 @@ def init_gru(
     TypeError
         Sizes that are not ints, flags that are not bools, a non-floating `dtype`.
 
+    References
+    ----------
+    - https://pytorch.org/docs/stable/generated/torch.nn.GRU.html
+
     Examples
     --------
     >>> import mlprims
@@ -186,6 +194,10 @@ def init_rnn(
         A size below 1.
     TypeError
         Sizes that are not ints, flags that are not bools, a non-floating `dtype`.
+
+    References
+    ----------
+    - https://pytorch.org/docs/stable/generated/torch.nn.RNN.html
 
     Examples
     --------

@@ -38,6 +38,10 @@ def from_torch_transformer_encoder_layer(
         ``norm2``. Call the layer with ``num_heads=module.self_attn.num_heads``,
         ``norm_first=module.norm_first``, ``eps=module.norm1.eps`` and its activation.
 
+    References
+    ----------
+    - https://pytorch.org/docs/stable/generated/torch.nn.TransformerEncoderLayer.html
+
     Examples
     --------
     >>> import numpy as np, mlprims
@@ -69,6 +73,10 @@ def from_torch_transformer_decoder_layer(
     dict
         As :func:`~mlprims.from_torch_transformer_encoder_layer`, plus ``cross_attn`` (torch's
         ``multihead_attn``) and ``norm3``.
+
+    References
+    ----------
+    - https://pytorch.org/docs/stable/generated/torch.nn.TransformerDecoderLayer.html
 
     Examples
     --------

@@ -67,6 +67,10 @@ def init_transformer_decoder_layer(
     -----
     As :func:`~mlprims.init_transformer_encoder_layer`, with a second attention.
 
+    References
+    ----------
+    - https://pytorch.org/docs/stable/generated/torch.nn.TransformerDecoderLayer.html
+
     Examples
     --------
     >>> import mlprims

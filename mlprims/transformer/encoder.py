@@ -75,6 +75,10 @@ def init_transformer_encoder_layer(
     ``in_proj``, zero biases), the linear layers with ``nn.Linear``'s law
     U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and biases, LayerNorms ones and zeros.
 
+    References
+    ----------
+    - https://pytorch.org/docs/stable/generated/torch.nn.TransformerEncoderLayer.html
+
     Examples
     --------
     >>> import mlprims
