@@ -10,6 +10,7 @@ from . import (
     attention,
     dtypes,
     gradients,
+    image,
     layouts,
     normalization,
     numerics,
@@ -37,6 +38,7 @@ ITEMS: list[Item] = [
     *attention.ITEMS,
     *normalization.ITEMS,
     *positional.ITEMS,
+    *image.ITEMS,
     *layouts.ITEMS,
 ]
 

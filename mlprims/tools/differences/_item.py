@@ -47,6 +47,7 @@ TOPICS = (
     "attention",
     "normalization",
     "positional",
+    "image",
     "layouts",
 )
 NOT_INSTALLED = "not installed"
