@@ -73,7 +73,7 @@ def relu(x: Array, /) -> Array:
 
 
 def leaky_relu(x: Array, /, *, negative_slope: float = 0.01) -> Array:
-    """``x`` where ``x > 0``, else ``negative_slope * x``; matches ``F.leaky_relu``.
+    r"""``x`` where ``x > 0``, else ``negative_slope * x``; matches ``F.leaky_relu``.
 
     Parameters
     ----------
@@ -84,6 +84,14 @@ def leaky_relu(x: Array, /, *, negative_slope: float = 0.01) -> Array:
     Returns
     -------
     array (...), dtype of `x`.
+
+    Notes
+    -----
+    With :math:`a` the `negative_slope`:
+
+    .. math::
+
+        y = \begin{cases} x & x > 0 \\ a\,x & \text{otherwise} \end{cases}
 
     References
     ----------
@@ -155,7 +163,7 @@ def gelu(x: Array, /, *, approximate: str = "none") -> Array:
 
 
 def sigmoid(x: Array, /) -> Array:
-    """The logistic function ``1 / (1 + exp(-x))``; matches ``torch.sigmoid``.
+    r"""The logistic function ``1 / (1 + exp(-x))``; matches ``torch.sigmoid``.
 
     Parameters
     ----------
@@ -167,6 +175,12 @@ def sigmoid(x: Array, /) -> Array:
 
     Notes
     -----
+    .. math::
+
+        \sigma(x) = \frac{1}{1 + e^{-x}}
+            = \begin{cases} \frac{1}{1 + e^{-|x|}} & x \ge 0 \\[2pt]
+            \frac{e^{-|x|}}{1 + e^{-|x|}} & x < 0 \end{cases}
+
     Computed from ``e = exp(-|x|)`` (never overflows): ``1 / (1 + e)`` for ``x >= 0`` and
     ``e / (1 + e)`` for ``x < 0``, so ``sigmoid(+-1000)`` is 1 and 0 with no warning.
 
@@ -190,7 +204,7 @@ def _sigmoid(x: Array, *, xp: Namespace) -> Array:
 
 
 def silu(x: Array, /) -> Array:
-    """Sigmoid linear unit (swish) ``x * sigmoid(x)``; matches ``torch.nn.functional.silu``.
+    r"""Sigmoid linear unit (swish) ``x * sigmoid(x)``; matches ``torch.nn.functional.silu``.
 
     Parameters
     ----------
@@ -199,6 +213,12 @@ def silu(x: Array, /) -> Array:
     Returns
     -------
     array (...), dtype of `x`. ``silu(-inf)`` is 0 (torch: NaN).
+
+    Notes
+    -----
+    .. math::
+
+        \operatorname{silu}(x) = x\,\sigma(x) = \frac{x}{1 + e^{-x}}
 
     References
     ----------
@@ -216,7 +236,7 @@ def silu(x: Array, /) -> Array:
 
 
 def elu(x: Array, /, *, alpha: float = 1.0) -> Array:
-    """Exponential linear unit: ``x`` where ``x > 0``, else ``alpha (exp(x) - 1)``.
+    r"""Exponential linear unit: ``x`` where ``x > 0``, else ``alpha (exp(x) - 1)``.
 
     Matches ``torch.nn.functional.elu`` (Clevert et al., 2016).
 
@@ -229,6 +249,14 @@ def elu(x: Array, /, *, alpha: float = 1.0) -> Array:
     Returns
     -------
     array (...), dtype of `x`.
+
+    Notes
+    -----
+    .. math::
+
+        y = \begin{cases} x & x > 0 \\ \alpha\,(e^{x} - 1) & \text{otherwise} \end{cases}
+
+    with :math:`e^x - 1` computed by ``expm1`` (accurate near 0).
 
     References
     ----------
@@ -275,7 +303,7 @@ def tanh(x: Array, /) -> Array:
 
 
 def softplus(x: Array, /, *, beta: float = 1.0, threshold: float = 20.0) -> Array:
-    """``log(1 + exp(beta x)) / beta``, linear above the threshold; matches ``F.softplus``.
+    r"""``log(1 + exp(beta x)) / beta``, linear above the threshold; matches ``F.softplus``.
 
     Parameters
     ----------
@@ -292,6 +320,13 @@ def softplus(x: Array, /, *, beta: float = 1.0, threshold: float = 20.0) -> Arra
 
     Notes
     -----
+    With :math:`t` the `threshold`:
+
+    .. math::
+
+        y = \begin{cases} \frac{1}{\beta} \log\left(1 + e^{\beta x}\right) & \beta x \le t \\
+            x & \beta x > t \end{cases}
+
     Torch's semantics; ``jax.nn.softplus`` is ``logaddexp(x, 0)`` with no threshold, which
     differs from this by at most ``exp(-threshold) / beta`` (2e-9 for the defaults).
 

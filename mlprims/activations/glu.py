@@ -12,7 +12,7 @@ __all__: list[str] = ["swiglu"]
 
 
 def swiglu(x: Array, w_gate: Array, w_up: Array, w_down: Array | None = None, /) -> Array:
-    """The SwiGLU feed-forward block ``(silu(x @ w_gate) * (x @ w_up)) @ w_down``.
+    r"""The SwiGLU feed-forward block ``(silu(x @ w_gate) * (x @ w_up)) @ w_down``.
 
     Shazeer, "GLU Variants Improve Transformer" (2020), as in LLaMA's MLP.
 
@@ -28,6 +28,15 @@ def swiglu(x: Array, w_gate: Array, w_up: Array, w_down: Array | None = None, /)
     Returns
     -------
     array (..., O), or (..., H) without `w_down`; dtype of `x`.
+
+    Notes
+    -----
+    .. math::
+
+        y = \bigl(\operatorname{silu}(x W_\text{gate}) \odot x W_\text{up}\bigr) W_\text{down},
+        \qquad \operatorname{silu}(z) = z\,\sigma(z)
+
+    without the final :math:`W_\text{down}` when `w_down` is None.
 
     References
     ----------

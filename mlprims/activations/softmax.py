@@ -185,7 +185,7 @@ def log_softmax(x: Array, /, *, axis: int = -1) -> Array:
 def logsumexp(
     x: Array, /, *, axis: int | Sequence[int] | None = -1, keepdims: bool = False
 ) -> Array:
-    """``log(sum(exp(x)))`` over `axis`, without overflow; matches ``torch.logsumexp``.
+    r"""``log(sum(exp(x)))`` over `axis`, without overflow; matches ``torch.logsumexp``.
 
     Parameters
     ----------
@@ -201,6 +201,11 @@ def logsumexp(
 
     Notes
     -----
+    .. math::
+
+        \operatorname{logsumexp}(x) = m + \log \sum_i e^{x_i - m},
+        \qquad m = \max_i x_i \ (0 \text{ where infinite}),
+
     ``m + log(sum(exp(x - m)))`` with ``m`` the maximum, replaced by 0 where it is infinite
     (torch's rule), so an all ``-inf`` slice gives ``-inf``, a slice holding NaN gives NaN and
     one holding ``+inf`` (and no NaN) gives ``+inf``. Matches ``jax.scipy.special.logsumexp``

@@ -237,7 +237,7 @@ def lora_linear(
 def merge_lora(
     weight: Array, lora: Mapping[str, Array], /, *, alpha: float, use_rslora: bool = False
 ) -> Array:
-    """The weight with the adapter folded in: ``weight + A @ B * s``.
+    r"""The weight with the adapter folded in: ``weight + A @ B * s``.
 
     Matches peft's ``merge`` (``merge_and_unload``): ``x @ merge_lora(w, lora, alpha=alpha)
     + b`` equals :func:`lora_linear` without dropout, at the cost of one plain matmul.
@@ -260,6 +260,12 @@ def merge_lora(
 
     Notes
     -----
+    .. math::
+
+        W' = W + s\,A B, \qquad s = \frac{\alpha}{r} \ \Bigl(\text{rsLoRA: }
+            \frac{\alpha}{\sqrt{r}}\Bigr), \quad A \in \mathbb{R}^{D_\text{in} \times r},
+            \ B \in \mathbb{R}^{r \times D_\text{out}},
+
     ``W' = W + (A @ B) * s``; the product is formed in the dtype of A and B, the sum in the
     promoted dtype, then cast to the dtype of W (peft's ``get_delta_weight``, transposed).
     :func:`unmerge_lora` subtracts the same update.
@@ -285,7 +291,7 @@ def merge_lora(
 def unmerge_lora(
     weight: Array, lora: Mapping[str, Array], /, *, alpha: float, use_rslora: bool = False
 ) -> Array:
-    """The weight with the adapter taken out again: ``weight - A @ B * s``.
+    r"""The weight with the adapter taken out again: ``weight - A @ B * s``.
 
     Matches peft's ``unmerge``; ``unmerge_lora(merge_lora(w, ...), ...)`` is `w` up to
     rounding.
@@ -305,6 +311,14 @@ def unmerge_lora(
     -------
     array, shape (D_in, D_out)
         A new array in the dtype of `weight`.
+
+    Notes
+    -----
+    .. math::
+
+        W = W' - s\,A B, \qquad s = \frac{\alpha}{r} \ \Bigl(\text{rsLoRA: }
+            \frac{\alpha}{\sqrt{r}}\Bigr), \quad A \in \mathbb{R}^{D_\text{in} \times r},
+            \ B \in \mathbb{R}^{r \times D_\text{out}}
 
     References
     ----------

@@ -173,7 +173,7 @@ def multi_head_attention(
     key: Array | None = None,
     block_size: int | tuple[int, int] | str | None = "auto",
 ) -> MultiHeadAttentionOutput:
-    """Multi-head attention: project, split heads, attend, merge heads, project.
+    r"""Multi-head attention: project, split heads, attend, merge heads, project.
 
     ``out = concat_heads(sdpa(x_q @ wq + bq, x_kv @ wk + bk, x_kv @ wv + bv)) @ wo + bo``
 
@@ -225,6 +225,23 @@ def multi_head_attention(
 
     Notes
     -----
+    With :math:`W^Q_n` the columns ``n*H:(n+1)*H`` of ``wq`` (likewise :math:`W^K_g, W^V_g` of
+    ``wk, wv``, biases alike) and :math:`g(n) = \lfloor n / (N/K) \rfloor` the key/value head
+    of query head :math:`n = 0, \dots, N - 1`:
+
+    .. math::
+
+        \text{out} = \operatorname{Concat}(\text{head}_0, \dots, \text{head}_{N-1})\, W^O + b^O
+
+    .. math::
+
+        \text{head}_n = \operatorname{softmax}\Bigl(\frac{Q_n K_{g(n)}^\top}{\sqrt{H}}
+            + B_n\Bigr) V_{g(n)}, \qquad Q_n = X_q W^Q_n + b^Q_n
+
+    with :math:`K_g = X_{kv} W^K_g + b^K_g`, :math:`V_g = X_{kv} W^V_g + b^V_g` (with a `cache`,
+    appended to the cached ones), :math:`B` the `bias`, masked scores :math:`-\infty` as in
+    :func:`~mlprims.scaled_dot_product_attention`, and no dropout.
+
     Equals ``torch.nn.MultiheadAttention(E, N, batch_first=True)`` with the parameters of
     :func:`~mlprims.from_torch_multihead`; torch's boolean ``attn_mask`` and
     ``key_padding_mask`` mean *masked out* where ours means *attend*: pass
@@ -317,7 +334,7 @@ def self_attention(
     key: Array | None = None,
     block_size: int | tuple[int, int] | str | None = "auto",
 ) -> MultiHeadAttentionOutput:
-    """Self-attention: :func:`multi_head_attention` with keys and values from `x` itself.
+    r"""Self-attention: :func:`multi_head_attention` with keys and values from `x` itself.
 
     Parameters
     ----------
@@ -354,6 +371,16 @@ def self_attention(
     -------
     MultiHeadAttentionOutput
         ``(output, weights, cache)`` as in :func:`multi_head_attention`.
+
+    Notes
+    -----
+    In the notation of :func:`multi_head_attention`, with :math:`X_q = X_{kv} = x` (with a
+    `cache`, the keys and values of earlier calls come before those of `x`):
+
+    .. math::
+
+        \text{head}_n = \operatorname{softmax}\Bigl(\frac{(x W^Q_n + b^Q_n)
+            (x W^K_{g(n)} + b^K_{g(n)})^\top}{\sqrt{H}} + B_n\Bigr) (x W^V_{g(n)} + b^V_{g(n)})
 
     References
     ----------

@@ -45,7 +45,7 @@ def _fill(logits: Array, remove: Array, fill: float, *, xp: Namespace) -> Array:
 
 
 def apply_temperature(logits: Array, temperature: float, /) -> Array:
-    """``logits / temperature``: below 1 sharpens the distribution, above 1 flattens it.
+    r"""``logits / temperature``: below 1 sharpens the distribution, above 1 flattens it.
 
     Parameters
     ----------
@@ -59,6 +59,10 @@ def apply_temperature(logits: Array, temperature: float, /) -> Array:
 
     Notes
     -----
+    .. math::
+
+        y_v = x_v / T, \qquad T > 0
+
     Hugging Face's ``TemperatureLogitsWarper`` (which also refuses ``temperature <= 0``; greedy
     decoding is ``strategy="greedy"``, not temperature 0).
 
@@ -78,7 +82,7 @@ def apply_temperature(logits: Array, temperature: float, /) -> Array:
 
 
 def top_k_filter(logits: Array, k: int, /, *, fill: float = -math.inf) -> Array:
-    """Keep the `k` largest scores of each row, and every score tied with the k-th; fill the rest.
+    r"""Keep the `k` largest scores of each row, and every score tied with the k-th; fill the rest.
 
     Parameters
     ----------
@@ -96,7 +100,12 @@ def top_k_filter(logits: Array, k: int, /, *, fill: float = -math.inf) -> Array:
     -----
     ``remove = logits < kth_largest(logits)``: Hugging Face's ``TopKLogitsWarper``, so a tie
     at the k-th place keeps more than k tokens. The k-th value comes from the backend's
-    ``top_k`` (``torch.topk``, ``jax.lax.top_k``, ``np.partition``).
+    ``top_k`` (``torch.topk``, ``jax.lax.top_k``, ``np.partition``). With :math:`x_{[k]}`
+    the k-th largest score of the row (:math:`k` capped at :math:`V`):
+
+    .. math::
+
+        y_v = \begin{cases} x_v, & x_v \ge x_{[k]} \\ \text{fill}, & x_v < x_{[k]} \end{cases}
 
     References
     ----------
@@ -132,7 +141,7 @@ def _unsort(sorted_values: Array, order: Array, *, xp: Namespace) -> Array:
 def top_p_filter(
     logits: Array, p: float, /, *, min_tokens_to_keep: int = 1, fill: float = -math.inf
 ) -> Array:
-    """Nucleus filtering: keep the most likely tokens whose probabilities reach `p` together.
+    r"""Nucleus filtering: keep the most likely tokens whose probabilities reach `p` together.
 
     Parameters
     ----------
@@ -154,7 +163,16 @@ def top_p_filter(
     degeneration", ICLR 2020): sort the scores ascending, ``c = cumsum(softmax(sorted))``,
     remove the tokens with ``c <= 1 - p`` except the last `min_tokens_to_keep`. Ties are
     ordered as a stable ascending sort orders them (the lower index comes first, so it is the
-    first of a tie to go), which is what ``torch.sort`` gives on CPU.
+    first of a tie to go), which is what ``torch.sort`` gives on CPU. With :math:`n` =
+    `min_tokens_to_keep` and the probabilities :math:`\pi = \operatorname{softmax}(x)` in that
+    order, :math:`\pi_{(1)} \le \dots \le \pi_{(V)}`, the token of rank :math:`k` is removed if
+
+    .. math::
+
+        \sum_{l=1}^{k} \pi_{(l)} \le 1 - p \quad \text{and} \quad k \le V - n,
+
+    so, up to rounding, the kept tokens are the smallest set of most likely tokens whose
+    probabilities sum to at least `p` (never fewer than `n`).
 
     References
     ----------
@@ -184,7 +202,7 @@ def top_p_filter(
 def min_p_filter(
     logits: Array, p: float, /, *, min_tokens_to_keep: int = 1, fill: float = -math.inf
 ) -> Array:
-    """Keep the tokens whose probability is at least `p` times the largest probability.
+    r"""Keep the tokens whose probability is at least `p` times the largest probability.
 
     Parameters
     ----------
@@ -207,6 +225,13 @@ def min_p_filter(
     `min_tokens_to_keep` tokens of a descending stable sort: among tokens tied at the
     `min_tokens_to_keep`-th place the lower index is kept. transformers 4 sorted stably too;
     transformers 5 picks them with ``torch.topk``, whose order among ties is unspecified.
+    With :math:`\pi = \operatorname{softmax}(x)` over the row, token :math:`v` is removed if
+
+    .. math::
+
+        \pi_v < p \max_u \pi_u
+
+    and it is not among the first `min_tokens_to_keep` of that sort.
 
     References
     ----------
@@ -233,7 +258,7 @@ def min_p_filter(
 
 
 def repetition_penalty(logits: Array, tokens: Array, penalty: float, /) -> Array:
-    """Make the tokens already seen less likely: CTRL's repetition penalty.
+    r"""Make the tokens already seen less likely: CTRL's repetition penalty.
 
     Parameters
     ----------
@@ -252,8 +277,16 @@ def repetition_penalty(logits: Array, tokens: Array, penalty: float, /) -> Array
     -----
     For every token seen in a row: ``s / penalty`` if its score ``s >= 0``, else
     ``s * penalty`` (Keskar et al., "CTRL", 2019, section 4.1; Hugging Face's
-    ``RepetitionPenaltyLogitsProcessor``). Which tokens were seen is counted with the backend's
-    ``segment_sum`` (O(B L + B V) memory, no (B, L, V) one-hot).
+    ``RepetitionPenaltyLogitsProcessor``):
+
+    .. math::
+
+        y_v = \begin{cases} x_v / \theta, & v \text{ seen and } x_v \ge 0 \\
+            x_v\, \theta, & v \text{ seen and } x_v < 0 \\
+            x_v, & v \text{ not seen} \end{cases} \qquad \theta = \text{penalty}
+
+    Which tokens were seen is counted with the backend's ``segment_sum`` (O(B L + B V) memory,
+    no (B, L, V) one-hot).
 
     References
     ----------

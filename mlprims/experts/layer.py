@@ -113,7 +113,7 @@ def init_moe(
 
 
 def moe(params: Mapping[str, Array], x: Array, /, *, top_k: int) -> tuple[Array, Array]:
-    """A sparse mixture-of-experts feed-forward layer: each token through its top-k experts.
+    r"""A sparse mixture-of-experts feed-forward layer: each token through its top-k experts.
 
     Matches Hugging Face's ``MixtralSparseMoeBlock`` (transformers 5) in evaluation mode.
 
@@ -153,6 +153,18 @@ def moe(params: Mapping[str, Array], x: Array, /, *, top_k: int) -> tuple[Array,
         S_t  = the k experts of largest p_t               # ties: the lower index
         g_te = p_te / sum(p_tj for j in S_t) if e in S_t else 0
         y_t  = sum_e g_te * (silu(x_t @ w_gate[e]) * (x_t @ w_up[e])) @ w_down[e]
+
+    that is, with :math:`S_t` the :math:`k` experts of largest :math:`p_{te}`:
+
+    .. math::
+
+        g_{te} = \frac{p_{te}}{\sum_{j \in S_t} p_{tj}} \ (e \in S_t), \qquad
+        p_t = \operatorname{softmax}(x_t W^{\text{router}})
+
+    .. math::
+
+        y_t = \sum_{e \in S_t} g_{te} \bigl(\operatorname{silu}(x_t W^{\text{gate}}_e) \odot
+            x_t W^{\text{up}}_e\bigr) W^{\text{down}}_e
 
     The chosen probabilities are renormalised to sum to 1 (Mixtral; ``norm_topk_prob``), and
     the top k are taken over the probabilities, as transformers does (over the logits it is

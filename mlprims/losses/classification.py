@@ -250,7 +250,7 @@ def binary_cross_entropy_with_logits(
     pos_weight: Array | None = None,
     reduction: str = "mean",
 ) -> Array:
-    """Binary cross-entropy of ``sigmoid(logits)`` against `target`, computed stably.
+    r"""Binary cross-entropy of ``sigmoid(logits)`` against `target`, computed stably.
 
     Matches ``torch.nn.functional.binary_cross_entropy_with_logits``.
 
@@ -272,6 +272,14 @@ def binary_cross_entropy_with_logits(
 
     Notes
     -----
+    With :math:`x` the `logits`, :math:`y` the `target`, :math:`w` the `weight` and :math:`p`
+    the `pos_weight` (each 1 when None):
+
+    .. math::
+
+        \ell = w \left[ (1 - y)\,x - \bigl(1 + (p - 1)\,y\bigr) \log\sigma(x) \right],
+        \qquad \log\sigma(x) = \min(x, 0) - \log\left(1 + e^{-|x|}\right),
+
     ``l = w [ (1 - y) x - (1 + (p - 1) y) log_sigmoid(x) ]`` with
     ``log_sigmoid(x) = min(x, 0) - log1p(exp(-|x|))``, which equals
     ``-w [p y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))]`` without ever forming

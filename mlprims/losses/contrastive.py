@@ -30,7 +30,7 @@ NORM_EPS = 1e-12
 
 
 def clip_loss(logits_per_text: Array, /) -> Array:
-    """CLIP's loss: the rows' and the columns' cross-entropies against the diagonal, averaged.
+    r"""CLIP's loss: the rows' and the columns' cross-entropies against the diagonal, averaged.
 
     Matches transformers' CLIP loss (the loss of ``CLIPModel(..., return_loss=True)``).
 
@@ -47,6 +47,11 @@ def clip_loss(logits_per_text: Array, /) -> Array:
 
     Notes
     -----
+    .. math::
+
+        \mathcal{L} = -\frac{1}{2N} \sum_{i=1}^{N} \left( \log \frac{e^{L_{ii}}}{\sum_j e^{L_{ij}}}
+            + \log \frac{e^{L_{ii}}}{\sum_j e^{L_{ji}}} \right),
+
     ``loss = (CE(L, arange(N)) + CE(L.T, arange(N))) / 2`` with ``CE`` the mean cross-entropy
     (:func:`mlprims.cross_entropy`): each text must pick its image among the ``N`` images, and
     each image its text (Radford et al. 2021). The same as
@@ -79,7 +84,7 @@ def clip_loss(logits_per_text: Array, /) -> Array:
 def info_nce_loss(
     a: Array, b: Array, /, *, temperature: float = 0.07, symmetric: bool = True
 ) -> Array:
-    """InfoNCE on the cosine similarities of two batches of embeddings, one way or both.
+    r"""InfoNCE on the cosine similarities of two batches of embeddings, one way or both.
 
     Both ways (`symmetric`) it is CLIP's loss; one way, the classic InfoNCE.
 
@@ -101,6 +106,20 @@ def info_nce_loss(
 
     Notes
     -----
+    With :math:`\tau` the `temperature`:
+
+    .. math::
+
+        L_{ij} = \frac{\hat a_i \cdot \hat b_j}{\tau}, \qquad
+        \hat a_i = \frac{a_i}{\max(\lVert a_i \rVert_2, 10^{-12})}, \quad
+        \hat b_j = \frac{b_j}{\max(\lVert b_j \rVert_2, 10^{-12})},
+
+    .. math::
+
+        \mathcal{L}_{a \to b} = -\frac{1}{N} \sum_i \log \frac{e^{L_{ii}}}{\sum_j e^{L_{ij}}}, \quad
+        \mathcal{L}_{b \to a} = -\frac{1}{N} \sum_i \log \frac{e^{L_{ii}}}{\sum_j e^{L_{ji}}}, \quad
+        \mathcal{L}_\text{sym} = \tfrac{1}{2} (\mathcal{L}_{a \to b} + \mathcal{L}_{b \to a}).
+
     Rows are L2-normalised as ``F.normalize`` does, ``x / max(||x||, 1e-12)``; then
     ``L = a_n @ b_n.T / temperature`` (N, N) and
     ``loss = CE(L, arange(N))`` or, symmetric, ``(CE(L, arange(N)) + CE(L.T, arange(N))) / 2``

@@ -61,7 +61,7 @@ def t5_relative_position_bucket(
     num_buckets: int = 32,
     max_distance: int = 128,
 ) -> Array:
-    """T5's bucket of each relative position ``key - query``, in ``[0, num_buckets)``.
+    r"""T5's bucket of each relative position ``key - query``, in ``[0, num_buckets)``.
 
     Parameters
     ----------
@@ -86,7 +86,15 @@ def t5_relative_position_bucket(
     ``max(-rp, 0)`` when not bidirectional), ``m = n // 2`` exact buckets hold ``d < m``;
     larger ``d`` get ``m + int(log(d / m) / log(max_distance / m) · (n - m))``, capped at
     ``n - 1``. The logarithm is taken in float32 like T5 (bucket borders such as d = 64 land
-    where T5's land) and only of ``max(d, m) >= 1``, so there is no ``log(0)``.
+    where T5's land) and only of ``max(d, m) >= 1``, so there is no ``log(0)``. With
+    :math:`r` = `relative_position` and :math:`D` = `max_distance` (the first term only when
+    bidirectional):
+
+    .. math::
+
+        \operatorname{bucket}(r) = n\,\mathbb{1}[r > 0] + \begin{cases} d, & d < m \\
+            \min\bigl(m + \bigl\lfloor \frac{\log(d / m)}{\log(D / m)}\,(n - m) \bigr\rfloor,
+            \ n - 1\bigr), & d \ge m \end{cases}
 
     References
     ----------
@@ -131,7 +139,7 @@ def t5_position_bias(
     max_distance: int = 128,
     causal_align: str = "top_left",
 ) -> Array:
-    """T5's learned relative attention bias, shape ``(N, T, S)``: ``table[bucket(j - i), h]``.
+    r"""T5's learned relative attention bias, shape ``(N, T, S)``: ``table[bucket(j - i), h]``.
 
     Parameters
     ----------
@@ -155,6 +163,17 @@ def t5_position_bias(
         Pass it as ``bias=`` to :func:`mlprims.scaled_dot_product_attention` (it broadcasts
         over the batch). T5 does not scale its scores by ``1/sqrt(H)``: use ``scale=1.0`` to
         reproduce T5 itself.
+
+    Notes
+    -----
+    With :math:`p_i` the position of query :math:`i` among the keys (:math:`i` with
+    ``causal_align="top_left"``, :math:`i + S - T` with ``"bottom_right"``):
+
+    .. math::
+
+        B_{hij} = \text{table}_{\operatorname{bucket}(j - p_i),\,h}
+
+    with the bucket of :func:`t5_relative_position_bucket`.
 
     References
     ----------
@@ -205,7 +224,7 @@ def _slopes(n: int) -> list[float]:
 def alibi_slopes(
     num_heads: int, *, dtype: Any = "float32", backend: Any = None, device: Any = None
 ) -> Array:
-    """ALiBi's per-head slopes ``m_h``, shape ``(N,)`` (Press, Smith, Lewis 2022).
+    r"""ALiBi's per-head slopes ``m_h``, shape ``(N,)`` (Press, Smith, Lewis 2022).
 
     For ``N`` a power of two the slopes are the geometric sequence ``2^(-8h/N)``,
     ``h = 1..N`` (8 heads: 1/2, 1/4, ..., 1/256). Otherwise, with ``P`` the largest power of two
@@ -229,6 +248,16 @@ def alibi_slopes(
     -------
     array, shape ``(N,)``
         Positive and decreasing: head 0 has the steepest penalty.
+
+    Notes
+    -----
+    With :math:`P = 2^{\lfloor \log_2 N \rfloor}` (:math:`P = N` for a power of two), the
+    slope of head :math:`h = 1, \dots, N` (element ``h - 1``):
+
+    .. math::
+
+        m_h = \begin{cases} 2^{-8h/P}, & h \le P \\
+            2^{-4(2(h - P) - 1)/P}, & P < h \le N \end{cases}
 
     References
     ----------
@@ -256,7 +285,7 @@ def alibi_bias(
     backend: Any = None,
     device: Any = None,
 ) -> Array:
-    """ALiBi's attention bias ``-m_h · |j - i|``, shape ``(N, T, S)``.
+    r"""ALiBi's attention bias ``-m_h · |j - i|``, shape ``(N, T, S)``.
 
     Parameters
     ----------
@@ -282,6 +311,10 @@ def alibi_bias(
 
     Notes
     -----
+    .. math::
+
+        B_{hij} = -m_h\, \lvert j - p_i \rvert
+
     The distance is ``|j - p_i|`` between key ``j`` and the query's position ``p_i`` (``i``
     with ``causal_align="top_left"``, ``i + S - T`` with ``"bottom_right"``, the alignment of
     a KV cache where the last query is the last key). On the keys a causal mask keeps

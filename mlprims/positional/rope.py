@@ -135,7 +135,7 @@ def rope_frequencies(
     backend: Any = None,
     device: Any = None,
 ) -> Array:
-    """The rotation frequencies ``ω_i = base^(-2i/R)``, shape ``(R/2,)`` (HF's ``inv_freq``).
+    r"""The rotation frequencies ``ω_i = base^(-2i/R)``, shape ``(R/2,)`` (HF's ``inv_freq``).
 
     Parameters
     ----------
@@ -169,6 +169,12 @@ def rope_frequencies(
 
     Notes
     -----
+    Without `scaling` (``"linear"`` then divides each by ``f``):
+
+    .. math::
+
+        \omega_i = \text{base}^{-2i/R}, \qquad i = 0, 1, \dots, R/2 - 1
+
     Computed in Python float64 and rounded once (HF computes ``1 / base ** (2i / R)`` in
     float32, which may differ from this in the last bit).
 

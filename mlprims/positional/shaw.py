@@ -167,7 +167,7 @@ def relative_attention(
     causal_align: str = "top_left",
     scale: float | None = None,
 ) -> Array:
-    """Self-attention with relative position representations (Shaw, Uszkoreit, Vaswani 2018).
+    r"""Self-attention with relative position representations (Shaw, Uszkoreit, Vaswani 2018).
 
     Parameters
     ----------
@@ -204,6 +204,19 @@ def relative_attention(
         e_ij = scale · q_i · (k_j + a^K[r(i, j)])
         w_ij = softmax_j(e_ij)                      (over the allowed keys)
         out_i = Σ_j w_ij (v_j + a^V[r(i, j)])
+
+    that is, with :math:`A_i` the keys query :math:`i` may attend, :math:`s` the `scale`, and
+    :math:`i` read as :math:`i + S - T` with ``causal_align="bottom_right"``:
+
+    .. math::
+
+        e_{ij} = s\, q_i \cdot \bigl(k_j + a^K_{r(i, j)}\bigr), \qquad
+        r(i, j) = \operatorname{clip}(j - i, -K, K) + K
+
+    .. math::
+
+        \text{out}_i = \sum_{j \in A_i} w_{ij} \bigl(v_j + a^V_{r(i, j)}\bigr), \qquad
+        w_{ij} = \frac{\exp e_{ij}}{\sum_{l \in A_i} \exp e_{il}}
 
     This is :func:`~mlprims.scaled_dot_product_attention` with the key term
     ``scale · q_i · a^K[r(i, j)]`` as its `bias`, plus the value term ``Σ_j w_ij a^V[r(i, j)]``

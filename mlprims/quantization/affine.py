@@ -55,7 +55,7 @@ class QuantParams(NamedTuple):
 def choose_qparams(
     x: Array, /, *, dtype: str = "int8", symmetric: bool = False, axis: int | None = None
 ) -> QuantParams:
-    """The scale and zero point that map the range of `x` onto an integer type, as torch.ao.
+    r"""The scale and zero point that map the range of `x` onto an integer type, as torch.ao.
 
     Matches ``MinMaxObserver`` (per tensor) and ``PerChannelMinMaxObserver`` (per channel,
     ``ch_axis=axis``) ``calculate_qparams()`` after observing `x`, with
@@ -95,6 +95,21 @@ def choose_qparams(
       ``zero_point = clip(quant_min - round(min_neg / scale), quant_min, quant_max)``;
     - symmetric: ``scale = max(max(-min_neg, max_pos) / ((quant_max - quant_min) / 2), eps)``
       and the fixed zero point (torch.ao's ``_calculate_qparams``).
+
+    With :math:`m_-` = ``min_neg``, :math:`M_+` = ``max_pos``, affine:
+
+    .. math::
+
+        s = \max\left(\frac{M_+ - m_-}{q_\mathrm{max} - q_\mathrm{min}}, \epsilon\right), \qquad
+        z = \operatorname{clip}\left(q_\mathrm{min} - \left\lfloor m_- / s \right\rceil,\,
+            q_\mathrm{min},\, q_\mathrm{max}\right),
+
+    symmetric:
+
+    .. math::
+
+        s = \max\left(\frac{\max(-m_-, M_+)}{(q_\mathrm{max} - q_\mathrm{min}) / 2},
+            \epsilon\right), \qquad z \text{ fixed}.
 
     ``round`` is half to even. The arithmetic is in the dtype of `x` (float32 for
     float16/bfloat16 input), so float32 input gives torch's values exactly; torch's observers
@@ -235,7 +250,7 @@ def quantize(
 
 
 def dequantize(q: Array, scale: Any, zero_point: Any, /, *, axis: int | None = None) -> Array:
-    """Integers back to real values: ``(q - zero_point) * scale``.
+    r"""Integers back to real values: ``(q - zero_point) * scale``.
 
     Matches ``.dequantize()`` of torch's quantized tensors (``quantize_per_tensor`` with
     `axis` None, ``quantize_per_channel`` otherwise).
@@ -266,6 +281,11 @@ def dequantize(q: Array, scale: Any, zero_point: Any, /, *, axis: int | None = N
 
     Notes
     -----
+    .. math::
+
+        x = (q - z)\,s
+
+    (:math:`z, s` of the channel along `axis` when given), that is
     ``x = (q - zero_point) * scale``, the subtraction exact, one rounding in the product.
 
     References

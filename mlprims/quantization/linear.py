@@ -16,7 +16,7 @@ __all__ = ["quantized_linear"]
 def quantized_linear(
     x: Array, q_weight: Array, scale: Array, bias: Array | None = None, /
 ) -> Array:
-    """A linear layer with an integer weight and one scale per output channel.
+    r"""A linear layer with an integer weight and one scale per output channel.
 
     Equals dequantizing the weight, then the float layer: ``x @ (q_weight * scale) + bias``,
     i.e. ``x @ mlprims.dequantize(q_weight, scale, 0, axis=1) + bias`` (symmetric weights,
@@ -48,6 +48,10 @@ def quantized_linear(
 
     Notes
     -----
+    .. math::
+
+        y_j = \sum_i x_i \, W_{ij} + b_j, \qquad W_{ij} = q_{ij}\, s_j,
+
     ``y = x @ W + b`` with ``W = q_weight * scale`` formed in the dtype of `x`: the weight is
     dequantized first, then one matmul, so the result equals the float layer on the
     dequantized weight (torch's ``F.linear(x, (q * scale).T, b)``) to rounding.

@@ -75,7 +75,7 @@ class NF4Tensor(NamedTuple):
 
 
 def quantize_nf4(x: Array, /, *, block_size: int = 64) -> NF4Tensor:
-    """NF4 4-bit blockwise quantization of `x`, as bitsandbytes' ``quantize_4bit``.
+    r"""NF4 4-bit blockwise quantization of `x`, as bitsandbytes' ``quantize_4bit``.
 
     Matches ``bitsandbytes.functional.quantize_4bit(x, blocksize=block_size,
     quant_type="nf4")``: the same packed codes and absmax, and :func:`dequantize_nf4` equals
@@ -102,6 +102,15 @@ def quantize_nf4(x: Array, /, *, block_size: int = 64) -> NF4Tensor:
 
     Notes
     -----
+    With :math:`S` the `block_size`, :math:`\ell_k` the levels of :data:`NF4_CODE` and
+    :math:`b = \lfloor i / S \rfloor` the block of value :math:`i`:
+
+    .. math::
+
+        a_b = \max_{\lfloor j / S \rfloor = b} |x_j|, \qquad
+        c_i = \operatorname*{arg\,min}_k \left| \ell_k - \operatorname{clip}\left(
+            \frac{x_i}{\max(a_b, 10^{-38})}, -1, 1\right) \right|
+
     For each block b of the flattened `x` (the last one padded with zeros),
     ``absmax_b = max |x_i|`` and ``v_i = clip(x_i * (1 / max(absmax_b, 1e-38)), -1, 1)``;
     the code is the index of the nearest level of :data:`NF4_CODE`, found by
@@ -146,7 +155,7 @@ def quantize_nf4(x: Array, /, *, block_size: int = 64) -> NF4Tensor:
 
 
 def dequantize_nf4(q: NF4Tensor, /, *, dtype: Any = None) -> Array:
-    """The values of an :class:`NF4Tensor`: each code's level times its block's absmax.
+    r"""The values of an :class:`NF4Tensor`: each code's level times its block's absmax.
 
     Matches ``bitsandbytes.functional.dequantize_4bit`` of what ``quantize_4bit`` returned
     (bitsandbytes gives a 1-d input back as (1, N); here it keeps its shape).
@@ -173,6 +182,12 @@ def dequantize_nf4(q: NF4Tensor, /, *, dtype: Any = None) -> Array:
 
     Notes
     -----
+    .. math::
+
+        x_i = \ell_{c_i} \, a_{\lfloor i / S \rfloor},
+
+    with :math:`\ell` the levels of :data:`NF4_CODE`, :math:`c_i` the code of value :math:`i`,
+    :math:`a` the absmax of each block and :math:`S` the block size, that is
     ``x_i = NF4_CODE[code_i] * absmax_b``, the product in the dtype of absmax (float32, as
     bitsandbytes), then cast to `dtype`. A value of magnitude absmax comes back exactly; the
     others within half the gap between two levels times absmax.
