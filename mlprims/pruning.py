@@ -34,7 +34,7 @@ __all__: list[str] = ["magnitude_prune", "prune", "structured_prune"]
 
 
 def magnitude_prune(w: Array, /, *, amount: float | int) -> Array:
-    """The mask that prunes the `amount` entries of `w` of smallest magnitude (True = kept).
+    r"""The mask that prunes the `amount` entries of `w` of smallest magnitude (True = kept).
 
     Matches ``torch.nn.utils.prune.l1_unstructured``'s ``weight_mask``.
 
@@ -59,6 +59,14 @@ def magnitude_prune(w: Array, /, *, amount: float | int) -> Array:
     on ties the masks may differ (the count, and the magnitudes pruned, never do). A NaN counts
     as the largest magnitude (kept), as in torch.
 
+    With k the number pruned and :math:`r_i` the rank of entry i (0-based, by magnitude, then
+    by flat index), the mask is:
+
+    .. math::
+
+        m_i = \mathbb{1}\left[r_i \ge k\right], \qquad
+        r_i = \#\{j : |w_j| < |w_i| \text{ or } (|w_j| = |w_i| \text{ and } j < i)\}
+
     References
     ----------
     - https://pytorch.org/docs/stable/generated/torch.nn.utils.prune.l1_unstructured.html
@@ -80,7 +88,7 @@ def magnitude_prune(w: Array, /, *, amount: float | int) -> Array:
 
 
 def structured_prune(w: Array, /, *, amount: float | int, n: float = 2, axis: int = 0) -> Array:
-    """The mask that prunes the `amount` slices of `w` along `axis` of smallest L`n` norm.
+    r"""The mask that prunes the `amount` slices of `w` along `axis` of smallest L`n` norm.
 
     Matches ``torch.nn.utils.prune.ln_structured``'s ``weight_mask`` (`axis` is its ``dim``).
 
@@ -109,6 +117,15 @@ def structured_prune(w: Array, /, *, amount: float | int, n: float = 2, axis: in
     The ``k`` slices of smallest norm are pruned; among equal norms the lower index is pruned
     first. torch keeps the ``C - k`` largest by ``torch.topk(norms, C - k)``, whose order
     among ties is not specified: on ties the masks may differ (the count never does).
+
+    With :math:`\nu_c` the norm of slice c (j over its entries; :math:`\max_j |w_{c,j}|` for
+    ``n = inf``) and :math:`r_c` its rank (0-based, by norm, then by index), every entry of
+    slice c gets:
+
+    .. math::
+
+        m_c = \mathbb{1}\left[r_c \ge k\right], \qquad
+        \nu_c = \Bigl(\sum_j |w_{c,j}|^n\Bigr)^{1/n}
 
     References
     ----------

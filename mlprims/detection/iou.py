@@ -70,7 +70,7 @@ def _pair(boxes1: Array, boxes2: Array) -> tuple[Any, Array, Array, Any]:
 
 
 def box_iou(boxes1: Array, boxes2: Array, /) -> Array:
-    """Intersection over union (Jaccard index) of every pair of boxes.
+    r"""Intersection over union (Jaccard index) of every pair of boxes.
 
     Parameters
     ----------
@@ -93,7 +93,17 @@ def box_iou(boxes1: Array, boxes2: Array, /) -> Array:
     -----
     Matches ``torchvision.ops.box_iou``: ``inter = max(0, min(x2) - max(x1)) * max(0, min(y2)
     - max(y1))``, ``union = area_A + area_B - inter``, ``IoU = inter / union``, except that two
-    empty boxes (union 0) give 0 where torchvision gives NaN.
+    empty boxes (union 0) give 0 where torchvision gives NaN. For boxes
+    :math:`A = (x_1^A, y_1^A, x_2^A, y_2^A)` and :math:`B`, of areas :math:`|A|` and :math:`|B|`:
+
+    .. math::
+
+        \operatorname{IoU}(A, B) = \frac{I}{|A| + |B| - I},
+
+        I = \max(0, \min(x_2^A, x_2^B) - \max(x_1^A, x_1^B))
+            \, \max(0, \min(y_2^A, y_2^B) - \max(y_1^A, y_1^B))
+
+    and 0 where the union :math:`|A| + |B| - I` is 0.
 
     References
     ----------
@@ -112,7 +122,7 @@ def box_iou(boxes1: Array, boxes2: Array, /) -> Array:
 
 
 def generalized_box_iou(boxes1: Array, boxes2: Array, /) -> Array:
-    """Generalized IoU of every pair of boxes: IoU minus the empty share of the enclosing box.
+    r"""Generalized IoU of every pair of boxes: IoU minus the empty share of the enclosing box.
 
     Parameters
     ----------
@@ -138,7 +148,16 @@ def generalized_box_iou(boxes1: Array, boxes2: Array, /) -> Array:
     ``torchvision.ops.generalized_box_iou`` except where torchvision divides 0 by 0: the IoU
     of two empty boxes is 0 (so GIoU -1 for two points that differ in x and in y), and a
     pair whose enclosing box is empty (the same point twice, two points on one horizontal)
-    has GIoU 0, not NaN.
+    has GIoU 0, not NaN. With :math:`|C|` the area of the smallest box enclosing A and B:
+
+    .. math::
+
+        \operatorname{GIoU}(A, B) = \operatorname{IoU}(A, B) - \frac{|C| - |A \cup B|}{|C|},
+
+        |C| = (\max(x_2^A, x_2^B) - \min(x_1^A, x_1^B))
+            \, (\max(y_2^A, y_2^B) - \min(y_1^A, y_1^B))
+
+    each fraction taken as 0 where its denominator is 0.
 
     References
     ----------
@@ -173,7 +192,7 @@ def _distance_iou(a: Array, b: Array, eps: float, *, xp: Any) -> tuple[Array, Ar
 
 
 def distance_box_iou(boxes1: Array, boxes2: Array, /, *, eps: float = 1e-7) -> Array:
-    """Distance IoU of every pair of boxes: IoU minus the normalised squared centre distance.
+    r"""Distance IoU of every pair of boxes: IoU minus the normalised squared centre distance.
 
     Parameters
     ----------
@@ -199,7 +218,17 @@ def distance_box_iou(boxes1: Array, boxes2: Array, /, *, eps: float = 1e-7) -> A
     Notes
     -----
     Zheng et al., "Distance-IoU Loss" (AAAI 2020); matches ``torchvision.ops.distance_box_iou``
-    (the IoU of two empty boxes is 0 here, NaN there).
+    (the IoU of two empty boxes is 0 here, NaN there). With the centres
+    :math:`(\bar x, \bar y) = ((x_1 + x_2) / 2, (y_1 + y_2) / 2)` and :math:`w_C, h_C` the
+    width and height of the smallest box enclosing A and B:
+
+    .. math::
+
+        \operatorname{DIoU}(A, B) = \operatorname{IoU}(A, B) - \frac{d^2}{c^2 + \epsilon},
+        \qquad d^2 = (\bar x^A - \bar x^B)^2 + (\bar y^A - \bar y^B)^2, \quad
+        c^2 = w_C^2 + h_C^2
+
+    with the IoU 0 where the union is 0.
 
     References
     ----------
@@ -219,7 +248,7 @@ def distance_box_iou(boxes1: Array, boxes2: Array, /, *, eps: float = 1e-7) -> A
 
 
 def complete_box_iou(boxes1: Array, boxes2: Array, /, *, eps: float = 1e-7) -> Array:
-    """Complete IoU of every pair of boxes: DIoU minus an aspect-ratio consistency term.
+    r"""Complete IoU of every pair of boxes: DIoU minus an aspect-ratio consistency term.
 
     Parameters
     ----------
@@ -248,7 +277,14 @@ def complete_box_iou(boxes1: Array, boxes2: Array, /, *, eps: float = 1e-7) -> A
     whose `alpha` carries no gradient (``torch.no_grad``; here the backend's
     ``stop_gradient``). ``atan(w / h)`` is computed as ``atan2(w, h)``: equal for every box
     torchvision accepts, and 0 rather than NaN for a box of zero width and height. Two
-    empty boxes have IoU 0 here, NaN there.
+    empty boxes have IoU 0 here, NaN there. With :math:`w, h` the width and height of a box and
+    DIoU as :func:`distance_box_iou` (the same `eps`):
+
+    .. math::
+
+        \operatorname{CIoU} = \operatorname{DIoU} - \alpha v, \qquad
+        v = \frac{4}{\pi^2} \left(\arctan\frac{w_A}{h_A} - \arctan\frac{w_B}{h_B}\right)^2,
+        \quad \alpha = \frac{v}{1 - \operatorname{IoU} + v + \epsilon}
 
     References
     ----------

@@ -246,7 +246,7 @@ def nms_padded(
 
 
 def nms(boxes: Array, scores: Array, /, iou_threshold: float) -> Array:
-    """Non-maximum suppression: the boxes kept by greedy suppression, by decreasing score.
+    r"""Non-maximum suppression: the boxes kept by greedy suppression, by decreasing score.
 
     Parameters
     ----------
@@ -284,6 +284,14 @@ def nms(boxes: Array, scores: Array, /, iou_threshold: float) -> Array:
     sort: among equal scores the lower index goes first, on every backend. An empty box has
     IoU 0 with every box, so it is never suppressed and suppresses nothing (torchvision: the
     same, through a NaN comparison). The IoU is computed in the dtype of `boxes`.
+
+    With the boxes ranked by decreasing score, :math:`b_{(1)}, \dots, b_{(N)}`, and the
+    threshold :math:`t`, the kept set :math:`\mathcal{K}` is built in that order:
+
+    .. math::
+
+        b_{(r)} \in \mathcal{K} \iff \operatorname{IoU}(b_{(r)}, b_{(s)}) \le t
+            \ \text{ for every } b_{(s)} \in \mathcal{K},\ s < r
 
     References
     ----------

@@ -126,7 +126,7 @@ def roi_align(
     sampling_ratio: int = -1,
     aligned: bool = False,
 ) -> Array:
-    """RoIAlign: features of each box pooled to an (OH, OW) grid by bilinear sampling.
+    r"""RoIAlign: features of each box pooled to an (OH, OW) grid by bilinear sampling.
 
     Parameters
     ----------
@@ -170,7 +170,16 @@ def roi_align(
     ``h = y2 - y1`` (at least 1 unless `aligned`), ``G_h`` = `sampling_ratio` or
     ``ceil(h / OH)``, and the same along x, bin (i, j) is
 
-        ``out[k, :, i, j] = sum_{a < G_h, b < G_w} bilinear(x[n_k], y_a, x_b) / max(G_h G_w, 1)``
+        ``out[k, :, i, j] = sum_{a < G_h, b < G_w} bilinear(x[n_k], y_a, x_b) / max(G_h G_w, 1)``,
+
+    the mean of the bin's :math:`G_h \times G_w` bilinear samples:
+
+    .. math::
+
+        \text{out}_{k,:,i,j} = \frac{1}{\max(G_h G_w, 1)} \sum_{a=0}^{G_h - 1} \sum_{b=0}^{G_w - 1}
+            \operatorname{bilinear}(x_{n_k}, y_a, x_b),
+
+        y_a = y_1 + i \frac{h}{OH} + \left(a + \tfrac{1}{2}\right) \frac{h}{OH \, G_h}
 
     with ``y_a = y1 + i h / OH + (a + 0.5) (h / OH) / G_h``; a sample outside
     ``[-1, H] x [-1, W]`` adds 0, one in ``[-1, 0]`` is read at 0 and one in

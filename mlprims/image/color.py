@@ -22,7 +22,7 @@ LEVELS = 256
 
 
 def rgb_to_grayscale(x: Array, /) -> Array:
-    """The luma of RGB images: ``Y = 0.299 R + 0.587 G + 0.114 B`` (OpenCV's RGB2GRAY).
+    r"""The luma of RGB images: ``Y = 0.299 R + 0.587 G + 0.114 B`` (OpenCV's RGB2GRAY).
 
     Parameters
     ----------
@@ -44,6 +44,10 @@ def rgb_to_grayscale(x: Array, /) -> Array:
 
     Notes
     -----
+    .. math::
+
+        Y = 0.299 \, R + 0.587 \, G + 0.114 \, B
+
     The weights of ITU-R BT.601, as ``cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)`` and Pillow's
     ``convert("L")`` use them. Others differ: torchvision's ``rgb_to_grayscale`` uses
     ``0.2989, 0.587, 0.114``; scikit-image's ``rgb2gray`` uses the Rec. 709 weights

@@ -46,7 +46,7 @@ def resize(
     align_corners: bool = False,
     antialias: bool = False,
 ) -> Array:
-    """Images resized to `size`: ``torch.nn.functional.interpolate(x, size, mode=...)``.
+    r"""Images resized to `size`: ``torch.nn.functional.interpolate(x, size, mode=...)``.
 
     Parameters
     ----------
@@ -93,6 +93,16 @@ def resize(
       image, weighted by ``f((j - c + 0.5) / max(s, 1))`` and normalised to sum 1; f is the
       triangle, or Keys' cubic with ``a = -0.5`` (Pillow's). torch keeps the half-pixel
       centre there even with `align_corners` (only ``s`` changes), and so does this function.
+
+    The source coordinate of output pixel i, bilinear and bicubic without `antialias`
+    (bilinear clips it at 0):
+
+    .. math::
+
+        \text{src}_i = \begin{cases}
+            \frac{n - 1}{m - 1} \, i & \text{align corners } (0 \text{ when } m = 1) \\
+            \frac{n}{m} \left(i + \tfrac{1}{2}\right) - \tfrac{1}{2} & \text{otherwise (half-pixel)}
+        \end{cases}
 
     ``jax.image.resize`` differs: its "cubic" is Keys' kernel with ``a = -0.5`` (torch and
     OpenCV use -0.75 without antialiasing), its "nearest" rounds half-pixel centres

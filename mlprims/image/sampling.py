@@ -32,7 +32,7 @@ def grid_sample(
     padding_mode: str = "zeros",
     align_corners: bool = False,
 ) -> Array:
-    """Images sampled at the points of `grid`: ``torch.nn.functional.grid_sample`` (4-D).
+    r"""Images sampled at the points of `grid`: ``torch.nn.functional.grid_sample`` (4-D).
 
     Parameters
     ----------
@@ -71,7 +71,21 @@ def grid_sample(
     ``floor(u) + 1`` along each axis with weights ``1 - frac`` and ``frac``; "zeros" makes
     every neighbour outside the image 0. As torch (``GridSampler.h``), non-finite coordinates
     become -100 (outside). The gradient of the grid is that of the bilinear weights, zero in
-    nearest mode, as torch's.
+    nearest mode, as torch's. The unnormalised coordinate:
+
+    .. math::
+
+        u = \begin{cases} \frac{g + 1}{2} (n - 1) & \text{aligned corners} \\
+            \frac{(g + 1) \, n - 1}{2} & \text{otherwise} \end{cases}
+
+    and, bilinear, the value at :math:`(u, v)` (u along W, v along H) from its four
+    neighbours, with :math:`u_0 = \lfloor u \rfloor`, :math:`u_1 = u_0 + 1` (likewise
+    :math:`v_0, v_1`) and :math:`x_{v u}` the pixel at row v, column u:
+
+    .. math::
+
+        y = {} & (u_1 - u)(v_1 - v) \, x_{v_0 u_0} + (u - u_0)(v_1 - v) \, x_{v_0 u_1} \\
+            & + (u_1 - u)(v - v_0) \, x_{v_1 u_0} + (u - u_0)(v - v_0) \, x_{v_1 u_1}
 
     References
     ----------

@@ -116,8 +116,10 @@ def info_nce_loss(
 
     .. math::
 
-        \mathcal{L}_{a \to b} = -\frac{1}{N} \sum_i \log \frac{e^{L_{ii}}}{\sum_j e^{L_{ij}}}, \quad
-        \mathcal{L}_{b \to a} = -\frac{1}{N} \sum_i \log \frac{e^{L_{ii}}}{\sum_j e^{L_{ji}}}, \quad
+        \mathcal{L}_{a \to b} = -\frac{1}{N} \sum_i \log \frac{e^{L_{ii}}}{\sum_j e^{L_{ij}}},
+
+        \mathcal{L}_{b \to a} = -\frac{1}{N} \sum_i \log \frac{e^{L_{ii}}}{\sum_j e^{L_{ji}}},
+
         \mathcal{L}_\text{sym} = \tfrac{1}{2} (\mathcal{L}_{a \to b} + \mathcal{L}_{b \to a}).
 
     Rows are L2-normalised as ``F.normalize`` does, ``x / max(||x||, 1e-12)``; then

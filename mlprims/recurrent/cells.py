@@ -152,7 +152,7 @@ def gru_cell(params: Mapping[str, Array], x: Array, hx: Array | None = None, /) 
 def rnn_cell(
     params: Mapping[str, Array], x: Array, hx: Array | None = None, /, *, nonlinearity: str = "tanh"
 ) -> Array:
-    """One step of an Elman RNN: ``h' = tanh(x @ w_ih + b_ih + h @ w_hh + b_hh)``.
+    r"""One step of an Elman RNN: ``h' = tanh(x @ w_ih + b_ih + h @ w_hh + b_hh)``.
 
     Matches ``torch.nn.RNNCell`` with the same weights.
 
@@ -179,6 +179,16 @@ def rnn_cell(
         Shapes that do not fit, an unknown `nonlinearity`.
     TypeError
         Arrays of another framework or dtype.
+
+    Notes
+    -----
+    ``h' = act(x @ w_ih + b_ih + h @ w_hh + b_hh)`` with act the `nonlinearity` (Elman 1990;
+    torch's weight layout transposed, no bias terms without biases):
+
+    .. math::
+
+        h' = \phi\left(x W_{ih} + b_{ih} + h W_{hh} + b_{hh}\right), \qquad
+        \phi = \tanh \text{ or } \operatorname{relu}.
 
     References
     ----------
