@@ -73,8 +73,16 @@ def differences() -> str:
     """The catalogue of ``mlprims differences`` as rst, run live at build time (about 15 s):
     a section per topic, a table per item of what each framework printed here, and the recorded
     result beside it where the live one differs."""
-    from mlprims.tools.differences import FRAMEWORKS, MLPRIMS, OPTIONAL, TOPICS, items, run
-    from mlprims.tools.differences._command import LEGEND, PINNED
+    from mlprims.tools.differences import (
+        FRAMEWORKS,
+        LEGEND,
+        MLPRIMS,
+        OPTIONAL,
+        PINNED,
+        TOPICS,
+        items,
+        run,
+    )
 
     versions = [f"{n} {v}" for n in (*FRAMEWORKS, *OPTIONAL) if (v := _version(n))]
     chosen = items()

@@ -12,9 +12,11 @@ catalogue cannot rot.
 from ._catalogue import ITEMS, items
 from ._item import (
     FRAMEWORKS,
+    LEGEND,
     MLPRIMS,
     NOT_INSTALLED,
     OPTIONAL,
+    PINNED,
     TOPICS,
     Item,
     Result,
@@ -26,9 +28,11 @@ from ._item import (
 __all__ = [
     "FRAMEWORKS",
     "ITEMS",
+    "LEGEND",
     "MLPRIMS",
     "NOT_INSTALLED",
     "OPTIONAL",
+    "PINNED",
     "TOPICS",
     "Item",
     "Result",

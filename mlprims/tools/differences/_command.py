@@ -21,16 +21,21 @@ from typing import Any
 from .. import _report
 from .._options import choose
 from ._catalogue import items
-from ._item import FRAMEWORKS, MLPRIMS, NOT_INSTALLED, OPTIONAL, TOPICS, Item, Result, run
-
-__all__ = ["PINNED", "PIPED_WIDTH", "add_parser", "cards", "main", "report"]
-
-#: The versions the recorded results were measured on.
-PINNED = "numpy 2.4, torch 2.13.0 (CPU), jax 0.10.2 (jax_enable_x64 off), array_api_strict 2.6"
-LEGEND = (
-    "cells: `value dtype` (f32 = float32, i64 = int64); `error: T`: raised T; "
-    "`warns W`: emitted the warning W; - nothing to run"
+from ._item import (
+    FRAMEWORKS,
+    LEGEND,
+    MLPRIMS,
+    NOT_INSTALLED,
+    OPTIONAL,
+    PINNED,
+    TOPICS,
+    Item,
+    Result,
+    run,
 )
+
+__all__ = ["PIPED_WIDTH", "add_parser", "cards", "main", "report"]
+
 TITLE = "mlprims differences: where NumPy, PyTorch, JAX and array_api_strict disagree"
 #: The width of the cards when the output is not a terminal (a pipe, a file).
 PIPED_WIDTH = 100

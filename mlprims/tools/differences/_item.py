@@ -18,9 +18,11 @@ from typing import Any
 
 __all__ = [
     "FRAMEWORKS",
+    "LEGEND",
     "MLPRIMS",
     "NOT_INSTALLED",
     "OPTIONAL",
+    "PINNED",
     "TOPICS",
     "Item",
     "Result",
@@ -51,6 +53,13 @@ TOPICS = (
     "layouts",
 )
 NOT_INSTALLED = "not installed"
+#: The versions the recorded results were measured on.
+PINNED = "numpy 2.4, torch 2.13.0 (CPU), jax 0.10.2 (jax_enable_x64 off), array_api_strict 2.6"
+#: What the cells of a report mean.
+LEGEND = (
+    "cells: `value dtype` (f32 = float32, i64 = int64); `error: T`: raised T; "
+    "`warns W`: emitted the warning W; - nothing to run"
+)
 MLPRIMS = "mlprims"
 
 #: A snippet: no arguments, a short printable result.
