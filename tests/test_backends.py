@@ -185,6 +185,13 @@ class TestTopK:
         np.testing.assert_array_equal(xb.to_numpy(values), [[7, 5, 5]])
         np.testing.assert_array_equal(xb.to_numpy(indices), [[3, 0, 2]])
 
+    def test_unsigned_integers_near_the_top_of_their_range(self, xb) -> None:
+        # a sort key made by negating the values would wrap around for unsigned dtypes
+        x = xb.asarray(np.array([250, 3, 250, 255], dtype=np.uint8))
+        values, indices = xb.backend.top_k(x, 3)
+        np.testing.assert_array_equal(xb.to_numpy(values), [255, 250, 250])
+        np.testing.assert_array_equal(xb.to_numpy(indices), [3, 0, 2])
+
     @pytest.mark.parametrize("k", [0, 5, -1])
     def test_k_out_of_range(self, xb, k) -> None:
         with pytest.raises(ValueError, match=r"`k` must be in \[1, 4\]"):
